@@ -1,0 +1,5 @@
+/**
+ * The operator command line ({@code -cli} JAR). Not API: everything here except {@link
+ * dev.cachet.cli.CachetCli#main(String[])} is package-private and may change without notice.
+ */
+package dev.cachet.cli;
