@@ -1,0 +1,594 @@
+package dev.cachet.internal;
+
+import dev.cachet.AsyncCache;
+import dev.cachet.BulkLoader;
+import dev.cachet.Cache;
+import dev.cachet.CacheHealth;
+import dev.cachet.CacheLoader;
+import dev.cachet.CacheLoaderException;
+import dev.cachet.CachePolicy;
+import dev.cachet.CacheStats;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The base of every {@link Cache} implementation: argument checks, use-after-close, single-flight
+ * loading, statistics and a default asynchronous view. Subclasses supply storage primitives ({@link
+ * #lookup}, {@link #store}, {@link #remove}, {@link #clear}) and may override the load path ({@link
+ * #loadValue}) and the async view.
+ *
+ * <p>Staleness rule: a write or invalidation of a key while its load runs marks the load's {@link
+ * SingleFlight.Flight} stale; the load then answers its callers but does not keep its value cached.
+ */
+public abstract class AbstractCache<K, V> implements Cache<K, V> {
+
+  private static final Logger log = LoggerFactory.getLogger(AbstractCache.class);
+
+  /** What {@link #lookup} returns for a cached absence (negative caching). */
+  protected static final Object ABSENT =
+      new Object() {
+        @Override
+        public String toString() {
+          return "ABSENT";
+        }
+      };
+
+  protected final CacheSettings<K, V> settings;
+  protected final String name;
+  protected final CacheInstrumentation instrumentation;
+  protected final SingleFlight<K, V> singleFlight;
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private volatile boolean closed;
+  private volatile AsyncCache<K, V> asyncView;
+
+  protected AbstractCache(CacheSettings<K, V> settings, CacheInstrumentation instrumentation) {
+    this.settings = Preconditions.requireNonNull(settings, "settings");
+    this.name = settings.name();
+    this.instrumentation = Preconditions.requireNonNull(instrumentation, "instrumentation");
+    this.singleFlight = new SingleFlight<>(name);
+  }
+
+  // ---------------------------------------------------------------- primitives for subclasses
+
+  /** The stored value of {@code key}: the value, {@link #ABSENT} for a cached absence, or null. */
+  protected abstract Object lookup(K key);
+
+  /** Stored values of {@code keys}, as {@link #lookup}; absent keys missing. */
+  protected Map<K, Object> lookupAll(Set<K> keys) {
+    Map<K, Object> found = new HashMap<>();
+    for (K key : keys) {
+      Object value = lookup(key);
+      if (value != null) {
+        found.put(key, value);
+      }
+    }
+    return found;
+  }
+
+  /** Stores {@code value} for {@code ttl}, replacing any entry. */
+  protected abstract void store(K key, V value, Duration ttl);
+
+  /** Stores every entry for {@code ttl}. */
+  protected void storeAll(Map<K, V> entries, Duration ttl) {
+    entries.forEach((k, v) -> store(k, v, ttl));
+  }
+
+  /**
+   * Stores a loaded value; returns a handle for {@link #undoLoadedStore} or null when nothing was
+   * stored. The default stores like {@link #store}.
+   */
+  protected Object storeLoaded(K key, V value) {
+    store(key, value, settings.defaultTtl());
+    return value;
+  }
+
+  /** Caches the absence of {@code key}, when the cache does negative caching. Default: nothing. */
+  protected void storeAbsent(K key) {}
+
+  /**
+   * Undoes {@link #storeLoaded} after its load turned stale; must not remove a newer value when the
+   * implementation can tell. Default: removes the key.
+   */
+  protected void undoLoadedStore(K key, Object handle) {
+    remove(key);
+  }
+
+  /** Removes {@code key}. */
+  protected abstract void remove(K key);
+
+  /** Removes {@code keys}. */
+  protected void removeAll(Set<K> keys) {
+    keys.forEach(this::remove);
+  }
+
+  /** Removes every entry. */
+  protected abstract void clear();
+
+  /** Releases resources; called once. Must not throw. */
+  protected void onClose() {}
+
+  /** The health of an open cache. */
+  protected abstract CacheHealth currentHealth();
+
+  /** Whether {@link #stats()} can report evictions. */
+  protected boolean knowsEvictions() {
+    return true;
+  }
+
+  // ---------------------------------------------------------------- load path
+
+  /**
+   * Loads {@code key} after a miss, as the single-flight winner, and stores the result unless the
+   * flight turned stale. Subclasses (the tiered cache) override it to consult another tier first.
+   */
+  protected V loadValue(K key, CacheLoader<? super K, ? extends V> loader, SingleFlight.Flight<V> flight) {
+    Object again = lookup(key);
+    if (again != null) {
+      return unwrap(again);
+    }
+    V value = callLoader(key, loader);
+    keepLoaded(key, value, flight);
+    return value;
+  }
+
+  /** Runs {@code loader}, timing and counting it; checked exceptions become {@link CacheLoaderException}. */
+  protected final V callLoader(K key, CacheLoader<? super K, ? extends V> loader) {
+    long start = System.nanoTime();
+    V value;
+    try {
+      value = loader.load(key);
+    } catch (RuntimeException | Error e) {
+      instrumentation.recordLoadFailure(System.nanoTime() - start);
+      throw e;
+    } catch (InterruptedException e) {
+      instrumentation.recordLoadFailure(System.nanoTime() - start);
+      Thread.currentThread().interrupt();
+      throw new CacheLoaderException(name, e);
+    } catch (Exception e) {
+      instrumentation.recordLoadFailure(System.nanoTime() - start);
+      throw new CacheLoaderException(name, e);
+    }
+    instrumentation.recordLoadSuccess(System.nanoTime() - start);
+    return value;
+  }
+
+  /** Stores a loaded value (or absence), then undoes it if the flight turned stale meanwhile. */
+  protected final void keepLoaded(K key, V value, SingleFlight.Flight<V> flight) {
+    if (flight.isStale()) {
+      return;
+    }
+    if (value == null) {
+      storeAbsent(key);
+      return;
+    }
+    Object handle = storeLoaded(key, value);
+    if (handle != null) {
+      instrumentation.recordPuts(1);
+      if (flight.isStale()) {
+        undoLoadedStore(key, handle);
+      }
+    }
+  }
+
+  /** Loads the won keys of a bulk call with one loader call, storing results. */
+  protected Map<K, V> loadValues(Map<K, SingleFlight.Flight<V>> flights, BulkLoader<K, V> loader) {
+    Set<K> keys = Collections.unmodifiableSet(new LinkedHashSet<>(flights.keySet()));
+    long start = System.nanoTime();
+    Map<? extends K, ? extends V> loaded;
+    try {
+      loaded = loader.loadAll(keys);
+    } catch (RuntimeException | Error e) {
+      instrumentation.recordLoadFailure(System.nanoTime() - start);
+      throw e;
+    } catch (Exception e) {
+      instrumentation.recordLoadFailure(System.nanoTime() - start);
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new CacheLoaderException(name, e);
+    }
+    instrumentation.recordLoadSuccess(System.nanoTime() - start);
+    Map<K, V> result = new HashMap<>();
+    if (loaded != null) {
+      for (Map.Entry<K, SingleFlight.Flight<V>> e : flights.entrySet()) {
+        V value = loaded.get(e.getKey());
+        if (value != null) {
+          result.put(e.getKey(), value);
+        }
+        keepLoaded(e.getKey(), value, e.getValue());
+      }
+    }
+    return result;
+  }
+
+  @SuppressWarnings("unchecked")
+  protected static <V> V unwrap(Object stored) {
+    return stored == ABSENT ? null : (V) stored;
+  }
+
+  // ---------------------------------------------------------------- Cache
+
+  @Override
+  public final String name() {
+    return name;
+  }
+
+  @Override
+  public V getIfPresent(K key) {
+    Preconditions.requireNonNull(key, "key");
+    checkOpen();
+    Object stored = lookup(key);
+    if (stored == null) {
+      instrumentation.recordMisses(1);
+      return null;
+    }
+    instrumentation.recordHits(1);
+    return unwrap(stored);
+  }
+
+  @Override
+  public V get(K key, CacheLoader<? super K, ? extends V> loader) {
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(loader, "loader");
+    checkOpen();
+    Object stored = lookup(key);
+    if (stored != null) {
+      instrumentation.recordHits(1);
+      return unwrap(stored);
+    }
+    instrumentation.recordMisses(1);
+    encodeKey(key);
+    return singleFlight.load(key, flight -> loadValue(key, loader, flight));
+  }
+
+  @Override
+  public V get(K key) {
+    Preconditions.requireNonNull(key, "key");
+    return get(key, buildLoader());
+  }
+
+  /** The build-time loader; throws when there is none. */
+  protected final CacheLoader<? super K, ? extends V> buildLoader() {
+    CacheLoader<? super K, ? extends V> loader = settings.loader();
+    if (loader == null) {
+      throw new IllegalStateException(
+          "cache '" + name + "' was built without a loader: pass one to get(key, loader) or to the"
+              + " builder's loader(...)");
+    }
+    return loader;
+  }
+
+  @Override
+  public Map<K, V> getAll(Iterable<? extends K> keys) {
+    Set<K> distinct = SingleFlight.distinct(keys, "keys");
+    checkOpen();
+    Map<K, Object> found = lookupAll(distinct);
+    Map<K, V> result = new LinkedHashMap<>();
+    int hits = 0;
+    for (K key : distinct) {
+      Object stored = found.get(key);
+      if (stored != null) {
+        hits++;
+        V value = unwrap(stored);
+        if (value != null) {
+          result.put(key, value);
+        }
+      }
+    }
+    instrumentation.recordHits(hits);
+    instrumentation.recordMisses(distinct.size() - hits);
+    return Collections.unmodifiableMap(result);
+  }
+
+  @Override
+  public Map<K, V> getAll(Iterable<? extends K> keys, BulkLoader<K, V> loader) {
+    Set<K> distinct = SingleFlight.distinct(keys, "keys");
+    Preconditions.requireNonNull(loader, "loader");
+    checkOpen();
+    Map<K, Object> found = lookupAll(distinct);
+    Map<K, V> present = new HashMap<>();
+    Set<K> missing = new LinkedHashSet<>();
+    for (K key : distinct) {
+      Object stored = found.get(key);
+      if (stored == null) {
+        missing.add(key);
+      } else if (stored != ABSENT) {
+        present.put(key, unwrap(stored));
+      }
+    }
+    instrumentation.recordHits(distinct.size() - missing.size());
+    instrumentation.recordMisses(missing.size());
+    Map<K, V> loaded = Map.of();
+    if (!missing.isEmpty()) {
+      missing.forEach(this::encodeKey);
+      loaded = singleFlight.loadAll(missing, flights -> loadValues(flights, loader));
+    }
+    Map<K, V> result = new LinkedHashMap<>();
+    for (K key : distinct) {
+      V value = present.containsKey(key) ? present.get(key) : loaded.get(key);
+      if (value != null) {
+        result.put(key, value);
+      }
+    }
+    return Collections.unmodifiableMap(result);
+  }
+
+  @Override
+  public void put(K key, V value) {
+    put(key, value, settings.defaultTtl());
+  }
+
+  @Override
+  public void put(K key, V value, Duration ttl) {
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(value, "value");
+    Preconditions.requireTtl(ttl, "ttl");
+    checkOpen();
+    encodeKey(key);
+    singleFlight.markStale(key);
+    store(key, value, ttl);
+    instrumentation.recordPuts(1);
+  }
+
+  @Override
+  public void putAll(Map<? extends K, ? extends V> entries) {
+    Preconditions.requireNonNull(entries, "entries");
+    Map<K, V> copy = new LinkedHashMap<>();
+    for (Map.Entry<? extends K, ? extends V> e : entries.entrySet()) {
+      copy.put(
+          Preconditions.requireNonNull(e.getKey(), "key in entries"),
+          Preconditions.requireNonNull(e.getValue(), "value in entries"));
+    }
+    checkOpen();
+    copy.keySet().forEach(this::encodeKey);
+    copy.keySet().forEach(singleFlight::markStale);
+    storeAll(copy, settings.defaultTtl());
+    instrumentation.recordPuts(copy.size());
+  }
+
+  @Override
+  public void invalidate(K key) {
+    Preconditions.requireNonNull(key, "key");
+    checkOpen();
+    singleFlight.markStale(key);
+    remove(key);
+  }
+
+  @Override
+  public void invalidateAll(Iterable<? extends K> keys) {
+    Set<K> distinct = SingleFlight.distinct(keys, "keys");
+    checkOpen();
+    distinct.forEach(singleFlight::markStale);
+    removeAll(distinct);
+  }
+
+  @Override
+  public void invalidateAll() {
+    checkOpen();
+    singleFlight.markAllStale();
+    clear();
+  }
+
+  @Override
+  public CacheStats stats() {
+    return instrumentation.snapshot(knowsEvictions());
+  }
+
+  @Override
+  public final CacheHealth health() {
+    if (closed) {
+      return CacheHealth.newBuilder(CacheHealth.Status.DOWN).detail("closed", true).build();
+    }
+    return currentHealth();
+  }
+
+  @Override
+  public CachePolicy policy() {
+    checkOpen();
+    return CachePolicy.none();
+  }
+
+  @Override
+  public AsyncCache<K, V> async() {
+    AsyncCache<K, V> view = asyncView;
+    if (view == null) {
+      synchronized (this) {
+        view = asyncView;
+        if (view == null) {
+          view = createAsyncView();
+          asyncView = view;
+        }
+      }
+    }
+    return view;
+  }
+
+  /** Creates the async view; remote tiers override it with a natively asynchronous one. */
+  protected AsyncCache<K, V> createAsyncView() {
+    return new ExecutorAsyncView();
+  }
+
+  @Override
+  public final void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    closed = true;
+    try {
+      onClose();
+    } catch (RuntimeException e) {
+      log.warn("closing cache '{}' failed: {}", name, e.toString());
+    }
+  }
+
+  /** Whether {@link #close()} was called. */
+  protected final boolean isClosed() {
+    return closed;
+  }
+
+  /** Throws {@code IllegalStateException} naming the cache when it is closed. */
+  protected final void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("cache '" + name + "' is closed");
+    }
+  }
+
+  /**
+   * Encodes {@code key} and enforces the maximum length.
+   *
+   * @throws IllegalArgumentException if the encoded key is too long or the codec returned null
+   */
+  protected final String encodeKey(K key) {
+    String encoded = settings.keyCodec().encode(key);
+    if (encoded == null) {
+      throw new IllegalArgumentException(
+          "the KeyCodec of cache '" + name + "' returned null for a key; it must return a string");
+    }
+    if (encoded.length() > settings.maxKeyLength()) {
+      throw new IllegalArgumentException(
+          "key of cache '"
+              + name
+              + "' is "
+              + encoded.length()
+              + " characters when encoded; the maximum is "
+              + settings.maxKeyLength()
+              + " (raise maxKeyLength or use shorter keys)");
+    }
+    return encoded;
+  }
+
+  /** Internal seam for metrics and tests. */
+  public final CacheInstrumentation instrumentation() {
+    return instrumentation;
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "{name=" + name + (closed ? ", closed" : "") + '}';
+  }
+
+  // ---------------------------------------------------------------- async view
+
+  /**
+   * The default async view: non-loading operations run on the caller (they do not block); loads run on
+   * the cache's executor and share the single-flight map with synchronous callers.
+   */
+  protected class ExecutorAsyncView implements AsyncCache<K, V> {
+
+    @Override
+    public CompletableFuture<V> getIfPresent(K key) {
+      Preconditions.requireNonNull(key, "key");
+      checkOpen();
+      return supply(() -> AbstractCache.this.getIfPresent(key));
+    }
+
+    @Override
+    public CompletableFuture<V> get(K key, CacheLoader<? super K, ? extends V> loader) {
+      Preconditions.requireNonNull(key, "key");
+      Preconditions.requireNonNull(loader, "loader");
+      checkOpen();
+      Object stored = lookup(key);
+      if (stored != null) {
+        instrumentation.recordHits(1);
+        return CompletableFuture.completedFuture(unwrap(stored));
+      }
+      instrumentation.recordMisses(1);
+      encodeKey(key);
+      return singleFlight.loadAsync(
+          key,
+          flight ->
+              CompletableFuture.supplyAsync(
+                  () -> loadValue(key, loader, flight), settings.executor()));
+    }
+
+    @Override
+    public CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys) {
+      Preconditions.requireNonNull(keys, "keys");
+      checkOpen();
+      return supply(() -> AbstractCache.this.getAll(keys));
+    }
+
+    @Override
+    public CompletableFuture<Map<K, V>> getAll(
+        Iterable<? extends K> keys, BulkLoader<K, V> loader) {
+      Set<K> distinct = SingleFlight.distinct(keys, "keys");
+      Preconditions.requireNonNull(loader, "loader");
+      checkOpen();
+      return CompletableFuture.supplyAsync(
+          () -> AbstractCache.this.getAll(distinct, loader), settings.executor());
+    }
+
+    @Override
+    public CompletableFuture<Void> put(K key, V value) {
+      return put(key, value, settings.defaultTtl());
+    }
+
+    @Override
+    public CompletableFuture<Void> put(K key, V value, Duration ttl) {
+      Preconditions.requireNonNull(key, "key");
+      Preconditions.requireNonNull(value, "value");
+      Preconditions.requireTtl(ttl, "ttl");
+      checkOpen();
+      return run(() -> AbstractCache.this.put(key, value, ttl));
+    }
+
+    @Override
+    public CompletableFuture<Void> putAll(Map<? extends K, ? extends V> entries) {
+      Preconditions.requireNonNull(entries, "entries");
+      checkOpen();
+      return run(() -> AbstractCache.this.putAll(entries));
+    }
+
+    @Override
+    public CompletableFuture<Void> invalidate(K key) {
+      Preconditions.requireNonNull(key, "key");
+      checkOpen();
+      return run(() -> AbstractCache.this.invalidate(key));
+    }
+
+    @Override
+    public CompletableFuture<Void> invalidateAll(Iterable<? extends K> keys) {
+      Preconditions.requireNonNull(keys, "keys");
+      checkOpen();
+      return run(() -> AbstractCache.this.invalidateAll(keys));
+    }
+
+    @Override
+    public CompletableFuture<Void> invalidateAll() {
+      checkOpen();
+      return run(AbstractCache.this::invalidateAll);
+    }
+
+    @Override
+    public Cache<K, V> sync() {
+      return AbstractCache.this;
+    }
+
+    private <T> CompletableFuture<T> supply(java.util.function.Supplier<T> action) {
+      try {
+        return CompletableFuture.completedFuture(action.get());
+      } catch (IllegalArgumentException | NullPointerException | IllegalStateException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+
+    private CompletableFuture<Void> run(Runnable action) {
+      return supply(
+          () -> {
+            action.run();
+            return null;
+          });
+    }
+  }
+}

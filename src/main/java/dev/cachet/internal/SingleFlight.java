@@ -1,0 +1,221 @@
+package dev.cachet.internal;
+
+import dev.cachet.CacheException;
+import dev.cachet.CacheLoaderException;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
+
+/**
+ * One in-flight map of futures per cache, shared by its synchronous and asynchronous paths and by
+ * every tier and composition: concurrent callers of the same absent key run one load, the others wait
+ * for its result. Nothing here holds a lock while a load runs, so a slow loader never blocks other keys.
+ *
+ * <p>A write or invalidation of a key while its load runs marks that {@link Flight} stale: the load
+ * still answers its waiters, but must not store its (possibly outdated) value. Loads check {@link
+ * Flight#isStale()} after storing and undo the store when it turned stale meanwhile.
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+public final class SingleFlight<K, V> {
+
+  private final String cacheName;
+  private final ConcurrentHashMap<K, Flight<V>> inFlight = new ConcurrentHashMap<>();
+
+  public SingleFlight(String cacheName) {
+    this.cacheName = cacheName;
+  }
+
+  /** One load in progress. Completes with the loaded value (null for "absent") or the failure. */
+  public static final class Flight<V> extends CompletableFuture<V> {
+    private volatile boolean stale;
+
+    /** Whether the key was written or invalidated after this load began. */
+    public boolean isStale() {
+      return stale;
+    }
+
+    void markStale() {
+      stale = true;
+    }
+  }
+
+  /**
+   * Runs {@code loader} in the calling thread unless a load of {@code key} is already in flight, in
+   * which case it waits for that one. The loader's exceptions reach every caller: unchecked ones as
+   * they are, checked ones as {@link CacheLoaderException}.
+   */
+  public V load(K key, Function<Flight<V>, V> loader) {
+    Flight<V> mine = new Flight<>();
+    Flight<V> existing = inFlight.putIfAbsent(key, mine);
+    if (existing != null) {
+      return await(existing);
+    }
+    try {
+      V value = loader.apply(mine);
+      mine.complete(value);
+      return value;
+    } catch (Throwable t) {
+      mine.completeExceptionally(t);
+      throw t;
+    } finally {
+      inFlight.remove(key, mine);
+    }
+  }
+
+  /**
+   * Starts {@code loader} unless a load of {@code key} is in flight, and returns the future every
+   * caller shares. {@code loader} must not block; it returns the future of its work.
+   */
+  public CompletableFuture<V> loadAsync(K key, Function<Flight<V>, CompletableFuture<V>> loader) {
+    Flight<V> mine = new Flight<>();
+    Flight<V> existing = inFlight.putIfAbsent(key, mine);
+    if (existing != null) {
+      return existing;
+    }
+    CompletableFuture<V> work;
+    try {
+      work = loader.apply(mine);
+    } catch (Throwable t) {
+      inFlight.remove(key, mine);
+      mine.completeExceptionally(t);
+      return mine;
+    }
+    work.whenComplete(
+        (value, error) -> {
+          inFlight.remove(key, mine);
+          if (error != null) {
+            mine.completeExceptionally(unwrap(error));
+          } else {
+            mine.complete(value);
+          }
+        });
+    return mine;
+  }
+
+  /**
+   * Loads the absent {@code keys} with one call of {@code bulkLoader} for the keys this caller wins,
+   * and waits for the keys other callers are already loading. {@code bulkLoader} receives the won keys
+   * with their flights and returns the loaded values (absent keys missing); it must store them itself,
+   * checking staleness as {@link #load} callers do.
+   */
+  public Map<K, V> loadAll(
+      Set<? extends K> keys, Function<Map<K, Flight<V>>, Map<K, V>> bulkLoader) {
+    Map<K, Flight<V>> won = new HashMap<>();
+    Map<K, Flight<V>> waiting = new HashMap<>();
+    for (K key : keys) {
+      Flight<V> mine = new Flight<>();
+      Flight<V> existing = inFlight.putIfAbsent(key, mine);
+      if (existing == null) {
+        won.put(key, mine);
+      } else {
+        waiting.put(key, existing);
+      }
+    }
+    Map<K, V> result = new HashMap<>();
+    if (!won.isEmpty()) {
+      try {
+        Map<K, V> loaded = bulkLoader.apply(won);
+        for (Map.Entry<K, Flight<V>> e : won.entrySet()) {
+          V value = loaded.get(e.getKey());
+          e.getValue().complete(value);
+          if (value != null) {
+            result.put(e.getKey(), value);
+          }
+        }
+      } catch (Throwable t) {
+        for (Flight<V> f : won.values()) {
+          f.completeExceptionally(t);
+        }
+        throw t;
+      } finally {
+        won.forEach(inFlight::remove);
+      }
+    }
+    for (Map.Entry<K, Flight<V>> e : waiting.entrySet()) {
+      V value = await(e.getValue());
+      if (value != null) {
+        result.put(e.getKey(), value);
+      }
+    }
+    return result;
+  }
+
+  /** Marks the in-flight load of {@code key}, if any, stale: its value will not be stored. */
+  public void markStale(K key) {
+    Flight<V> flight = inFlight.get(key);
+    if (flight != null) {
+      flight.markStale();
+    }
+  }
+
+  /** Marks every in-flight load stale (after an {@code invalidateAll}). */
+  public void markAllStale() {
+    for (Flight<V> flight : inFlight.values()) {
+      flight.markStale();
+    }
+  }
+
+  /** The number of loads in flight (for tests and health). */
+  public int inFlightCount() {
+    return inFlight.size();
+  }
+
+  /** Keys in iteration order of {@code keys}, deduplicated. */
+  public static <K> Set<K> distinct(Iterable<? extends K> keys, String argumentName) {
+    Preconditions.requireNonNull(keys, argumentName);
+    Set<K> set = new LinkedHashSet<>();
+    for (K key : keys) {
+      set.add(Preconditions.requireNonNull(key, "key in " + argumentName));
+    }
+    return set;
+  }
+
+  /** Waits for {@code flight}, rethrowing its failure as the loader's caller would see it. */
+  private V await(CompletableFuture<V> flight) {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return flight.get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          throw rethrow(e.getCause());
+        } catch (CancellationException e) {
+          throw new CacheException(cacheName, "load was cancelled in cache '" + cacheName + "'", e);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private RuntimeException rethrow(Throwable cause) {
+    if (cause instanceof RuntimeException) {
+      throw (RuntimeException) cause;
+    }
+    if (cause instanceof Error) {
+      throw (Error) cause;
+    }
+    return new CacheLoaderException(cacheName, cause);
+  }
+
+  static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}

@@ -1,0 +1,74 @@
+package dev.cachet.spi;
+
+import dev.cachet.CacheHealth;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A shared remote tier of one cache, keyed by <em>encoded</em> keys (the output of the cache's {@code
+ * KeyCodec}). Implemented by the Redis tier, decorated by the resilience layer, composed by the tiered
+ * cache. Unsupported for applications.
+ *
+ * <p>All operations are asynchronous and never block the caller; they complete exceptionally on remote
+ * failures (the resilience decorator classifies and retries them). An entry that cannot be opened
+ * (tampered, foreign key, expired envelope, undeserializable) is reported as absent, counted, never
+ * thrown. Values are sealed before they leave the process. Thread-safe.
+ *
+ * @param <V> the value type
+ */
+public interface RemoteTier<V> extends AutoCloseable {
+
+  /** The name of the cache this tier serves. */
+  String cacheName();
+
+  /** Completes with the entry of {@code key}, or null when absent (or unreadable). */
+  CompletableFuture<RemoteEntry<V>> get(String key);
+
+  /** Completes with the readable entries of {@code keys}; absent keys are missing. */
+  CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys);
+
+  /** Stores {@code value} for {@code ttl}. */
+  CompletableFuture<Void> put(String key, V value, Duration ttl);
+
+  /** Stores every entry for {@code ttl}, as commands pipelined together. */
+  CompletableFuture<Void> putAll(Map<String, V> entries, Duration ttl);
+
+  /** Removes {@code keys}. */
+  CompletableFuture<Void> invalidate(Collection<String> keys);
+
+  /**
+   * Removes every entry of the cache: nothing written before the returned future completes is readable
+   * after it. Must not walk the keyspace on the caller's path.
+   */
+  CompletableFuture<Void> invalidateAll();
+
+  /**
+   * Removes every entry whose encoded key matches {@code glob} ({@code *} and {@code ?} only; other
+   * characters literal). Completes with the number removed.
+   *
+   * @throws UnsupportedOperationException never: tiers without the capability complete exceptionally
+   *     with it, and the cache's {@code policy()} hides it
+   */
+  CompletableFuture<Long> invalidateMatching(String glob);
+
+  /** Whether {@link #invalidateMatching(String)} is available (e.g. not with hidden key names). */
+  boolean supportsPatternInvalidation();
+
+  /** The same cache scoped to {@code tenantId}: a validated key segment, sharing connections. */
+  RemoteTier<V> forTenant(String tenantId);
+
+  /** The invalidation channel of this cache (shared by its tenant views). */
+  InvalidationBus invalidationBus();
+
+  /** Leases for cross-instance single-flight. */
+  LeaseLock leaseLock();
+
+  /** The tier's own health (connection state, key id in use, ...). */
+  CacheHealth health();
+
+  /** Releases what the tier created; borrowed connections stay open. Idempotent. */
+  @Override
+  void close();
+}
