@@ -19,9 +19,9 @@ class FernetBase64Tests {
       assertThat(new String(encoded, StandardCharsets.US_ASCII))
           .isEqualTo(Base64.getUrlEncoder().encodeToString(data));
       if (size == 0) {
-        assertThat(FernetBase64.decode(encoded, 0, encoded.length)).isNull();
+        assertThat(FernetBase64.decode(encoded)).isNull();
       } else {
-        assertThat(FernetBase64.decode(encoded, 0, encoded.length)).as("size %d", size).isEqualTo(data);
+        assertThat(FernetBase64.decode(encoded)).as("size %d", size).isEqualTo(data);
       }
     }
   }
@@ -53,7 +53,37 @@ class FernetBase64Tests {
         continue;
       }
       byte[] input = {'A', 'A', 'A', (byte) b, 'A', 'A', 'A', 'A'};
-      assertThat(FernetBase64.decode(input, 0, input.length)).as("byte %d", b).isNull();
+      assertThat(FernetBase64.decode(input)).as("byte %d", b).isNull();
     }
+  }
+
+  @Test
+  void decode_randomMutations_acceptOnlyTheCanonicalForm() {
+    // Whatever decodes must re-encode to exactly the input: one text form per byte string.
+    Random random = new Random(7);
+    String symbols = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ .";
+    int accepted = 0;
+    for (int round = 0; round < 20_000; round++) {
+      byte[] data = new byte[1 + random.nextInt(40)];
+      random.nextBytes(data);
+      byte[] text = FernetBase64.encode(data);
+      int mutations = random.nextInt(3);
+      for (int m = 0; m < mutations; m++) {
+        text[random.nextInt(text.length)] = (byte) symbols.charAt(random.nextInt(symbols.length()));
+      }
+      byte[] decoded = FernetBase64.decode(text);
+      if (decoded != null) {
+        accepted++;
+        assertThat(FernetBase64.encode(decoded)).isEqualTo(text);
+      }
+    }
+    assertThat(accepted).isGreaterThan(5_000);
+  }
+
+  @Test
+  void decode_missingPadding_returnsNullWhereJdkAccepts() {
+    assertThat(Base64.getUrlDecoder().decode("AAA")).containsExactly(0, 0);
+    assertThat(FernetBase64.decode("AAA")).isNull();
+    assertThat(FernetBase64.decode("AAAAAA")).isNull();
   }
 }
