@@ -57,9 +57,7 @@ public final class RedisCluster {
                           "--cluster-enabled", "yes",
                           "--cluster-config-file", "nodes.conf",
                           "--cluster-node-timeout", "1000",
-                          "--cluster-replica-validity-factor", "0",
-                          "--repl-diskless-sync", "yes",
-                          "--repl-diskless-sync-delay", "0"));
+                          "--cluster-replica-validity-factor", "0"));
                   return args;
                 }));
       }

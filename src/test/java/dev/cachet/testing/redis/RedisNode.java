@@ -110,7 +110,10 @@ public final class RedisNode {
     throw last;
   }
 
-  /** Arguments every data node gets: loopback only, no persistence, DEBUG allowed locally (Redis 7+). */
+  /**
+   * Arguments every data node gets: loopback only, no persistence, replicas sync at once (the default
+   * diskless-sync delay is 5 s), DEBUG allowed locally (Redis 7+).
+   */
   static List<String> baseArguments(RedisBinaries.Binary binary, int port, Path dir) {
     List<String> args = new ArrayList<>();
     args.add("--port");
@@ -125,6 +128,8 @@ public final class RedisNode {
     args.add(dir.toString());
     args.add("--logfile");
     args.add("");
+    args.add("--repl-diskless-sync-delay");
+    args.add("0");
     if (binary.majorVersion() >= 7) {
       args.add("--enable-debug-command");
       args.add("local");
