@@ -49,7 +49,20 @@ public final class FaultProxy implements AutoCloseable {
   private FaultProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
     this.id = "fault-proxy-" + IDS.incrementAndGet();
-    ServerSocket socket = bind(0);
+    // A port outside the ephemeral range: once refuseNew closes the listener, an outgoing connection could
+    // otherwise take the port as its source port and connect to itself.
+    ServerSocket socket = null;
+    IOException failure = null;
+    for (int attempt = 0; attempt < 5 && socket == null; attempt++) {
+      try {
+        socket = bind(Ports.allocate(false));
+      } catch (IOException e) {
+        failure = e;
+      }
+    }
+    if (socket == null) {
+      throw failure;
+    }
     this.port = socket.getLocalPort();
     this.server = socket;
     startAcceptor(socket);

@@ -31,4 +31,17 @@ final class MissingRedisFixtures {
       assertThat(cluster).isNotNull();
     }
   }
+
+  /** Run with CACHET_TEST_REDIS_URL pointing at a server the calling test owns. */
+  static class ExternalFixture {
+    @Test
+    void usesTheExternalServerUnderAPrefix(@RedisStandaloneServer RedisServer redis) {
+      assertThat(redis.isExternal()).isTrue();
+      assertThat(redis.keyPrefix()).startsWith("cachet-test:ExternalFixture:");
+      redis.command("SET", redis.key("mine"), "1");
+      redis.flushAll();
+      assertThat(redis.command("EXISTS", redis.key("mine"))).isEqualTo("0");
+      assertThat(redis.command("EXISTS", "not-mine")).as("flushAll keeps other keys").isEqualTo("1");
+    }
+  }
 }
