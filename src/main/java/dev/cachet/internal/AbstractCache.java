@@ -8,6 +8,7 @@ import dev.cachet.CacheLoader;
 import dev.cachet.CacheLoaderException;
 import dev.cachet.CachePolicy;
 import dev.cachet.CacheStats;
+import dev.cachet.KeyCodec;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
@@ -448,22 +449,34 @@ public abstract class AbstractCache<K, V> implements Cache<K, V> {
    * @throws IllegalArgumentException if the encoded key is too long or the codec returned null
    */
   protected final String encodeKey(K key) {
-    String encoded = settings.keyCodec().encode(key);
+    KeyCodec<? super K> codec = settings.keyCodec();
+    if (codec == null) {
+      if (key instanceof String) {
+        checkKeyLength(((String) key).length());
+        return (String) key;
+      }
+      return null;
+    }
+    String encoded = codec.encode(key);
     if (encoded == null) {
       throw new IllegalArgumentException(
           "the KeyCodec of cache '" + name + "' returned null for a key; it must return a string");
     }
-    if (encoded.length() > settings.maxKeyLength()) {
+    checkKeyLength(encoded.length());
+    return encoded;
+  }
+
+  private void checkKeyLength(int length) {
+    if (length > settings.maxKeyLength()) {
       throw new IllegalArgumentException(
           "key of cache '"
               + name
               + "' is "
-              + encoded.length()
+              + length
               + " characters when encoded; the maximum is "
               + settings.maxKeyLength()
               + " (raise maxKeyLength or use shorter keys)");
     }
-    return encoded;
   }
 
   /** Internal seam for metrics and tests. */

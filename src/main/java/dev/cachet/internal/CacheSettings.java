@@ -10,7 +10,8 @@ import java.util.concurrent.ForkJoinPool;
  * The settings every cache shares, validated once by its builder.
  *
  * @param name the validated cache name
- * @param keyCodec maps keys one-to-one to strings
+ * @param keyCodec maps keys one-to-one to strings; null for memory-only caches, which key by the
+ *     objects themselves (then only {@code String} keys are length-checked)
  * @param maxKeyLength the longest encoded key accepted on writes and loads
  * @param defaultTtl the time to live of entries stored without one
  * @param loader the build-time loader, or {@code null}
@@ -32,7 +33,6 @@ public record CacheSettings<K, V>(
 
   public CacheSettings {
     Preconditions.requireCacheName(name);
-    Preconditions.requireNonNull(keyCodec, "keyCodec");
     Preconditions.requireArgument(
         maxKeyLength >= 1, () -> "maxKeyLength must be at least 1: " + maxKeyLength);
     Preconditions.requireTtl(defaultTtl, "defaultTtl");
@@ -97,14 +97,14 @@ public record CacheSettings<K, V>(
     /**
      * Builds the settings.
      *
-     * @param defaultCodec the codec to use when none was set, or null to require one
-     * @throws IllegalStateException if the name (or a needed codec) was not set
+     * @param codecRequired whether the cache needs a codec (remote tiers) or may key by objects
+     * @throws IllegalStateException if the name (or a required codec) was not set
      */
-    public CacheSettings<K, V> build(KeyCodec<? super K> defaultCodec) {
+    public CacheSettings<K, V> build(boolean codecRequired) {
       Preconditions.requireState(name != null, "a cache name is required: call name(...)");
-      KeyCodec<? super K> codec = keyCodec != null ? keyCodec : defaultCodec;
+      KeyCodec<? super K> codec = keyCodec;
       Preconditions.requireState(
-          codec != null,
+          codec != null || !codecRequired,
           "cache '" + name + "' needs a KeyCodec: call keyCodec(...) (built-ins: KeyCodec.strings(),"
               + " uuids(), longs(), integers())");
       return new CacheSettings<>(

@@ -1,0 +1,251 @@
+package dev.cachet.memory;
+
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Policy;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import dev.cachet.CacheHealth;
+import dev.cachet.CachePolicy;
+import dev.cachet.Ticker;
+import dev.cachet.Tier;
+import dev.cachet.internal.AbstractCache;
+import dev.cachet.internal.CacheInstrumentation;
+import dev.cachet.internal.CacheSettings;
+import dev.cachet.internal.Preconditions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * The memory tier: a Caffeine cache of {@link Timed} entries, each carrying its own time to live, read
+ * through Caffeine's variable {@link Expiry}. Loads never run inside a Caffeine compute (the base class
+ * runs them through single-flight), so a slow loader never blocks other keys. Maintenance and removal
+ * notifications run on the calling thread, which keeps counts exact and deterministic.
+ */
+final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> {
+
+  private final com.github.benmanes.caffeine.cache.Cache<K, Timed> cache;
+  private final Duration negativeTtl;
+  private final boolean weighted;
+
+  CaffeineMemoryCache(
+      CacheSettings<K, V> settings,
+      CacheInstrumentation instrumentation,
+      long maximum,
+      ValueWeigher<Object> weigher,
+      Duration negativeTtl,
+      Ticker ticker) {
+    super(settings, instrumentation);
+    this.negativeTtl = negativeTtl;
+    this.weighted = weigher != null;
+    Caffeine<K, Timed> builder =
+        Caffeine.newBuilder()
+            .executor(Runnable::run)
+            .ticker(ticker::read)
+            .expireAfter(new TimedExpiry<K>());
+    if (weigher != null) {
+      builder.maximumWeight(maximum).weigher((K k, Timed v) -> v.weight);
+    } else {
+      builder.maximumSize(maximum);
+    }
+    this.cache =
+        builder
+            .removalListener(
+                (K k, Timed v, RemovalCause cause) -> {
+                  if (cause.wasEvicted()) {
+                    instrumentation.recordEviction(v == null ? 0 : v.weight);
+                  } else {
+                    instrumentation.recordRemovals(1);
+                  }
+                })
+            .build();
+    this.weigherForStore = weigher;
+  }
+
+  private final ValueWeigher<Object> weigherForStore;
+
+  /** An entry: the value (null for a cached absence), its time to live and its weight. */
+  static final class Timed {
+    final Object value;
+    final long ttlNanos;
+    final int weight;
+
+    Timed(Object value, long ttlNanos, int weight) {
+      this.value = value;
+      this.ttlNanos = ttlNanos;
+      this.weight = weight;
+    }
+  }
+
+  private static final class TimedExpiry<K> implements Expiry<K, Timed> {
+    @Override
+    public long expireAfterCreate(K key, Timed value, long currentTime) {
+      return value.ttlNanos;
+    }
+
+    @Override
+    public long expireAfterUpdate(K key, Timed value, long currentTime, long currentDuration) {
+      return value.ttlNanos;
+    }
+
+    @Override
+    public long expireAfterRead(K key, Timed value, long currentTime, long currentDuration) {
+      return currentDuration;
+    }
+  }
+
+  private Timed timed(V value, Duration ttl) {
+    int weight = weigherForStore == null ? 1 : weigherForStore.weigh(value);
+    if (weight < 0) {
+      throw new IllegalArgumentException(
+          "the weigher of cache '" + name + "' returned a negative weight: " + weight);
+    }
+    return new Timed(value, saturatedNanos(ttl), weight);
+  }
+
+  private static long saturatedNanos(Duration ttl) {
+    try {
+      return ttl.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  @Override
+  protected Object lookup(K key) {
+    Timed entry = cache.getIfPresent(key);
+    if (entry == null) {
+      return null;
+    }
+    return entry.value == null ? ABSENT : entry.value;
+  }
+
+  @Override
+  protected Map<K, Object> lookupAll(Set<K> keys) {
+    Map<K, Timed> present = cache.getAllPresent(keys);
+    Map<K, Object> result = new HashMap<>(present.size() * 2);
+    present.forEach((k, t) -> result.put(k, t.value == null ? ABSENT : t.value));
+    return result;
+  }
+
+  @Override
+  protected void store(K key, V value, Duration ttl) {
+    cache.put(key, timed(value, ttl));
+  }
+
+  @Override
+  protected void storeAll(Map<K, V> entries, Duration ttl) {
+    Map<K, Timed> timed = new HashMap<>(entries.size() * 2);
+    entries.forEach((k, v) -> timed.put(k, timed(v, ttl)));
+    cache.putAll(timed);
+  }
+
+  @Override
+  protected Object storeLoaded(K key, V value) {
+    Timed entry = timed(value, settings.defaultTtl());
+    cache.put(key, entry);
+    return entry;
+  }
+
+  @Override
+  protected void storeAbsent(K key) {
+    if (negativeTtl != null) {
+      cache.put(key, new Timed(null, saturatedNanos(negativeTtl), 0));
+    }
+  }
+
+  @Override
+  protected void undoLoadedStore(K key, Object handle) {
+    cache.asMap().remove(key, handle);
+  }
+
+  @Override
+  protected void remove(K key) {
+    cache.invalidate(key);
+  }
+
+  @Override
+  protected void removeAll(Set<K> keys) {
+    cache.invalidateAll(keys);
+  }
+
+  @Override
+  protected void clear() {
+    cache.invalidateAll();
+  }
+
+  @Override
+  protected void onClose() {
+    cache.invalidateAll();
+    cache.cleanUp();
+  }
+
+  @Override
+  protected CacheHealth currentHealth() {
+    return CacheHealth.newBuilder(CacheHealth.Status.UP)
+        .tier(Tier.MEMORY, CacheHealth.Status.UP)
+        .detail("memory.estimatedSize", cache.estimatedSize())
+        .build();
+  }
+
+  /** Approximate entry count, for metrics. */
+  long estimatedSize() {
+    return cache.estimatedSize();
+  }
+
+  @Override
+  public CachePolicy policy() {
+    checkOpen();
+    Optional<CachePolicy.SizeBound> bound =
+        cache.policy().eviction().map(eviction -> new Bound(eviction));
+    return new CachePolicy() {
+      @Override
+      public Optional<SizeBound> sizeBound() {
+        return bound;
+      }
+
+      @Override
+      public Optional<PatternInvalidation> patternInvalidation() {
+        return Optional.empty();
+      }
+    };
+  }
+
+  private final class Bound implements CachePolicy.SizeBound {
+    private final Policy.Eviction<K, Timed> eviction;
+
+    Bound(Policy.Eviction<K, Timed> eviction) {
+      this.eviction = eviction;
+    }
+
+    @Override
+    public boolean isWeighted() {
+      return weighted;
+    }
+
+    @Override
+    public long maximum() {
+      return eviction.getMaximum();
+    }
+
+    @Override
+    public void setMaximum(long maximum) {
+      Preconditions.requireAtLeast(maximum, 0, "maximum");
+      checkOpen();
+      eviction.setMaximum(maximum);
+    }
+
+    @Override
+    public long estimatedSize() {
+      return cache.estimatedSize();
+    }
+
+    @Override
+    public OptionalLong weightedSize() {
+      return weighted ? eviction.weightedSize() : OptionalLong.empty();
+    }
+  }
+}

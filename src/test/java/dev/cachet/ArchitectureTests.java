@@ -1,0 +1,162 @@
+package dev.cachet;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+/**
+ * The package rules of {@code ../shared/STYLE.md}, which {@code module-info} cannot express between
+ * packages of one module: which package may import which library and which other package.
+ */
+@AnalyzeClasses(packages = "dev.cachet", importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTests {
+
+  private static ArchRule onlyPackagesMayUse(String library, String... packages) {
+    return noClasses()
+        .that()
+        .resideOutsideOfPackages(packages)
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage(library)
+        .as(library + " is used only in " + String.join(", ", packages))
+        .allowEmptyShould(true);
+  }
+
+  @ArchTest
+  static final ArchRule caffeineOnlyInMemory =
+      onlyPackagesMayUse("com.github.benmanes.caffeine..", "dev.cachet.memory..");
+
+  @ArchTest
+  static final ArchRule lettuceOnlyInRedis =
+      onlyPackagesMayUse("io.lettuce..", "dev.cachet.redis..");
+
+  @ArchTest
+  static final ArchRule nettyAndReactorOnlyInRedis =
+      noClasses()
+          .that()
+          .resideOutsideOfPackages("dev.cachet.redis..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("io.netty..", "reactor..")
+          .allowEmptyShould(true);
+
+  @ArchTest
+  static final ArchRule tinkOnlyInCrypto =
+      onlyPackagesMayUse("com.google.crypto.tink..", "dev.cachet.crypto..");
+
+  @ArchTest
+  static final ArchRule protobufOnlyInCrypto =
+      onlyPackagesMayUse("com.google.protobuf..", "dev.cachet.crypto..");
+
+  @ArchTest
+  static final ArchRule jacksonOnlyInSerialization =
+      onlyPackagesMayUse("com.fasterxml.jackson..", "dev.cachet.serialization..");
+
+  @ArchTest
+  static final ArchRule micrometerOnlyInMetrics =
+      onlyPackagesMayUse("io.micrometer..", "dev.cachet.metrics..", "dev.cachet.factory..");
+
+  @ArchTest
+  static final ArchRule resilience4jOnlyInResilienceAndMetrics =
+      onlyPackagesMayUse(
+          "io.github.resilience4j..", "dev.cachet.resilience..", "dev.cachet.metrics..",
+          "dev.cachet.factory..");
+
+  @ArchTest
+  static final ArchRule rootPackageUsesNoThirdPartyOrSubpackage =
+      classes()
+          .that()
+          .resideInAPackage("dev.cachet")
+          .should()
+          .onlyDependOnClassesThat()
+          .resideInAnyPackage("dev.cachet", "java..")
+          .as("the root package dev.cachet exposes no third-party or implementation types");
+
+  @ArchTest
+  static final ArchRule spiDependsOnlyOnRoot =
+      classes()
+          .that()
+          .resideInAPackage("dev.cachet.spi..")
+          .should()
+          .onlyDependOnClassesThat()
+          .resideInAnyPackage("dev.cachet", "dev.cachet.spi..", "java..")
+          .allowEmptyShould(true);
+
+  @ArchTest
+  static final ArchRule internalDependsOnlyOnRootAndJdk =
+      classes()
+          .that()
+          .resideInAPackage("dev.cachet.internal..")
+          .should()
+          .onlyDependOnClassesThat()
+          .resideInAnyPackage("dev.cachet", "dev.cachet.internal..", "java..", "org.slf4j..");
+
+  @ArchTest
+  static final ArchRule tieredKnowsNoRedis =
+      noClasses()
+          .that()
+          .resideInAPackage("dev.cachet.tiered..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("dev.cachet.redis..", "dev.cachet.crypto..", "io.lettuce..")
+          .allowEmptyShould(true);
+
+  @ArchTest
+  static final ArchRule cryptoAndSerializationStandAlone =
+      noClasses()
+          .that()
+          .resideInAnyPackage("dev.cachet.crypto..", "dev.cachet.serialization..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "dev.cachet.redis..", "dev.cachet.tiered..", "dev.cachet.memory..",
+              "dev.cachet.resilience..", "dev.cachet.metrics..", "dev.cachet.factory..")
+          .allowEmptyShould(true);
+
+  @ArchTest
+  static final ArchRule memoryIsALeaf =
+      noClasses()
+          .that()
+          .resideInAPackage("dev.cachet.memory..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "dev.cachet.redis..", "dev.cachet.tiered..", "dev.cachet.crypto..",
+              "dev.cachet.resilience..", "dev.cachet.metrics..", "dev.cachet.factory..");
+
+  @ArchTest
+  static final ArchRule nothingDependsOnFactoryOrCli =
+      noClasses()
+          .that()
+          .resideOutsideOfPackages("dev.cachet.factory..", "dev.cachet.cli..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("dev.cachet.factory..", "dev.cachet.cli..")
+          .allowEmptyShould(true);
+
+  @ArchTest
+  static final ArchRule noJavaSerialization =
+      noClasses()
+          .should()
+          .dependOnClassesThat()
+          .haveFullyQualifiedName("java.io.ObjectInputStream")
+          .orShould()
+          .dependOnClassesThat()
+          .haveFullyQualifiedName("java.io.ObjectOutputStream")
+          .as("Java serialization is never used");
+
+  @ArchTest
+  static final ArchRule onlyTheEnvironmentReaderReadsTheEnvironment =
+      noClasses()
+          .that()
+          .doNotHaveFullyQualifiedName(CachetEnvironment.class.getName())
+          .should()
+          .callMethod(System.class, "getenv")
+          .orShould()
+          .callMethod(System.class, "getenv", String.class)
+          .as("only CachetEnvironment reads environment variables");
+}
