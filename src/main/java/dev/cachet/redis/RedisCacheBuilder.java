@@ -114,6 +114,7 @@ public final class RedisCacheBuilder<K, V> {
 
   private ValueSerializer<V> defaultSerializer;
   private boolean serializerSet;
+  private boolean keyCodecSet;
 
   /** The cache name, {@code [a-z0-9][a-z0-9_-]{0,62}}; required. */
   public RedisCacheBuilder<K, V> name(String name) {
@@ -247,6 +248,7 @@ public final class RedisCacheBuilder<K, V> {
   /** Maps keys to strings; default the built-in codec of the key type. */
   public RedisCacheBuilder<K, V> keyCodec(KeyCodec<? super K> codec) {
     settings.keyCodec(codec);
+    keyCodecSet = true;
     return this;
   }
 
@@ -291,7 +293,10 @@ public final class RedisCacheBuilder<K, V> {
    *     INCONSISTENT_SETTINGS} for compression with {@code PLAIN_JSON} or closed connections
    */
   public Cache<K, V> build() {
-    CacheSettings<K, V> s = settings.build(defaultCodec);
+    CacheSettings<K, V> s = settings.build(!keyCodecSet && defaultCodec == null);
+    if (!keyCodecSet && defaultCodec != null) {
+      s = new CacheSettings<>(s.name(), defaultCodec, s.maxKeyLength(), s.defaultTtl(), s.loader(), s.executor());
+    }
     CacheInstrumentation instrumentation = new CacheInstrumentation();
     LettuceRedisTier<V> tier = buildTier(s.name(), instrumentation, s.defaultTtl());
     return new LettuceRedisCache<>(s, instrumentation, tier, connections.commandTimeout());
