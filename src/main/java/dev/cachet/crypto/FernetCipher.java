@@ -106,15 +106,15 @@ final class FernetCipher {
   // ---------------------------------------------------------------- decryption
 
   /**
-   * Decodes {@code len} token characters and checks the version and length.
+   * Decodes a token (ASCII bytes) and checks its version and length.
    *
    * @throws ValueDecryptionException ({@code FORMAT}) if the token is malformed
    */
-  static byte[] decode(byte[] token, int off, int len) {
-    return checkStructure(FernetBase64.decode(token, off, len));
+  static byte[] decode(byte[] token) {
+    return checkStructure(FernetBase64.decode(token));
   }
 
-  /** Like {@link #decode(byte[], int, int)} for a token string. */
+  /** Like {@link #decode(byte[])} for a token string. */
   static byte[] decode(String token) {
     return checkStructure(FernetBase64.decode(token));
   }

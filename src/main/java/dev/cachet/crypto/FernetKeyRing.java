@@ -213,7 +213,7 @@ public final class FernetKeyRing {
    */
   public byte[] decrypt(byte[] token) {
     Objects.requireNonNull(token, "token must not be null");
-    return open(FernetCipher.decode(token, 0, token.length));
+    return open(FernetCipher.decode(token));
   }
 
   /**
@@ -227,7 +227,7 @@ public final class FernetKeyRing {
   public byte[] decrypt(byte[] token, Duration ttl) {
     Objects.requireNonNull(token, "token must not be null");
     long ttlSeconds = ttlSeconds(ttl);
-    byte[] raw = FernetCipher.decode(token, 0, token.length);
+    byte[] raw = FernetCipher.decode(token);
     FernetCipher.checkFreshness(raw, nowSeconds(), ttlSeconds);
     return open(raw);
   }
@@ -255,7 +255,7 @@ public final class FernetKeyRing {
    */
   public byte[] rotate(byte[] token) {
     Objects.requireNonNull(token, "token must not be null");
-    byte[] raw = FernetCipher.decode(token, 0, token.length);
+    byte[] raw = FernetCipher.decode(token);
     byte[] plaintext = open(raw);
     return FernetBase64.encode(primary.seal(plaintext, FernetCipher.timestamp(raw), null));
   }
@@ -269,7 +269,7 @@ public final class FernetKeyRing {
    */
   public long extractTimestamp(byte[] token) {
     Objects.requireNonNull(token, "token must not be null");
-    byte[] raw = FernetCipher.decode(token, 0, token.length);
+    byte[] raw = FernetCipher.decode(token);
     for (FernetCipher cipher : ciphers) {
       if (cipher.authenticates(raw)) {
         return FernetCipher.timestamp(raw);

@@ -43,6 +43,22 @@ public final class TestEnvironment {
     return new TestEnvironment(variables);
   }
 
+  /**
+   * This environment with some variables replaced; a blank replacement unsets the variable. Used to
+   * simulate machines without {@code redis-server}, or CI, in the harness's own tests.
+   */
+  public TestEnvironment withOverrides(Map<String, String> overrides) {
+    Objects.requireNonNull(overrides, "overrides must not be null");
+    Map<String, String> merged = new java.util.HashMap<>(variables);
+    merged.putAll(overrides);
+    return new TestEnvironment(merged);
+  }
+
+  /** The names this class reads, for {@link #withOverrides(Map)} sources that cannot be enumerated. */
+  public static List<String> knownNames() {
+    return List.of(CI, TEST_REDIS_URL, PATH);
+  }
+
   /** The trimmed value of {@code name}; empty when unset or blank. */
   public Optional<String> get(String name) {
     Objects.requireNonNull(name, "name must not be null");

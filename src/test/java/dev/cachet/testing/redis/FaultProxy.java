@@ -40,6 +40,7 @@ public final class FaultProxy implements AutoCloseable {
   private final String id;
   private final Set<Link> links = ConcurrentHashMap.newKeySet();
   private volatile ServerSocket server;
+  private volatile Thread acceptor;
   private volatile long latencyNanos;
   private volatile boolean blackhole;
   private volatile boolean refuseNew;
@@ -49,7 +50,20 @@ public final class FaultProxy implements AutoCloseable {
   private FaultProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
     this.id = "fault-proxy-" + IDS.incrementAndGet();
-    ServerSocket socket = bind(0);
+    // A port outside the ephemeral range: once refuseNew closes the listener, an outgoing connection could
+    // otherwise take the port as its source port and connect to itself.
+    ServerSocket socket = null;
+    IOException failure = null;
+    for (int attempt = 0; attempt < 5 && socket == null; attempt++) {
+      try {
+        socket = bind(Ports.allocate(false));
+      } catch (IOException e) {
+        failure = e;
+      }
+    }
+    if (socket == null) {
+      throw failure;
+    }
     this.port = socket.getLocalPort();
     this.server = socket;
     startAcceptor(socket);
@@ -126,7 +140,7 @@ public final class FaultProxy implements AutoCloseable {
     }
     refuseNew = on;
     if (on) {
-      closeQuietly(server);
+      stopListening();
     } else {
       try {
         ServerSocket socket = bind(port);
@@ -165,7 +179,7 @@ public final class FaultProxy implements AutoCloseable {
       return;
     }
     closed = true;
-    closeQuietly(server);
+    stopListening();
     resetAll();
   }
 
@@ -184,9 +198,27 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   private void startAcceptor(ServerSocket socket) {
-    Thread acceptor = new Thread(() -> acceptLoop(socket), id + "-accept");
-    acceptor.setDaemon(true);
-    acceptor.start();
+    Thread thread = new Thread(() -> acceptLoop(socket), id + "-accept");
+    thread.setDaemon(true);
+    acceptor = thread;
+    thread.start();
+  }
+
+  /**
+   * Closes the listener and waits for the accepting thread to leave {@code accept()}: the JDK defers the
+   * real close of a socket until its blocked thread returns, and until then the kernel still completes
+   * new connections.
+   */
+  private void stopListening() {
+    closeQuietly(server);
+    Thread thread = acceptor;
+    if (thread != null && thread != Thread.currentThread()) {
+      try {
+        thread.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private void acceptLoop(ServerSocket socket) {
@@ -195,6 +227,10 @@ public final class FaultProxy implements AutoCloseable {
       try {
         client = socket.accept();
       } catch (IOException e) {
+        return;
+      }
+      if (socket.isClosed() || closed || refuseNew) {
+        Link.reset(client);
         return;
       }
       Socket upstream = new Socket();

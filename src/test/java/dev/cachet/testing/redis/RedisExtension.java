@@ -225,11 +225,27 @@ public final class RedisExtension
     return "cachet-test:" + name + ":" + random + ":";
   }
 
+  /**
+   * Prefix of JUnit configuration parameters that override environment variables for the harness, e.g.
+   * {@code cachet.test.env.PATH=/nonexistent} to act as if {@code redis-server} were not installed.
+   */
+  public static final String ENVIRONMENT_OVERRIDE_PREFIX = "cachet.test.env.";
+
   private Harness harness(ExtensionContext context) {
     return context
         .getRoot()
         .getStore(NAMESPACE)
-        .computeIfAbsent(Harness.class.getName(), k -> new Harness(environment), Harness.class);
+        .computeIfAbsent(Harness.class.getName(), k -> new Harness(environment(context)), Harness.class);
+  }
+
+  private TestEnvironment environment(ExtensionContext context) {
+    java.util.Map<String, String> overrides = new java.util.HashMap<>();
+    for (String name : TestEnvironment.knownNames()) {
+      context
+          .getConfigurationParameter(ENVIRONMENT_OVERRIDE_PREFIX + name)
+          .ifPresent(value -> overrides.put(name, value));
+    }
+    return overrides.isEmpty() ? environment : environment.withOverrides(overrides);
   }
 
   // ---- declarations --------------------------------------------------------------------------------

@@ -225,6 +225,19 @@ class RedisHarnessIntegrationTests {
     }
   }
 
+  @Test
+  void externalServer_sharedServersUseIt_underAPrefix_andFlushOnlyTheirKeys(
+      @RedisStandaloneServer(owned = true) RedisServer target) {
+    target.command("SET", "not-mine", "1");
+    org.junit.platform.testkit.engine.EngineTestKit.engine("junit-jupiter")
+        .configurationParameter(RedisExtension.ENVIRONMENT_OVERRIDE_PREFIX + "CACHET_TEST_REDIS_URL", target.uri())
+        .selectors(org.junit.platform.engine.discovery.DiscoverySelectors.selectClass(MissingRedisFixtures.ExternalFixture.class))
+        .execute()
+        .testEvents()
+        .assertStatistics(stats -> stats.succeeded(1).failed(0));
+    assertThat(target.command("DBSIZE")).isEqualTo("1");
+  }
+
   // ---- cluster ------------------------------------------------------------------------------------
 
   private static RedisClusterClient clusterClient(RedisCluster cluster) {
