@@ -118,6 +118,6 @@ final class RedisErrors {
       message.append(" (").append(t.getClass().getSimpleName()).append(')');
     }
     return new RemoteTierException(
-        cacheName, operation.tagValue(), RemoteTierException.Kind.valueOf(reason.name()), message.toString(), t);
+        cacheName, operation, reason, message.toString(), t);
   }
 }

@@ -2,6 +2,8 @@ package dev.cachet.spi;
 
 import dev.cachet.CacheUnavailableException;
 import dev.cachet.Tier;
+import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
+import dev.cachet.internal.StatsRecorder.RemoteOperation;
 import java.util.Objects;
 
 /**
@@ -14,16 +16,8 @@ import java.util.Objects;
 public class RemoteTierException extends CacheUnavailableException {
   private static final long serialVersionUID = 1L;
 
-  /**
-   * Why a remote call failed; the names match {@code StatsRecorder.RemoteErrorReason}, so {@code
-   * RemoteErrorReason.valueOf(kind.name())} converts.
-   */
-  public enum Kind {
-    TIMEOUT, CONNECTION, CIRCUIT_OPEN, REJECTED, PERMISSION, SERVER_BUSY, DECODE, OTHER
-  }
-
-  private final String operation;
-  private final Kind reason;
+  private final RemoteOperation operation;
+  private final RemoteErrorReason reason;
 
   /**
    * Creates the exception.
@@ -31,20 +25,20 @@ public class RemoteTierException extends CacheUnavailableException {
    * @throws NullPointerException if {@code operation} or {@code reason} is null
    */
   public RemoteTierException(
-      String cacheName, String operation, Kind reason, String message,
+      String cacheName, RemoteOperation operation, RemoteErrorReason reason, String message,
       Throwable cause) {
     super(cacheName, Tier.REDIS, message, cause);
     this.operation = Objects.requireNonNull(operation, "operation must not be null");
     this.reason = Objects.requireNonNull(reason, "reason must not be null");
   }
 
-  /** The operation that failed, as a lowercase tag value ({@code get}, {@code put_all}, ...). */
-  public String operation() {
+  /** The operation that failed. */
+  public RemoteOperation operation() {
     return operation;
   }
 
   /** Why it failed. */
-  public Kind reason() {
+  public RemoteErrorReason reason() {
     return reason;
   }
 
