@@ -144,7 +144,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               shared.options.missedHeartbeats,
               this::onTick);
       shared.coherence = coherence;
-      coherence.start(shared.scheduler);
+      coherence.start(shared.scheduler, min(shared.options.remoteTimeout, Duration.ofSeconds(2)));
     } else {
       shared.scheduler.scheduleWithFixedDelay(
           this::onTick,
