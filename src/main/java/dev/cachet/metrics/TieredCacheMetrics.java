@@ -457,6 +457,11 @@ public final class TieredCacheMetrics extends CacheMeterBinder<Cache<?, ?>> impl
 
   // ---------------------------------------------------------------- for tests
 
+  /** Whether the monitored cache is still strongly reachable (for tests). */
+  boolean cacheIsReachable() {
+    return getCache() != null;
+  }
+
   /** The slow-crypto log, null for memory-only caches. */
   SlowCryptoLog slowCryptoLog() {
     return slowLog;
