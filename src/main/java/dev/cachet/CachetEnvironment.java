@@ -33,6 +33,12 @@ public final class CachetEnvironment {
   public static final String LEGACY_ENCRYPTION_KEY = "REDIS_ENCRYPTION_KEY";
   /** A comma-separated key ring, primary first; takes precedence over the single-key variables. */
   public static final String ENCRYPTION_KEYS = "CACHET_ENCRYPTION_KEYS";
+  /**
+   * Secret for hiding Redis key names ({@code dev.cachet.crypto.KeyNameHasher}): at least 32 bytes as
+   * URL-safe base64 with padding, e.g. the output of {@code keygen}. Separate from the encryption keys
+   * and never rotated with them, because changing it renames every key.
+   */
+  public static final String KEY_NAMING_SECRET = "CACHET_KEY_NAMING_SECRET";
   /** Redis URI: {@code redis://}, {@code rediss://} or {@code redis-sentinel://}. */
   public static final String REDIS_URL = "CACHET_REDIS_URL";
   /** Comma-separated Redis Cluster seed URIs. */

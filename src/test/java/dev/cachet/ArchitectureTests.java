@@ -83,7 +83,7 @@ class ArchitectureTests {
           .resideInAPackage("dev.cachet.spi..")
           .should()
           .onlyDependOnClassesThat()
-          .resideInAnyPackage("dev.cachet", "dev.cachet.spi..", "java..")
+          .resideInAnyPackage("dev.cachet", "dev.cachet.spi..", "dev.cachet.internal..", "java..")
           .allowEmptyShould(true);
 
   @ArchTest

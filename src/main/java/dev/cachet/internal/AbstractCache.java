@@ -187,6 +187,19 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
 
   /** Loads the won keys of a bulk call with one loader call, storing results. */
   protected Map<K, V> loadValues(Map<K, SingleFlight.Flight<V>> flights, BulkLoader<K, V> loader) {
+    Map<K, V> result = loadValuesWithoutStoring(flights, loader);
+    for (Map.Entry<K, SingleFlight.Flight<V>> e : flights.entrySet()) {
+      keepLoaded(e.getKey(), result.get(e.getKey()), e.getValue());
+    }
+    return result;
+  }
+
+  /**
+   * Calls {@code loader} once for the won keys (timed and counted) and returns the non-null values of
+   * those keys; extra keys in the loader's answer are dropped. Stores nothing.
+   */
+  protected final Map<K, V> loadValuesWithoutStoring(
+      Map<K, SingleFlight.Flight<V>> flights, BulkLoader<K, V> loader) {
     Set<K> keys = Collections.unmodifiableSet(new LinkedHashSet<>(flights.keySet()));
     long start = System.nanoTime();
     Map<? extends K, ? extends V> loaded;
@@ -205,12 +218,11 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     instrumentation.recordLoadSuccess(System.nanoTime() - start);
     Map<K, V> result = new HashMap<>();
     if (loaded != null) {
-      for (Map.Entry<K, SingleFlight.Flight<V>> e : flights.entrySet()) {
-        V value = loaded.get(e.getKey());
+      for (K key : keys) {
+        V value = loaded.get(key);
         if (value != null) {
-          result.put(e.getKey(), value);
+          result.put(key, value);
         }
-        keepLoaded(e.getKey(), value, e.getValue());
       }
     }
     return result;

@@ -11,6 +11,7 @@ import dev.cachet.Tier;
 import dev.cachet.internal.AbstractCache;
 import dev.cachet.internal.CacheInstrumentation;
 import dev.cachet.internal.CacheSettings;
+import dev.cachet.internal.LocalTier;
 import dev.cachet.internal.Preconditions;
 import java.time.Duration;
 import java.util.HashMap;
@@ -25,9 +26,10 @@ import java.util.Set;
  * runs them through single-flight), so a slow loader never blocks other keys. Maintenance and removal
  * notifications run on the calling thread, which keeps counts exact and deterministic.
  */
-final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> {
+final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements LocalTier<K, V> {
 
   private final com.github.benmanes.caffeine.cache.Cache<K, Timed> cache;
+  private final Ticker ticker;
   private final Duration negativeTtl;
   private final boolean weighted;
 
@@ -41,6 +43,7 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> {
     super(settings, instrumentation);
     this.negativeTtl = negativeTtl;
     this.weighted = weigher != null;
+    this.ticker = ticker;
     Caffeine<K, Timed> builder =
         Caffeine.newBuilder()
             .executor(Runnable::run)
@@ -67,16 +70,18 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> {
 
   private final ValueWeigher<Object> weigherForStore;
 
-  /** An entry: the value (null for a cached absence), its time to live and its weight. */
+  /** An entry: the value (null for a cached absence), its time to live, weight and write time. */
   static final class Timed {
     final Object value;
     final long ttlNanos;
     final int weight;
+    final long writtenAtNanos;
 
-    Timed(Object value, long ttlNanos, int weight) {
+    Timed(Object value, long ttlNanos, int weight, long writtenAtNanos) {
       this.value = value;
       this.ttlNanos = ttlNanos;
       this.weight = weight;
+      this.writtenAtNanos = writtenAtNanos;
     }
   }
 
@@ -103,7 +108,7 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> {
       throw new IllegalArgumentException(
           "the weigher of cache '" + name + "' returned a negative weight: " + weight);
     }
-    return new Timed(value, saturatedNanos(ttl), weight);
+    return new Timed(value, saturatedNanos(ttl), weight, ticker.read());
   }
 
   private static long saturatedNanos(Duration ttl) {
@@ -153,7 +158,7 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> {
   @Override
   protected void storeAbsent(K key) {
     if (negativeTtl != null) {
-      cache.put(key, new Timed(null, saturatedNanos(negativeTtl), 0));
+      cache.put(key, new Timed(null, saturatedNanos(negativeTtl), 0, ticker.read()));
     }
   }
 
@@ -189,6 +194,48 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> {
         .tier(Tier.MEMORY, CacheHealth.Status.UP)
         .detail("memory.estimatedSize", cache.estimatedSize())
         .build();
+  }
+
+  // ---------------------------------------------------------------- LocalTier
+
+  @SuppressWarnings("unchecked")
+  @Override
+  public V peek(K key) {
+    Timed entry = cache.getIfPresent(key);
+    return entry == null ? null : (V) entry.value;
+  }
+
+  @Override
+  public long writtenAtNanos(K key) {
+    Timed entry = cache.getIfPresent(key);
+    return entry == null ? -1 : entry.writtenAtNanos;
+  }
+
+  @Override
+  public long nowNanos() {
+    return ticker.read();
+  }
+
+  @Override
+  public Object storeWithHandle(K key, V value, Duration ttl) {
+    Timed entry = timed(value, ttl);
+    cache.put(key, entry);
+    return entry;
+  }
+
+  @Override
+  public void removeIfSame(K key, Object handle) {
+    cache.asMap().remove(key, handle);
+  }
+
+  @Override
+  public void discard(K key) {
+    cache.invalidate(key);
+  }
+
+  @Override
+  public void discardAll() {
+    cache.invalidateAll();
   }
 
   /** Approximate entry count, for metrics. */

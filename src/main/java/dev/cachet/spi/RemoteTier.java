@@ -32,6 +32,15 @@ public interface RemoteTier<V> extends AutoCloseable {
   /** Stores {@code value} for {@code ttl}. */
   CompletableFuture<Void> put(String key, V value, Duration ttl);
 
+  /**
+   * Stores {@code value} only if {@code key} holds no entry ({@code SET NX}), so a loaded value never
+   * overwrites a newer one written meanwhile. Completes with whether it was stored. The default falls
+   * back to {@link #put} for tiers that cannot do better.
+   */
+  default CompletableFuture<Boolean> putIfAbsent(String key, V value, Duration ttl) {
+    return put(key, value, ttl).thenApply(ignored -> Boolean.TRUE);
+  }
+
   /** Stores every entry for {@code ttl}, as commands pipelined together. */
   CompletableFuture<Void> putAll(Map<String, V> entries, Duration ttl);
 

@@ -1,0 +1,79 @@
+package dev.cachet.crypto;
+
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
+
+/**
+ * A small lock-free pool of reusable, non-thread-safe objects (JCE {@code Cipher}/{@code Mac} sets).
+ *
+ * <p>{@link #acquire()} takes an idle object or creates a new one on a miss; {@link #release(Object)}
+ * puts it back if a slot is free and otherwise drops it for the garbage collector. The pool therefore
+ * never blocks and never holds more than {@link #capacity()} idle objects, however many threads pass
+ * through. This is why it is used instead of a {@code ThreadLocal}: a million virtual threads would
+ * each build (and keep alive while they live) their own {@code Cipher} and {@code Mac}, while here they
+ * share the few that are idle.
+ *
+ * <p>Each thread starts probing at a slot derived from its identity, so a platform thread usually gets
+ * back the object it released last (warm caches) and threads rarely contend for the same slot.
+ */
+final class BoundedPool<T> {
+  private final AtomicReferenceArray<T> slots;
+  private final int mask;
+  private final Supplier<T> factory;
+
+  BoundedPool(int capacity, Supplier<T> factory) {
+    int size = Integer.highestOneBit(Math.max(1, capacity - 1)) << 1;
+    this.slots = new AtomicReferenceArray<>(size);
+    this.mask = size - 1;
+    this.factory = factory;
+  }
+
+  /** A capacity suited to this machine: twice the processors, rounded up to a power of two, 8..64. */
+  static int defaultCapacity() {
+    int wanted = 2 * Runtime.getRuntime().availableProcessors();
+    return Math.min(64, Math.max(8, wanted));
+  }
+
+  T acquire() {
+    int start = probe();
+    for (int i = 0; i <= mask; i++) {
+      int index = (start + i) & mask;
+      T item = slots.get(index);
+      if (item != null && slots.compareAndSet(index, item, null)) {
+        return item;
+      }
+    }
+    return factory.get();
+  }
+
+  void release(T item) {
+    int start = probe();
+    for (int i = 0; i <= mask; i++) {
+      int index = (start + i) & mask;
+      if (slots.get(index) == null && slots.compareAndSet(index, null, item)) {
+        return;
+      }
+    }
+    // Pool full: drop the object.
+  }
+
+  int capacity() {
+    return mask + 1;
+  }
+
+  /** Idle objects right now; for tests and diagnostics. */
+  int idleCount() {
+    int count = 0;
+    for (int i = 0; i <= mask; i++) {
+      if (slots.get(i) != null) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  private static int probe() {
+    int h = System.identityHashCode(Thread.currentThread()) * 0x9E3779B9;
+    return h ^ (h >>> 16);
+  }
+}

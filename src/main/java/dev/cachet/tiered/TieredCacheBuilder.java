@@ -1,0 +1,385 @@
+package dev.cachet.tiered;
+
+import dev.cachet.Cache;
+import dev.cachet.CacheLoader;
+import dev.cachet.KeyCodec;
+import dev.cachet.MultiTenantCache;
+import dev.cachet.Ticker;
+import dev.cachet.internal.CacheInstrumentation;
+import dev.cachet.internal.CacheSettings;
+import dev.cachet.internal.Preconditions;
+import dev.cachet.internal.StatsRecorder;
+import dev.cachet.memory.MemoryCacheBuilder;
+import dev.cachet.memory.ValueWeigher;
+import dev.cachet.spi.RemoteTier;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Builds a tiered cache: a Caffeine memory tier in front of a remote tier (Redis), kept coherent across
+ * application instances.
+ *
+ * <pre>{@code
+ * MultiTenantCache<String, User> users = TieredCacheBuilder.<String, User>newBuilder()
+ *     .name("users")
+ *     .keyCodec(KeyCodec.strings())
+ *     .remoteTier(redis)                 // e.g. RedisCacheBuilder...buildRemoteTier()
+ *     .defaultTtl(Duration.ofMinutes(30))
+ *     .memoryMaximumSize(10_000)
+ *     .memoryTtl(Duration.ofMinutes(2))
+ *     .build();
+ * }</pre>
+ *
+ * <p><b>Staleness bound.</b> Another instance's put or invalidate reaches this instance's memory tier
+ * through pub/sub, usually within a millisecond or two on a LAN. If messages are lost, the loss is
+ * noticed at the latest after {@code missedHeartbeats x heartbeatInterval} (default 3 s), and memory is
+ * cleared; so a stale memory entry lives at most that long after the change (or {@code memoryTtl}, if
+ * shorter). Under {@link FailurePolicy#SERVE_DEGRADED}, writes made while Redis is down live in memory
+ * for at most {@code degradedTtl} and are invalidated in Redis and on other instances when it is back.
+ *
+ * <p>Each setter may be called once; bad values throw {@code IllegalArgumentException} naming the
+ * setting. Not thread-safe. The cache takes ownership of the remote tier and closes it.
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+public final class TieredCacheBuilder<K, V> {
+
+  /** Default bound on a synchronous call's wait for the remote tier. */
+  public static final Duration DEFAULT_REMOTE_TIMEOUT = Duration.ofSeconds(2);
+  /** Default memory TTL of values written while the remote tier is down. */
+  public static final Duration DEFAULT_DEGRADED_TTL = Duration.ofSeconds(30);
+  /** Default heartbeat interval of the coherence channel. */
+  public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
+  /** Default number of heartbeat intervals of silence that clear the memory tier. */
+  public static final int DEFAULT_MISSED_HEARTBEATS = 3;
+  /** Default memory entry bound. */
+  public static final long DEFAULT_MEMORY_MAXIMUM_SIZE = 10_000;
+
+  private final CacheSettings.Builder<K, V> settings = new CacheSettings.Builder<>();
+  private RemoteTier<V> remoteTier;
+  private Long memoryMaximumSize;
+  private Long memoryMaximumBytes;
+  private ValueWeigher<? super V> memoryWeigher;
+  private Duration memoryTtl;
+  private Duration remoteTimeout;
+  private FailurePolicy failurePolicy;
+  private Duration degradedTtl;
+  private Boolean coherence;
+  private Duration heartbeatInterval;
+  private Integer missedHeartbeats;
+  private Duration leaseTime;
+  private Duration leaseWait;
+  private Duration refreshAfterWrite;
+  private Executor refreshExecutor;
+  private Ticker ticker;
+  private Clock clock;
+
+  private TieredCacheBuilder() {}
+
+  /** A new builder. */
+  public static <K, V> TieredCacheBuilder<K, V> newBuilder() {
+    return new TieredCacheBuilder<>();
+  }
+
+  /** The cache name (required); must equal the remote tier's cache name. */
+  public TieredCacheBuilder<K, V> name(String name) {
+    settings.name(name);
+    return this;
+  }
+
+  /** Maps keys one-to-one to strings (required: keys are shared across instances). */
+  public TieredCacheBuilder<K, V> keyCodec(KeyCodec<? super K> keyCodec) {
+    settings.keyCodec(keyCodec);
+    return this;
+  }
+
+  /**
+   * The remote tier (required). Unsupported SPI: obtain it from the Redis builder. The cache owns it
+   * from here on and closes it.
+   */
+  public TieredCacheBuilder<K, V> remoteTier(RemoteTier<V> remoteTier) {
+    Preconditions.requireState(this.remoteTier == null, "remoteTier was already set");
+    this.remoteTier = Preconditions.requireNonNull(remoteTier, "remoteTier");
+    return this;
+  }
+
+  /** The TTL of entries written without one, in Redis (default 10 minutes). */
+  public TieredCacheBuilder<K, V> defaultTtl(Duration ttl) {
+    settings.defaultTtl(ttl);
+    return this;
+  }
+
+  /** The longest an entry stays in memory (default: the default TTL). */
+  public TieredCacheBuilder<K, V> memoryTtl(Duration ttl) {
+    Preconditions.requireState(memoryTtl == null, "memoryTtl was already set");
+    memoryTtl = Preconditions.requireTtl(ttl, "memoryTtl");
+    return this;
+  }
+
+  /** Bounds memory to this many entries (default {@value #DEFAULT_MEMORY_MAXIMUM_SIZE}). */
+  public TieredCacheBuilder<K, V> memoryMaximumSize(long maximumSize) {
+    Preconditions.requireState(memoryMaximumSize == null && memoryMaximumBytes == null,
+        "the memory bound was already set");
+    memoryMaximumSize = Preconditions.requireAtLeast(maximumSize, 0, "memoryMaximumSize");
+    return this;
+  }
+
+  /** Bounds memory by bytes; see {@link MemoryCacheBuilder#maximumBytes(long)}. */
+  public TieredCacheBuilder<K, V> memoryMaximumBytes(long maximumBytes) {
+    Preconditions.requireState(memoryMaximumSize == null && memoryMaximumBytes == null,
+        "the memory bound was already set");
+    memoryMaximumBytes = Preconditions.requireAtLeast(maximumBytes, 0, "memoryMaximumBytes");
+    return this;
+  }
+
+  /** Weighs values for {@link #memoryMaximumBytes(long)}. */
+  public TieredCacheBuilder<K, V> memoryWeigher(ValueWeigher<? super V> weigher) {
+    Preconditions.requireState(memoryWeigher == null, "memoryWeigher was already set");
+    memoryWeigher = Preconditions.requireNonNull(weigher, "memoryWeigher");
+    return this;
+  }
+
+  /**
+   * How long a synchronous call waits for the remote tier, per remote call (default 2 s). With the
+   * resilience layer in front, set it above that layer's worst case (attempts x (timeout + backoff)).
+   */
+  public TieredCacheBuilder<K, V> remoteTimeout(Duration timeout) {
+    Preconditions.requireState(remoteTimeout == null, "remoteTimeout was already set");
+    remoteTimeout = Preconditions.requirePositive(timeout, "remoteTimeout");
+    return this;
+  }
+
+  /** What to do when the remote tier fails (default {@link FailurePolicy#SERVE_DEGRADED}). */
+  public TieredCacheBuilder<K, V> failurePolicy(FailurePolicy policy) {
+    Preconditions.requireState(failurePolicy == null, "failurePolicy was already set");
+    failurePolicy = Preconditions.requireNonNull(policy, "failurePolicy");
+    return this;
+  }
+
+  /** Memory TTL of values written while the remote tier is down (default 30 s). */
+  public TieredCacheBuilder<K, V> degradedTtl(Duration ttl) {
+    Preconditions.requireState(degradedTtl == null, "degradedTtl was already set");
+    degradedTtl = Preconditions.requireTtl(ttl, "degradedTtl");
+    return this;
+  }
+
+  /**
+   * Whether instances invalidate each other's memory over pub/sub (default true). Turn it off only when
+   * a single instance uses the cache, or memory TTLs are short enough to bound staleness on their own.
+   */
+  public TieredCacheBuilder<K, V> coherence(boolean enabled) {
+    Preconditions.requireState(coherence == null, "coherence was already set");
+    coherence = enabled;
+    return this;
+  }
+
+  /** Heartbeat interval on the invalidation channel (default 1 s). */
+  public TieredCacheBuilder<K, V> heartbeatInterval(Duration interval) {
+    Preconditions.requireState(heartbeatInterval == null, "heartbeatInterval was already set");
+    heartbeatInterval = Preconditions.requirePositive(interval, "heartbeatInterval");
+    Preconditions.requireArgument(interval.toMillis() >= 10,
+        () -> "heartbeatInterval must be at least 10 ms: " + interval.toMillis() + " ms");
+    return this;
+  }
+
+  /** Intervals of silence after which memory is cleared (default 3, at least 2). */
+  public TieredCacheBuilder<K, V> missedHeartbeats(int count) {
+    Preconditions.requireState(missedHeartbeats == null, "missedHeartbeats was already set");
+    Preconditions.requireArgument(count >= 2, () -> "missedHeartbeats must be at least 2: " + count);
+    missedHeartbeats = count;
+    return this;
+  }
+
+  /**
+   * Turns on cross-instance single-flight: on a miss in both tiers, one instance takes a Redis lease on
+   * the key (random token, {@code leaseTime} long, renewed while loading, released by compare-and-delete)
+   * and loads; the others poll Redis for its value for at most {@code maxWait}, then load themselves.
+   * Best effort: a lost lease or a slow holder only costs a duplicate load. {@code leaseTime} should be
+   * at least the loader's timeout.
+   */
+  public TieredCacheBuilder<K, V> crossInstanceLoading(Duration leaseTime, Duration maxWait) {
+    Preconditions.requireState(this.leaseTime == null, "crossInstanceLoading was already set");
+    this.leaseTime = Preconditions.requirePositive(leaseTime, "leaseTime");
+    this.leaseWait = Preconditions.requirePositive(maxWait, "maxWait");
+    return this;
+  }
+
+  /**
+   * Refreshes an entry in the background with the build-time loader's {@code reload} when a memory hit
+   * finds it older than {@code refreshAfter}, so hot keys do not all expire at once. Requires {@link
+   * #loader}. Refreshes run on a small bounded executor; when it is full, refreshes are skipped.
+   */
+  public TieredCacheBuilder<K, V> refreshAfterWrite(Duration refreshAfter) {
+    Preconditions.requireState(refreshAfterWrite == null, "refreshAfterWrite was already set");
+    refreshAfterWrite = Preconditions.requirePositive(refreshAfter, "refreshAfterWrite");
+    return this;
+  }
+
+  /** Runs refresh-ahead work (default: a shared pool of 2 threads with a bounded queue). */
+  public TieredCacheBuilder<K, V> refreshExecutor(Executor executor) {
+    Preconditions.requireState(refreshExecutor == null, "refreshExecutor was already set");
+    refreshExecutor = Preconditions.requireNonNull(executor, "refreshExecutor");
+    return this;
+  }
+
+  /** The build-time loader, for {@link Cache#get(Object)} and refresh-ahead. */
+  public TieredCacheBuilder<K, V> loader(CacheLoader<? super K, ? extends V> loader) {
+    settings.loader(loader);
+    return this;
+  }
+
+  /** Runs asynchronous calls and loads (default: the common fork-join pool). */
+  public TieredCacheBuilder<K, V> executor(Executor executor) {
+    settings.executor(executor);
+    return this;
+  }
+
+  /** The longest accepted encoded key (default {@value CacheSettings#DEFAULT_MAX_KEY_LENGTH}). */
+  public TieredCacheBuilder<K, V> maxKeyLength(int maxKeyLength) {
+    settings.maxKeyLength(maxKeyLength);
+    return this;
+  }
+
+  /** The memory tier's time source (tests). */
+  public TieredCacheBuilder<K, V> ticker(Ticker ticker) {
+    Preconditions.requireState(this.ticker == null, "ticker was already set");
+    this.ticker = Preconditions.requireNonNull(ticker, "ticker");
+    return this;
+  }
+
+  /** Wall-clock time, for the remaining lifetime of remote entries (default UTC system clock). */
+  public TieredCacheBuilder<K, V> clock(Clock clock) {
+    Preconditions.requireState(this.clock == null, "clock was already set");
+    this.clock = Preconditions.requireNonNull(clock, "clock");
+    return this;
+  }
+
+  /**
+   * Builds the cache and subscribes it to its invalidation channel.
+   *
+   * @throws IllegalStateException if the name, key codec or remote tier is missing, the remote tier
+   *     serves another cache, or refresh-ahead has no loader
+   */
+  public MultiTenantCache<K, V> build() {
+    Preconditions.requireState(remoteTier != null,
+        "a remote tier is required: call remoteTier(...) (without one, use MemoryCacheBuilder)");
+    CacheSettings<K, V> built = settings.build(true);
+    Preconditions.requireState(built.name().equals(remoteTier.cacheName()),
+        "the remote tier serves cache '" + remoteTier.cacheName() + "', not '" + built.name() + "'");
+    Preconditions.requireState(refreshAfterWrite == null || built.loader() != null,
+        "refreshAfterWrite needs a build-time loader: call loader(...)");
+
+    Options options = new Options();
+    options.memoryTtl = memoryTtl == null ? built.defaultTtl() : memoryTtl;
+    options.remoteTimeout = remoteTimeout == null ? DEFAULT_REMOTE_TIMEOUT : remoteTimeout;
+    options.failurePolicy = failurePolicy == null ? FailurePolicy.SERVE_DEGRADED : failurePolicy;
+    options.degradedTtl = degradedTtl == null ? DEFAULT_DEGRADED_TTL : degradedTtl;
+    options.coherence = coherence == null || coherence;
+    options.heartbeatInterval = heartbeatInterval == null ? DEFAULT_HEARTBEAT_INTERVAL : heartbeatInterval;
+    options.missedHeartbeats = missedHeartbeats == null ? DEFAULT_MISSED_HEARTBEATS : missedHeartbeats;
+    options.leaseTime = leaseTime;
+    options.leaseWait = leaseWait;
+    options.refreshAfterWrite = refreshAfterWrite;
+
+    MemoryCacheBuilder<String, V> memory =
+        MemoryCacheBuilder.<String, V>newBuilder()
+            .name(built.name())
+            .defaultTtl(options.memoryTtl)
+            .ticker(ticker == null ? Ticker.system() : ticker);
+    if (memoryMaximumBytes != null) {
+      memory.maximumBytes(memoryMaximumBytes);
+      if (memoryWeigher != null) {
+        memory.weigher(memoryWeigher);
+      }
+    } else {
+      memory.maximumSize(memoryMaximumSize == null ? DEFAULT_MEMORY_MAXIMUM_SIZE : memoryMaximumSize);
+    }
+    Cache<String, V> memoryCache = memory.build();
+    CacheInstrumentation instrumentation = new CacheInstrumentation();
+    // memory evictions count as the tiered cache's evictions
+    ((dev.cachet.internal.AbstractCache<String, V>) memoryCache)
+        .instrumentation()
+        .attach(
+            new StatsRecorder() {
+              @Override
+              public void recordEviction(int weight) {
+                instrumentation.recordEviction(weight);
+              }
+            });
+    TieredCache.Shared<V> shared =
+        new TieredCache.Shared<>(
+            memoryCache,
+            remoteTier,
+            options,
+            clock == null ? Clock.systemUTC() : clock,
+            Schedulers.SCHEDULER,
+            refreshExecutor == null ? Schedulers.REFRESH : refreshExecutor,
+            instrumentation);
+    TieredCache<K, V> cache = new TieredCache<>(built, shared, remoteTier, null);
+    cache.start();
+    return cache;
+  }
+
+  /** Resolved options shared by a cache and its tenant views. */
+  static final class Options {
+    Duration memoryTtl;
+    Duration remoteTimeout;
+    FailurePolicy failurePolicy;
+    Duration degradedTtl;
+    boolean coherence;
+    Duration heartbeatInterval;
+    int missedHeartbeats;
+    Duration leaseTime;
+    Duration leaseWait;
+    Duration leasePollInterval = Duration.ofMillis(20);
+    Duration refreshAfterWrite;
+    int maxDirtyKeys = 10_000;
+    boolean ownsScheduler;
+  }
+
+  /** Process-wide daemon threads shared by every tiered cache: cheap, bounded, never block exit. */
+  static final class Schedulers {
+    static final ScheduledExecutorService SCHEDULER = scheduler();
+    static final Executor REFRESH = refreshPool();
+
+    private static ScheduledExecutorService scheduler() {
+      ScheduledThreadPoolExecutor executor =
+          new ScheduledThreadPoolExecutor(1, daemon("cachet-tiered-scheduler"));
+      executor.setRemoveOnCancelPolicy(true);
+      return executor;
+    }
+
+    private static Executor refreshPool() {
+      ThreadPoolExecutor executor =
+          new ThreadPoolExecutor(
+              2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1_000),
+              daemon("cachet-refresh"), new ThreadPoolExecutor.DiscardPolicy());
+      executor.allowCoreThreadTimeOut(true);
+      return executor;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+      AtomicInteger count = new AtomicInteger();
+      return runnable -> {
+        Thread t = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      };
+    }
+
+    private Schedulers() {}
+  }
+
+  @Override
+  public String toString() {
+    return "TieredCacheBuilder{" + settings.describe() + (remoteTier == null ? "" : ", remoteTier") + '}';
+  }
+}

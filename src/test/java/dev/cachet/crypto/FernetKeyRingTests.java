@@ -1,0 +1,189 @@
+package dev.cachet.crypto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cachet.CacheConfigurationException;
+import dev.cachet.CacheConfigurationException.Reason;
+import dev.cachet.CachetEnvironment;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class FernetKeyRingTests {
+  private final FernetKey oldKey = FernetKey.generate();
+  private final FernetKey newKey = FernetKey.generate();
+
+  @Test
+  void encrypt_usesPrimary_decryptTriesAllKeys() {
+    FernetKeyRing before = FernetKeyRing.of(oldKey);
+    FernetKeyRing phaseOne = FernetKeyRing.of(oldKey, newKey); // new key added as secondary
+    FernetKeyRing phaseTwo = FernetKeyRing.of(newKey, oldKey); // new key promoted
+    byte[] plaintext = "value".getBytes(StandardCharsets.UTF_8);
+
+    byte[] fromBefore = before.encrypt(plaintext);
+    byte[] fromPhaseTwo = phaseTwo.encrypt(plaintext);
+
+    assertThat(phaseOne.decrypt(fromBefore)).isEqualTo(plaintext);
+    assertThat(phaseOne.decrypt(fromPhaseTwo)).isEqualTo(plaintext);
+    assertThat(phaseTwo.decrypt(fromBefore)).isEqualTo(plaintext);
+    assertThat(FernetKeyRing.of(newKey).decrypt(fromPhaseTwo)).isEqualTo(plaintext);
+    assertThatThrownBy(() -> FernetKeyRing.of(newKey).decrypt(fromBefore))
+        .isInstanceOf(ValueDecryptionException.class);
+    assertThatThrownBy(() -> before.decrypt(fromPhaseTwo)).isInstanceOf(ValueDecryptionException.class);
+  }
+
+  @Test
+  void rotate_reencryptsUnderPrimaryKeepingTimestamp() {
+    Clock past = Clock.fixed(Instant.ofEpochSecond(1_600_000_000L), ZoneOffset.UTC);
+    Clock now = Clock.fixed(Instant.ofEpochSecond(1_700_000_000L), ZoneOffset.UTC);
+    byte[] plaintext = new byte[1000];
+    byte[] oldToken = FernetKeyRing.of(oldKey).withClock(past).encrypt(plaintext);
+    FernetKeyRing ring = FernetKeyRing.of(newKey, oldKey).withClock(now);
+
+    byte[] rotated = ring.rotate(oldToken);
+
+    assertThat(rotated).isNotEqualTo(oldToken);
+    assertThat(FernetKeyRing.of(newKey).decrypt(rotated)).isEqualTo(plaintext);
+    assertThat(ring.extractTimestamp(rotated)).isEqualTo(1_600_000_000L);
+    assertThatThrownBy(() -> FernetKeyRing.of(oldKey).decrypt(rotated))
+        .isInstanceOf(ValueDecryptionException.class);
+    // rotating twice is fine and keeps the timestamp
+    assertThat(ring.extractTimestamp(ring.rotate(rotated))).isEqualTo(1_600_000_000L);
+  }
+
+  @Test
+  void decrypt_stringAndBytesForms_agree() {
+    FernetKeyRing ring = FernetKeyRing.of(oldKey);
+    String token = ring.encryptToString(new byte[] {9, 8, 7});
+
+    assertThat(ring.decrypt(token)).containsExactly(9, 8, 7);
+    assertThat(ring.decrypt(token.getBytes(StandardCharsets.US_ASCII))).containsExactly(9, 8, 7);
+    assertThat(ring.decrypt(token, Duration.ofMinutes(1))).containsExactly(9, 8, 7);
+  }
+
+  @Test
+  void decrypt_negativeTtl_throwsIllegalArgument() {
+    FernetKeyRing ring = FernetKeyRing.of(oldKey);
+    byte[] token = ring.encrypt(new byte[1]);
+    assertThatThrownBy(() -> ring.decrypt(token, Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void parse_commaSeparated_keepsOrderAndTrims() {
+    FernetKeyRing ring = FernetKeyRing.parse(" " + newKey.revealBase64() + " ,\n" + oldKey.revealBase64());
+
+    assertThat(ring.primaryKeyId()).isEqualTo(newKey.keyId());
+    assertThat(ring.keyIds()).containsExactly(newKey.keyId(), oldKey.keyId());
+  }
+
+  @Test
+  void parse_badItem_namesPositionNotContent() {
+    String bad = oldKey.revealBase64().substring(0, 40) + "!!!=";
+    assertThatThrownBy(() -> FernetKeyRing.parse(newKey.revealBase64() + "," + bad))
+        .isInstanceOfSatisfying(
+            CacheConfigurationException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(Reason.INVALID_ENCRYPTION_KEY);
+              assertThat(e.getMessage()).contains("item 2 of 2");
+              CryptoSecrets.assertNoMaterial(e.getMessage(), oldKey, newKey);
+            });
+    assertThatThrownBy(() -> FernetKeyRing.parse(newKey.revealBase64() + ","))
+        .isInstanceOf(CacheConfigurationException.class);
+  }
+
+  @Test
+  void of_duplicateKey_isRejectedByKeyId() {
+    assertThatThrownBy(() -> FernetKeyRing.of(oldKey, FernetKey.parse(oldKey.revealBase64())))
+        .isInstanceOfSatisfying(
+            CacheConfigurationException.class,
+            e -> {
+              assertThat(e.getMessage()).contains(oldKey.keyId());
+              CryptoSecrets.assertNoMaterial(e.getMessage(), oldKey);
+            });
+    assertThatThrownBy(() -> FernetKeyRing.of(List.of())).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void fromEnvironment_prefersRingThenKeyThenLegacy() {
+    String a = oldKey.revealBase64();
+    String b = newKey.revealBase64();
+
+    assertThat(FernetKeyRing.fromEnvironment(CachetEnvironment.of(Map.of()))).isEmpty();
+    assertThat(ids(Map.of(CachetEnvironment.LEGACY_ENCRYPTION_KEY, a))).containsExactly(oldKey.keyId());
+    assertThat(ids(Map.of(CachetEnvironment.LEGACY_ENCRYPTION_KEY, a, CachetEnvironment.ENCRYPTION_KEY, b)))
+        .containsExactly(newKey.keyId());
+    assertThat(
+            ids(Map.of(
+                CachetEnvironment.ENCRYPTION_KEY, a,
+                CachetEnvironment.ENCRYPTION_KEYS, b + "," + a)))
+        .containsExactly(newKey.keyId(), oldKey.keyId());
+  }
+
+  @Test
+  void fromEnvironment_invalidValue_namesVariableNotValue() {
+    String bad = oldKey.revealBase64().substring(1);
+    for (String variable :
+        List.of(CachetEnvironment.ENCRYPTION_KEY, CachetEnvironment.LEGACY_ENCRYPTION_KEY,
+            CachetEnvironment.ENCRYPTION_KEYS)) {
+      assertThatThrownBy(() -> FernetKeyRing.fromEnvironment(CachetEnvironment.of(Map.of(variable, bad))))
+          .isInstanceOfSatisfying(
+              CacheConfigurationException.class,
+              e -> {
+                assertThat(e.reason()).isEqualTo(Reason.INVALID_ENCRYPTION_KEY);
+                assertThat(e.getMessage()).contains(variable);
+                CryptoSecrets.assertNoMaterial(e.getMessage(), oldKey);
+              });
+    }
+  }
+
+  @Test
+  void requireFromEnvironment_missing_namesVariablesAndKeygen() {
+    assertThatThrownBy(() -> FernetKeyRing.requireFromEnvironment(CachetEnvironment.of(Map.of())))
+        .isInstanceOfSatisfying(
+            CacheConfigurationException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(Reason.MISSING_ENCRYPTION_KEY);
+              assertThat(e.getMessage())
+                  .contains("CACHET_ENCRYPTION_KEY", "REDIS_ENCRYPTION_KEY", "CACHET_ENCRYPTION_KEYS", "keygen");
+            });
+    assertThat(FernetKeyRing.requireFromEnvironment(
+                CachetEnvironment.of(Map.of(CachetEnvironment.ENCRYPTION_KEY, oldKey.revealBase64())))
+            .primaryKeyId())
+        .isEqualTo(oldKey.keyId());
+  }
+
+  @Test
+  void toString_showsKeyIdsOnly() {
+    FernetKeyRing ring = FernetKeyRing.of(newKey, oldKey);
+
+    assertThat(ring.toString())
+        .isEqualTo("FernetKeyRing[primary=" + newKey.keyId() + ", keys=[" + newKey.keyId() + ", "
+            + oldKey.keyId() + "]]");
+    CryptoSecrets.assertNoMaterial(ring.toString(), newKey, oldKey);
+    CryptoSecrets.assertNoMaterial(ring.withClock(Clock.systemUTC()).toString(), newKey, oldKey);
+  }
+
+  @Test
+  void exceptions_fromEveryFailure_carryNoMaterial() {
+    FernetKeyRing ring = FernetKeyRing.of(newKey, oldKey);
+    byte[] token = FernetKeyRing.of(FernetKey.generate()).encrypt(new byte[3]);
+    try {
+      ring.decrypt(token);
+    } catch (ValueDecryptionException e) {
+      CryptoSecrets.assertNoMaterial(String.valueOf(e), newKey, oldKey);
+      return;
+    }
+    throw new AssertionError("expected a failure");
+  }
+
+  private static List<String> ids(Map<String, String> variables) {
+    return FernetKeyRing.fromEnvironment(CachetEnvironment.of(variables)).orElseThrow().keyIds();
+  }
+}
