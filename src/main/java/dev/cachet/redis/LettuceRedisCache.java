@@ -1,0 +1,241 @@
+package dev.cachet.redis;
+
+import dev.cachet.AsyncCache;
+import dev.cachet.CacheHealth;
+import dev.cachet.CachePolicy;
+import dev.cachet.internal.AbstractCache;
+import dev.cachet.internal.CacheInstrumentation;
+import dev.cachet.internal.CacheSettings;
+import dev.cachet.internal.Preconditions;
+import dev.cachet.spi.RemoteEntry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A {@link dev.cachet.Cache} backed only by Redis, built by {@link RedisCacheBuilder#build()}. Every
+ * call goes to Redis; a Redis failure is thrown as a {@link dev.cachet.spi.RemoteTierException} (a
+ * {@code CacheUnavailableException}). The async view is natively asynchronous. Thread-safe.
+ */
+final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
+
+  private final LettuceRedisTier<V> tier;
+  private final long awaitMillis;
+
+  LettuceRedisCache(
+      CacheSettings<K, V> settings, CacheInstrumentation instrumentation, LettuceRedisTier<V> tier,
+      Duration commandTimeout) {
+    super(settings, instrumentation);
+    this.tier = tier;
+    // Each call is at most a few sequential commands, each bounded by the command timeout.
+    this.awaitMillis = commandTimeout.toMillis() * 4 + 1_000;
+  }
+
+  LettuceRedisTier<V> tier() {
+    return tier;
+  }
+
+  private <T> T await(CompletableFuture<T> future) {
+    try {
+      return future.get(awaitMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new dev.cachet.CacheUnavailableException(name, dev.cachet.Tier.REDIS,
+          "interrupted while waiting for Redis in cache '" + name + "'", e);
+    } catch (ExecutionException e) {
+      Throwable cause = RedisErrors.unwrap(e);
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      if (cause instanceof Error) {
+        throw (Error) cause;
+      }
+      throw new dev.cachet.CacheException(name, "Redis call of cache '" + name + "' failed", cause);
+    } catch (TimeoutException e) {
+      throw RedisErrors.wrap(name, dev.cachet.internal.StatsRecorder.RemoteOperation.GET, e);
+    }
+  }
+
+  /** The encoded key, or null when it is longer than allowed (such a key cannot be stored). */
+  private String encodeForLookup(K key) {
+    String encoded = settings.keyCodec().encode(key);
+    if (encoded == null || encoded.length() > settings.maxKeyLength()) {
+      return null;
+    }
+    return encoded;
+  }
+
+  @Override
+  protected Object lookup(K key) {
+    String encoded = encodeForLookup(key);
+    if (encoded == null) {
+      return null;
+    }
+    RemoteEntry<V> entry = await(tier.get(encoded));
+    return entry == null ? null : entry.value();
+  }
+
+  @Override
+  protected Map<K, Object> lookupAll(Set<K> keys) {
+    Map<String, K> byEncoded = new HashMap<>();
+    for (K key : keys) {
+      String encoded = encodeForLookup(key);
+      if (encoded != null) {
+        byEncoded.put(encoded, key);
+      }
+    }
+    Map<K, Object> found = new HashMap<>();
+    if (byEncoded.isEmpty()) {
+      return found;
+    }
+    Map<String, RemoteEntry<V>> entries = await(tier.getAll(byEncoded.keySet()));
+    entries.forEach((encoded, entry) -> found.put(byEncoded.get(encoded), entry.value()));
+    return found;
+  }
+
+  @Override
+  protected void store(K key, V value, Duration ttl) {
+    await(tier.put(encodeKey(key), value, ttl));
+  }
+
+  @Override
+  protected void storeAll(Map<K, V> entries, Duration ttl) {
+    Map<String, V> encoded = new LinkedHashMap<>();
+    entries.forEach((k, v) -> encoded.put(encodeKey(k), v));
+    await(tier.putAll(encoded, ttl));
+  }
+
+  @Override
+  protected void remove(K key) {
+    String encoded = encodeForLookup(key);
+    if (encoded != null) {
+      await(tier.invalidate(List.of(encoded)));
+    }
+  }
+
+  @Override
+  protected void removeAll(Set<K> keys) {
+    List<String> encoded = new ArrayList<>();
+    for (K key : keys) {
+      String e = encodeForLookup(key);
+      if (e != null) {
+        encoded.add(e);
+      }
+    }
+    if (!encoded.isEmpty()) {
+      await(tier.invalidate(encoded));
+    }
+  }
+
+  @Override
+  protected void clear() {
+    await(tier.invalidateAll());
+  }
+
+  @Override
+  protected CacheHealth currentHealth() {
+    return tier.health();
+  }
+
+  @Override
+  protected boolean knowsEvictions() {
+    return false;
+  }
+
+  @Override
+  protected void onClose() {
+    tier.close();
+  }
+
+  @Override
+  public CachePolicy policy() {
+    checkOpen();
+    if (!tier.supportsPatternInvalidation()) {
+      return CachePolicy.none();
+    }
+    CachePolicy.PatternInvalidation patterns =
+        glob -> {
+          Preconditions.requireNonNull(glob, "glob");
+          checkOpen();
+          singleFlight.markAllStale();
+          return await(tier.invalidateMatching(glob));
+        };
+    return new CachePolicy() {
+      @Override
+      public Optional<SizeBound> sizeBound() {
+        return Optional.empty();
+      }
+
+      @Override
+      public Optional<PatternInvalidation> patternInvalidation() {
+        return Optional.of(patterns);
+      }
+    };
+  }
+
+  @Override
+  protected AsyncCache<K, V> createAsyncView() {
+    return new RedisAsyncView();
+  }
+
+  /** Non-loading calls go to Redis without blocking any thread; loads use the base view. */
+  private final class RedisAsyncView extends ExecutorAsyncView {
+
+    @Override
+    public CompletableFuture<V> getIfPresent(K key) {
+      Preconditions.requireNonNull(key, "key");
+      checkOpen();
+      String encoded = encodeForLookup(key);
+      if (encoded == null) {
+        instrumentation.recordMisses(1);
+        return CompletableFuture.completedFuture(null);
+      }
+      return tier.get(encoded)
+          .thenApply(
+              entry -> {
+                if (entry == null) {
+                  instrumentation.recordMisses(1);
+                  return null;
+                }
+                instrumentation.recordHits(1);
+                return entry.value();
+              });
+    }
+
+    @Override
+    public CompletableFuture<Void> put(K key, V value, Duration ttl) {
+      Preconditions.requireNonNull(key, "key");
+      Preconditions.requireNonNull(value, "value");
+      Preconditions.requireTtl(ttl, "ttl");
+      checkOpen();
+      String encoded = encodeKey(key);
+      singleFlight.markStale(key);
+      return tier.put(encoded, value, ttl).thenRun(() -> instrumentation.recordPuts(1));
+    }
+
+    @Override
+    public CompletableFuture<Void> invalidate(K key) {
+      Preconditions.requireNonNull(key, "key");
+      checkOpen();
+      singleFlight.markStale(key);
+      String encoded = encodeForLookup(key);
+      return encoded == null ? CompletableFuture.completedFuture(null) : tier.invalidate(List.of(encoded));
+    }
+
+    @Override
+    public CompletableFuture<Void> invalidateAll() {
+      checkOpen();
+      singleFlight.markAllStale();
+      return tier.invalidateAll();
+    }
+  }
+}

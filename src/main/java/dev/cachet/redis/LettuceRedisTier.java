@@ -1,0 +1,651 @@
+package dev.cachet.redis;
+
+import dev.cachet.CacheHealth;
+import dev.cachet.Tier;
+import dev.cachet.internal.CacheInstrumentation;
+import dev.cachet.internal.Preconditions;
+import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
+import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.InvalidationBus;
+import dev.cachet.spi.LeaseLock;
+import dev.cachet.spi.RemoteEntry;
+import dev.cachet.spi.RemoteTier;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Lettuce implementation of {@link RemoteTier}: sealed values under generation-numbered keys (see
+ * {@link RedisKeyLayout} and {@link ValueCodec}). Tenant views share everything but the key layout.
+ * Records Redis tier gets, remote operation timings and errors, and decryption failures into the
+ * instrumentation it was built with. Thread-safe.
+ */
+final class LettuceRedisTier<V> implements RemoteTier<V> {
+
+  private static final Logger log = LoggerFactory.getLogger(LettuceRedisTier.class);
+  private static final long LOG_INTERVAL_MILLIS = 60_000;
+
+  /** What every view of one cache shares. */
+  static final class Shared<V> {
+    final String cacheName;
+    final RedisConnections connections;
+    final boolean ownsConnections;
+    final ValueCodec<V> codec;
+    final GenerationTracker generations;
+    final CacheInstrumentation instrumentation;
+    final Clock clock;
+    final Duration defaultTtl;
+    final boolean deleteBadEntries;
+    final String legacyPrefix;
+    final Instant legacyDeadline;
+    final LongAdder legacyMigrations = new LongAdder();
+    final LongAdder badEntriesDeleted = new LongAdder();
+    final AtomicLongArray lastLogged = new AtomicLongArray(DecryptionFailureReason.values().length);
+    final AtomicBoolean closed = new AtomicBoolean();
+    final AtomicBoolean cleaning = new AtomicBoolean();
+    final AtomicLong cleanupRequested = new AtomicLong(-1);
+    volatile LettuceInvalidationBus bus;
+
+    Shared(
+        String cacheName, RedisConnections connections, boolean ownsConnections, ValueCodec<V> codec,
+        GenerationTracker generations, CacheInstrumentation instrumentation, Clock clock,
+        Duration defaultTtl, boolean deleteBadEntries, String legacyPrefix, Instant legacyDeadline) {
+      this.cacheName = cacheName;
+      this.connections = connections;
+      this.ownsConnections = ownsConnections;
+      this.codec = codec;
+      this.generations = generations;
+      this.instrumentation = instrumentation;
+      this.clock = clock;
+      this.defaultTtl = defaultTtl;
+      this.deleteBadEntries = deleteBadEntries;
+      this.legacyPrefix = legacyPrefix;
+      this.legacyDeadline = legacyDeadline;
+    }
+  }
+
+  private final Shared<V> shared;
+  private final RedisKeyLayout layout;
+
+  LettuceRedisTier(Shared<V> shared, RedisKeyLayout layout) {
+    this.shared = shared;
+    this.layout = layout;
+  }
+
+  RedisKeyLayout layout() {
+    return layout;
+  }
+
+  Shared<V> shared() {
+    return shared;
+  }
+
+  static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  static String string(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public String cacheName() {
+    return shared.cacheName;
+  }
+
+  private void checkOpen() {
+    Preconditions.requireState(
+        !shared.closed.get(), "Redis tier of cache '" + shared.cacheName + "' is closed");
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public CompletableFuture<RemoteEntry<V>> get(String key) {
+    Preconditions.requireNonNull(key, "key");
+    checkOpen();
+    long start = System.nanoTime();
+    CompletableFuture<RemoteEntry<V>> result =
+        withGeneration(
+            gen -> {
+              if (shared.generations.isSuspended()) {
+                return CompletableFuture.completedFuture(null);
+              }
+              String rk = layout.entryKey(gen, key);
+              byte[] rkb = bytes(rk);
+              return shared.connections.commands()
+                  .thenCompose(
+                      c -> {
+                        CompletableFuture<byte[]> value = c.get(rkb).toCompletableFuture();
+                        CompletableFuture<Long> pttl =
+                            plain() ? c.pttl(rkb).toCompletableFuture() : CompletableFuture.completedFuture(0L);
+                        return value.thenCombine(pttl, (token, ttl) -> new Object[] {token, ttl});
+                      })
+                  .thenCompose(
+                      pair -> {
+                        byte[] token = (byte[]) pair[0];
+                        if (token == null) {
+                          return migrate(key, gen);
+                        }
+                        return CompletableFuture.completedFuture(open(rk, token, (Long) pair[1]));
+                      });
+            });
+    return observe(RemoteOperation.GET, start, result)
+        .whenComplete(
+            (entry, error) -> {
+              if (error == null) {
+                shared.instrumentation.recordTierGet(Tier.REDIS, entry != null, 1);
+              }
+            });
+  }
+
+  @Override
+  public CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys) {
+    Preconditions.requireNonNull(keys, "keys");
+    checkOpen();
+    List<String> distinct = new ArrayList<>(new java.util.LinkedHashSet<>(keys));
+    distinct.forEach(k -> Preconditions.requireNonNull(k, "key in keys"));
+    if (distinct.isEmpty()) {
+      return CompletableFuture.completedFuture(Map.of());
+    }
+    long start = System.nanoTime();
+    CompletableFuture<Map<String, RemoteEntry<V>>> result =
+        withGeneration(
+            gen -> {
+              if (shared.generations.isSuspended()) {
+                return CompletableFuture.completedFuture(Map.<String, RemoteEntry<V>>of());
+              }
+              Map<String, String> redisKeys = new LinkedHashMap<>();
+              byte[][] rkb = new byte[distinct.size()][];
+              for (int i = 0; i < distinct.size(); i++) {
+                String rk = layout.entryKey(gen, distinct.get(i));
+                redisKeys.put(distinct.get(i), rk);
+                rkb[i] = bytes(rk);
+              }
+              return shared.connections.commands()
+                  .thenCompose(c -> c.mget(rkb).toCompletableFuture().thenCompose(values -> decodeAll(c, gen, distinct, redisKeys, values)));
+            });
+    return observe(RemoteOperation.GET_ALL, start, result)
+        .whenComplete(
+            (found, error) -> {
+              if (error == null) {
+                shared.instrumentation.recordTierGet(Tier.REDIS, true, found.size());
+                shared.instrumentation.recordTierGet(Tier.REDIS, false, distinct.size() - found.size());
+              }
+            });
+  }
+
+  private CompletableFuture<Map<String, RemoteEntry<V>>> decodeAll(
+      RedisClusterAsyncCommands<byte[], byte[]> c, long gen, List<String> keys,
+      Map<String, String> redisKeys, List<KeyValue<byte[], byte[]>> values) {
+    Map<String, byte[]> tokens = new HashMap<>();
+    for (KeyValue<byte[], byte[]> kv : values) {
+      if (kv.hasValue()) {
+        tokens.put(string(kv.getKey()), kv.getValue());
+      }
+    }
+    Map<String, CompletableFuture<RemoteEntry<V>>> pending = new LinkedHashMap<>();
+    for (String key : keys) {
+      String rk = redisKeys.get(key);
+      byte[] token = tokens.get(rk);
+      if (token == null) {
+        if (migrationActive()) {
+          pending.put(key, migrate(key, gen));
+        }
+      } else if (plain()) {
+        pending.put(key, c.pttl(bytes(rk)).toCompletableFuture().thenApply(ttl -> open(rk, token, ttl)));
+      } else {
+        pending.put(key, CompletableFuture.completedFuture(open(rk, token, 0L)));
+      }
+    }
+    return CompletableFuture.allOf(pending.values().toArray(new CompletableFuture<?>[0]))
+        .thenApply(
+            ignored -> {
+              Map<String, RemoteEntry<V>> found = new LinkedHashMap<>();
+              pending.forEach(
+                  (key, f) -> {
+                    RemoteEntry<V> e = f.join();
+                    if (e != null) {
+                      found.put(key, e);
+                    }
+                  });
+              return found;
+            });
+  }
+
+  private boolean plain() {
+    return shared.codec.format() == RedisValueFormat.PLAIN_JSON;
+  }
+
+  /** Opens a token; a failure is a miss, counted, logged (rate-limited) and possibly deleted. */
+  private RemoteEntry<V> open(String redisKey, byte[] token, long pttlMillis) {
+    long now = shared.clock.millis();
+    long plainExpiry = now + (pttlMillis > 0 ? pttlMillis : shared.defaultTtl.toMillis());
+    ValueCodec.Opened<V> opened = shared.codec.open(redisKey, token, now, plainExpiry);
+    if (opened.ok()) {
+      return new RemoteEntry<>(opened.value, opened.expiresAtMillis);
+    }
+    DecryptionFailureReason reason = opened.failure;
+    shared.instrumentation.recordDecryptionFailure(reason);
+    long last = shared.lastLogged.get(reason.ordinal());
+    if (now - last >= LOG_INTERVAL_MILLIS
+        && shared.lastLogged.compareAndSet(reason.ordinal(), last, now)) {
+      log.warn(
+          "cache '{}': ignored a Redis entry that could not be opened (reason={}, {} so far); logged"
+              + " at most once a minute per reason",
+          shared.cacheName,
+          reason.tagValue(),
+          shared.instrumentation.decryptionFailureCount(reason));
+    }
+    if (shared.deleteBadEntries && reason != DecryptionFailureReason.DESERIALIZE) {
+      compareAndDelete(bytes(redisKey), token)
+          .whenComplete(
+              (deleted, error) -> {
+                if (error == null && deleted) {
+                  shared.badEntriesDeleted.increment();
+                }
+              });
+    }
+    return null;
+  }
+
+  /** Deletes {@code key} only if it still holds {@code expected}; completes with whether it did. */
+  CompletableFuture<Boolean> compareAndDelete(byte[] key, byte[] expected) {
+    byte[][] keys = {key};
+    return shared.connections.commands()
+        .thenCompose(
+            c ->
+                c.<Long>eval(LuaScripts.COMPARE_AND_DELETE, ScriptOutputType.INTEGER, keys, expected)
+                    .toCompletableFuture())
+        .thenApply(n -> n != null && n > 0);
+  }
+
+  // ---------------------------------------------------------------- legacy migration
+
+  private boolean migrationActive() {
+    return shared.legacyPrefix != null && shared.clock.instant().isBefore(shared.legacyDeadline);
+  }
+
+  /** Reads a legacy plaintext entry and rewrites it sealed; null when there is none. */
+  private CompletableFuture<RemoteEntry<V>> migrate(String key, long gen) {
+    if (!migrationActive()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    byte[] legacyKey = bytes(shared.legacyPrefix + key);
+    return shared.connections.commands()
+        .thenCompose(
+            c ->
+                c.get(legacyKey)
+                    .toCompletableFuture()
+                    .thenCombine(c.pttl(legacyKey).toCompletableFuture(), (v, ttl) -> new Object[] {v, ttl})
+                    .thenCompose(
+                        pair -> {
+                          byte[] raw = (byte[]) pair[0];
+                          if (raw == null) {
+                            return CompletableFuture.completedFuture(null);
+                          }
+                          V value;
+                          try {
+                            value = shared.codec.serializer().deserialize(raw);
+                          } catch (RuntimeException e) {
+                            return CompletableFuture.completedFuture(null);
+                          }
+                          if (value == null) {
+                            return CompletableFuture.completedFuture(null);
+                          }
+                          long ttl = (Long) pair[1];
+                          long ttlMillis = ttl > 0 ? ttl : shared.defaultTtl.toMillis();
+                          long expiresAt = shared.clock.millis() + ttlMillis;
+                          String rk = layout.entryKey(gen, key);
+                          byte[] token;
+                          try {
+                            byte[] payload = shared.codec.serialize(value);
+                            token = shared.codec.sealPayload(rk, payload, expiresAt);
+                          } catch (RuntimeException e) {
+                            return CompletableFuture.completedFuture(null);
+                          }
+                          RemoteEntry<V> entry = new RemoteEntry<>(value, expiresAt);
+                          return c.set(bytes(rk), token, SetArgs.Builder.nx().px(ttlMillis))
+                              .toCompletableFuture()
+                              .thenCompose(ok -> compareAndDelete(legacyKey, raw))
+                              .thenApply(
+                                  deleted -> {
+                                    shared.legacyMigrations.increment();
+                                    return entry;
+                                  });
+                        }));
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  @Override
+  public CompletableFuture<Void> put(String key, V value, Duration ttl) {
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(value, "value");
+    Preconditions.requireTtl(ttl, "ttl");
+    checkOpen();
+    byte[] payload = shared.codec.serialize(value); // size checked before anything is sent
+    long start = System.nanoTime();
+    CompletableFuture<Void> result =
+        withGeneration(gen -> write(shared.connections.commands(), gen, key, payload, ttl));
+    return observe(RemoteOperation.PUT, start, result);
+  }
+
+  private CompletableFuture<Void> write(
+      CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commands, long gen, String key,
+      byte[] payload, Duration ttl) {
+    String rk = layout.entryKey(gen, key);
+    long ttlMillis = Math.max(1, ttl.toMillis());
+    byte[] token = shared.codec.sealPayload(rk, payload, shared.clock.millis() + ttlMillis);
+    return commands.thenCompose(
+        c -> c.set(bytes(rk), token, SetArgs.Builder.px(ttlMillis)).toCompletableFuture().thenApply(ok -> null));
+  }
+
+  @Override
+  public CompletableFuture<Void> putAll(Map<String, V> entries, Duration ttl) {
+    Preconditions.requireNonNull(entries, "entries");
+    Preconditions.requireTtl(ttl, "ttl");
+    checkOpen();
+    Map<String, byte[]> payloads = new LinkedHashMap<>();
+    entries.forEach(
+        (k, v) ->
+            payloads.put(
+                Preconditions.requireNonNull(k, "key in entries"),
+                shared.codec.serialize(Preconditions.requireNonNull(v, "value in entries"))));
+    if (payloads.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    long start = System.nanoTime();
+    CompletableFuture<Void> result =
+        withGeneration(
+            gen -> {
+              CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commands =
+                  shared.connections.commands();
+              List<CompletableFuture<Void>> writes = new ArrayList<>();
+              payloads.forEach((k, p) -> writes.add(write(commands, gen, k, p, ttl)));
+              return CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0]));
+            });
+    return observe(RemoteOperation.PUT_ALL, start, result);
+  }
+
+  @Override
+  public CompletableFuture<Void> invalidate(Collection<String> keys) {
+    Preconditions.requireNonNull(keys, "keys");
+    checkOpen();
+    List<String> distinct = new ArrayList<>(new java.util.LinkedHashSet<>(keys));
+    distinct.forEach(k -> Preconditions.requireNonNull(k, "key in keys"));
+    if (distinct.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    long start = System.nanoTime();
+    CompletableFuture<Void> result =
+        withGeneration(
+            gen -> {
+              byte[][] rkb = new byte[distinct.size()][];
+              for (int i = 0; i < rkb.length; i++) {
+                rkb[i] = bytes(layout.entryKey(gen, distinct.get(i)));
+              }
+              return shared.connections.commands()
+                  .thenCompose(c -> c.unlink(rkb).toCompletableFuture())
+                  .thenApply(n -> null);
+            });
+    return observe(RemoteOperation.INVALIDATE, start, result);
+  }
+
+  @Override
+  public CompletableFuture<Void> invalidateAll() {
+    checkOpen();
+    long start = System.nanoTime();
+    CompletableFuture<Void> result =
+        shared.generations.bump().thenAccept(this::scheduleCleanup);
+    return observe(RemoteOperation.INVALIDATE_ALL, start, result);
+  }
+
+  @Override
+  public CompletableFuture<Long> invalidateMatching(String glob) {
+    Preconditions.requireNonNull(glob, "glob");
+    checkOpen();
+    if (!supportsPatternInvalidation()) {
+      return CompletableFuture.failedFuture(
+          new UnsupportedOperationException(
+              "cache '" + shared.cacheName + "' hides key names: pattern invalidation is unavailable"));
+    }
+    long start = System.nanoTime();
+    CompletableFuture<Long> result =
+        withGeneration(gen -> scanAndUnlink(layout.matchPattern(gen, glob), k -> true));
+    return observe(RemoteOperation.INVALIDATE, start, result);
+  }
+
+  @Override
+  public boolean supportsPatternInvalidation() {
+    return !layout.hidesNames();
+  }
+
+  // ---------------------------------------------------------------- background cleanup
+
+  private void scheduleCleanup(long generation) {
+    shared.cleanupRequested.accumulateAndGet(generation, Math::max);
+    if (!shared.cleaning.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      shared.connections.maintenance().execute(this::runCleanup);
+    } catch (RuntimeException e) {
+      shared.cleaning.set(false);
+    }
+  }
+
+  private void runCleanup() {
+    long below = shared.cleanupRequested.get();
+    scanAndUnlink(
+            layout.allEntriesPattern(),
+            name -> {
+              long g = layout.generationOf(name);
+              return g >= 0 && g < below;
+            })
+        .whenComplete(
+            (n, error) -> {
+              shared.cleaning.set(false);
+              if (error != null) {
+                log.debug("cache '{}': cleanup of old generations failed: {}", shared.cacheName,
+                    RedisErrors.classify(error).tagValue());
+              } else if (n > 0) {
+                log.debug("cache '{}': removed {} entries of old generations", shared.cacheName, n);
+              }
+              if (error == null && shared.cleanupRequested.get() > below && !shared.closed.get()) {
+                scheduleCleanup(shared.cleanupRequested.get());
+              }
+            });
+  }
+
+  /**
+   * SCANs {@code pattern} (on every master of a cluster) and UNLINKs the keys {@code filter} accepts, one
+   * batch per SCAN page. Never {@code KEYS}.
+   */
+  CompletableFuture<Long> scanAndUnlink(String pattern, java.util.function.Predicate<String> filter) {
+    ScanArgs args = ScanArgs.Builder.matches(pattern).limit(1000);
+    return shared.connections.commands()
+        .thenCompose(c -> scanPage(c, c.scan(args), args, filter, 0L));
+  }
+
+  private CompletableFuture<Long> scanPage(
+      RedisClusterAsyncCommands<byte[], byte[]> c, RedisFuture<KeyScanCursor<byte[]>> page,
+      ScanArgs args, java.util.function.Predicate<String> filter, long removed) {
+    return page.toCompletableFuture()
+        .thenCompose(
+            cursor -> {
+              List<byte[]> doomed = new ArrayList<>();
+              for (byte[] k : cursor.getKeys()) {
+                if (filter.test(string(k))) {
+                  doomed.add(k);
+                }
+              }
+              CompletableFuture<Long> unlinked =
+                  doomed.isEmpty()
+                      ? CompletableFuture.completedFuture(0L)
+                      : c.unlink(doomed.toArray(new byte[0][])).toCompletableFuture();
+              return unlinked.thenCompose(
+                  n -> {
+                    long total = removed + (n == null ? 0 : n);
+                    if (cursor.isFinished() || shared.closed.get()) {
+                      return CompletableFuture.completedFuture(total);
+                    }
+                    return scanPage(c, c.scan((ScanCursor) cursor, args), args, filter, total);
+                  });
+            });
+  }
+
+  // ---------------------------------------------------------------- views and collaborators
+
+  @Override
+  public RemoteTier<V> forTenant(String tenantId) {
+    checkOpen();
+    Preconditions.requireState(
+        layout.tenant() == null,
+        "cache '" + shared.cacheName + "' is already scoped to a tenant; scope the root view instead");
+    return new LettuceRedisTier<>(shared, layout.forTenant(tenantId));
+  }
+
+  @Override
+  public InvalidationBus invalidationBus() {
+    checkOpen();
+    LettuceInvalidationBus bus = shared.bus;
+    if (bus == null) {
+      synchronized (shared) {
+        bus = shared.bus;
+        if (bus == null) {
+          bus = new LettuceInvalidationBus(shared.connections, layout.channel(), shared.cacheName);
+          shared.bus = bus;
+        }
+      }
+    }
+    return bus;
+  }
+
+  @Override
+  public LeaseLock leaseLock() {
+    checkOpen();
+    return new LettuceLeaseLock(shared.connections, shared.cacheName, layout);
+  }
+
+  @Override
+  public CacheHealth health() {
+    if (shared.closed.get()) {
+      return CacheHealth.newBuilder(CacheHealth.Status.DOWN).tier(Tier.REDIS, CacheHealth.Status.DOWN)
+          .detail("redis.closed", true).build();
+    }
+    boolean connected = shared.connections.isConnected();
+    boolean suspended = shared.generations.isSuspended();
+    CacheHealth.Status status =
+        !connected ? CacheHealth.Status.DOWN : suspended ? CacheHealth.Status.DEGRADED : CacheHealth.Status.UP;
+    CacheHealth.Builder b =
+        CacheHealth.newBuilder(status)
+            .tier(Tier.REDIS, status)
+            .detail("redis.mode", shared.connections.mode().name().toLowerCase(java.util.Locale.ROOT))
+            .detail("redis.target", shared.connections.target())
+            .detail("redis.connected", connected)
+            .detail("redis.format", shared.codec.format().name().toLowerCase(java.util.Locale.ROOT))
+            .detail("encryption.keyId", shared.codec.ring().primaryKeyId());
+    if (suspended) {
+      b.detail("redis.suspended", "invalidateAll could not write a new generation; reads skip Redis");
+    }
+    String failure = shared.connections.lastConnectFailure();
+    if (failure != null) {
+      b.detail("redis.lastConnectFailure", failure);
+    }
+    if (shared.legacyPrefix != null) {
+      b.detail("redis.legacyMigrations", shared.legacyMigrations.sum());
+    }
+    return b.build();
+  }
+
+  /** Entries rewritten from the legacy plaintext prefix. */
+  long legacyMigrationCount() {
+    return shared.legacyMigrations.sum();
+  }
+
+  /** Unreadable entries deleted by compare-and-delete. */
+  long badEntriesDeletedCount() {
+    return shared.badEntriesDeleted.sum();
+  }
+
+  @Override
+  public void close() {
+    if (layout.tenant() != null) {
+      return; // tenant views share the root's resources
+    }
+    if (!shared.closed.compareAndSet(false, true)) {
+      return;
+    }
+    shared.generations.stop();
+    LettuceInvalidationBus bus = shared.bus;
+    if (bus != null) {
+      bus.close();
+    }
+    if (shared.ownsConnections) {
+      shared.connections.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "LettuceRedisTier{" + shared.cacheName + ", " + layout + ", " + shared.connections + '}';
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private <T> CompletableFuture<T> withGeneration(Function<Long, CompletableFuture<T>> action) {
+    return shared.generations.current().thenCompose(action);
+  }
+
+  /** Times the operation and turns failures into classified, counted {@code RemoteTierException}s. */
+  private <T> CompletableFuture<T> observe(
+      RemoteOperation operation, long start, CompletableFuture<T> future) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    future.whenComplete(
+        (value, error) -> {
+          long nanos = System.nanoTime() - start;
+          if (error == null) {
+            shared.instrumentation.recordRemoteOperation(operation, nanos, true);
+            result.complete(value);
+            return;
+          }
+          Throwable cause = RedisErrors.unwrap(error);
+          shared.instrumentation.recordRemoteOperation(operation, nanos, false);
+          if (cause instanceof IllegalArgumentException
+              || cause instanceof IllegalStateException
+              || cause instanceof UnsupportedOperationException
+              || cause instanceof dev.cachet.serialization.SerializationException) {
+            result.completeExceptionally(cause);
+            return;
+          }
+          var wrapped = RedisErrors.wrap(shared.cacheName, operation, cause);
+          shared.instrumentation.recordRemoteError(operation, wrapped.reason());
+          result.completeExceptionally(wrapped);
+        });
+    return result;
+  }
+}

@@ -1,0 +1,392 @@
+package dev.cachet.redis;
+
+import dev.cachet.Cache;
+import dev.cachet.CacheConfigurationException;
+import dev.cachet.CacheConfigurationException.Reason;
+import dev.cachet.CacheLoader;
+import dev.cachet.KeyCodec;
+import dev.cachet.crypto.FernetKeyRing;
+import dev.cachet.crypto.KeyNameHasher;
+import dev.cachet.internal.CacheInstrumentation;
+import dev.cachet.internal.CacheSettings;
+import dev.cachet.internal.Preconditions;
+import dev.cachet.serialization.ValueSerializer;
+import dev.cachet.serialization.ValueSerializers;
+import dev.cachet.spi.RemoteTier;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * Builds a cache whose only tier is Redis, or the Redis {@link RemoteTier} a tiered cache composes.
+ * Every value is encrypted with Fernet before it leaves the process; there is no way to turn that off.
+ *
+ * <pre>{@code
+ * try (RedisConnections redis = RedisConnections.create("redis://localhost:6379");
+ *     Cache<String, Order> orders =
+ *         RedisCacheBuilder.newBuilder(String.class, Order.class)
+ *             .name("orders")
+ *             .connections(redis)
+ *             .keyRing(FernetKeyRing.requireFromEnvironment(CachetEnvironment.system()))
+ *             .defaultTtl(Duration.ofMinutes(5))
+ *             .build()) {
+ *   orders.put("o-1", order);
+ * }
+ * }</pre>
+ *
+ * <p><b>What is protected.</b> Values are encrypted and authenticated; in the default {@link
+ * RedisValueFormat#SEALED} format they are also bound to their full Redis key (cache, tenant, schema,
+ * key) and carry an authenticated expiry. Key names are plain text unless {@link
+ * #keyNameHasher(KeyNameHasher)} hides them.
+ *
+ * <p><b>Builder rules.</b> Each setter may be called once ({@code IllegalStateException} otherwise),
+ * throws {@code NullPointerException} for null and {@code IllegalArgumentException} for a value out of
+ * range (the message names the setting and the value). Settings that only make sense together are
+ * checked by {@link #build()}, which leaves the builder unchanged and may be called again. Not
+ * thread-safe; the caches it builds are.
+ *
+ * <p><b>Ownership.</b> The {@link RedisConnections} are borrowed: closing a cache never closes them.
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+public final class RedisCacheBuilder<K, V> {
+
+  /** Default maximum serialized value size: 1 MiB. */
+  public static final int DEFAULT_MAX_VALUE_SIZE = 1 << 20;
+  /** Default Redis key prefix. */
+  public static final String DEFAULT_KEY_PREFIX = "cachet";
+  /** Default schema version segment. */
+  public static final int DEFAULT_SCHEMA_VERSION = 1;
+  /** Default interval at which an instance re-reads the cache's generation number, in milliseconds. */
+  public static final long DEFAULT_GENERATION_REFRESH_MILLIS = 1_000;
+
+  private final CacheSettings.Builder<K, V> settings = new CacheSettings.Builder<>();
+  private final KeyCodec<? super K> defaultCodec;
+  private RedisConnections connections;
+  private FernetKeyRing keyRing;
+  private ValueSerializer<V> serializer;
+  private RedisValueFormat format;
+  private Integer compressionThreshold;
+  private Integer maxValueSize;
+  private String keyPrefix;
+  private String tenant;
+  private Integer schemaVersion;
+  private KeyNameHasher keyNameHasher;
+  private Boolean deleteBadEntries;
+  private String legacyPrefix;
+  private Instant legacyDeadline;
+  private Duration generationRefresh;
+  private Clock clock;
+
+  private RedisCacheBuilder(KeyCodec<? super K> defaultCodec, ValueSerializer<V> defaultSerializer) {
+    this.defaultCodec = defaultCodec;
+    this.serializer = defaultSerializer;
+  }
+
+  /** A builder without defaults for the key codec and serializer: set both. */
+  public static <K, V> RedisCacheBuilder<K, V> newBuilder() {
+    return new RedisCacheBuilder<>(null, null);
+  }
+
+  /**
+   * A builder with the built-in key codec of {@code keyType} (when there is one: {@code String}, {@code
+   * UUID}, {@code Long}, {@code Integer}) and JSON for {@code valueType}.
+   *
+   * @throws NullPointerException if a type is null
+   */
+  public static <K, V> RedisCacheBuilder<K, V> newBuilder(Class<K> keyType, Class<V> valueType) {
+    Objects.requireNonNull(keyType, "keyType must not be null");
+    Objects.requireNonNull(valueType, "valueType must not be null");
+    KeyCodec<K> codec;
+    try {
+      codec = KeyCodec.forType(keyType);
+    } catch (IllegalArgumentException e) {
+      codec = null;
+    }
+    RedisCacheBuilder<K, V> b = new RedisCacheBuilder<>(codec, null);
+    b.serializer = null;
+    b.defaultSerializer = ValueSerializers.json(valueType);
+    return b;
+  }
+
+  private ValueSerializer<V> defaultSerializer;
+  private boolean serializerSet;
+  private boolean keyCodecSet;
+
+  /** The cache name, {@code [a-z0-9][a-z0-9_-]{0,62}}; required. */
+  public RedisCacheBuilder<K, V> name(String name) {
+    settings.name(name);
+    return this;
+  }
+
+  /** The shared connections (borrowed, never closed by the cache); required. */
+  public RedisCacheBuilder<K, V> connections(RedisConnections value) {
+    Preconditions.requireState(connections == null, "connections were already set");
+    connections = Objects.requireNonNull(value, "connections must not be null");
+    return this;
+  }
+
+  /**
+   * The Fernet key ring; required ({@link #build()} throws {@code MISSING_ENCRYPTION_KEY} without one).
+   * Values are encrypted under its primary key and opened with any of its keys.
+   */
+  public RedisCacheBuilder<K, V> keyRing(FernetKeyRing value) {
+    Preconditions.requireState(keyRing == null, "keyRing was already set");
+    keyRing = Objects.requireNonNull(value, "keyRing must not be null");
+    return this;
+  }
+
+  /** How values become bytes; default JSON (with {@link #newBuilder(Class, Class)}). */
+  public RedisCacheBuilder<K, V> serializer(ValueSerializer<V> value) {
+    Preconditions.requireState(!serializerSet, "serializer was already set");
+    serializer = Objects.requireNonNull(value, "serializer must not be null");
+    serializerSet = true;
+    return this;
+  }
+
+  /** The stored format; default {@link RedisValueFormat#SEALED}. */
+  public RedisCacheBuilder<K, V> format(RedisValueFormat value) {
+    Preconditions.requireState(format == null, "format was already set");
+    format = Objects.requireNonNull(value, "format must not be null");
+    return this;
+  }
+
+  /**
+   * Turns on Deflater compression of serialized values of at least {@code thresholdBytes} (kept only
+   * when smaller). Off by default; {@code SEALED} format only. Compress-then-encrypt leaks how well a
+   * value compresses through the token length: do not enable it for values that mix secrets with
+   * attacker-chosen content.
+   */
+  public RedisCacheBuilder<K, V> compressionThreshold(int thresholdBytes) {
+    Preconditions.requireState(compressionThreshold == null, "compressionThreshold was already set");
+    Preconditions.requireArgument(
+        thresholdBytes >= 0, () -> "compressionThreshold must not be negative: " + thresholdBytes + " bytes");
+    compressionThreshold = thresholdBytes;
+    return this;
+  }
+
+  /**
+   * The largest serialized value accepted, checked before anything is sent (also the cap on inflated
+   * size); default {@value #DEFAULT_MAX_VALUE_SIZE} bytes.
+   */
+  public RedisCacheBuilder<K, V> maxValueSize(int bytes) {
+    Preconditions.requireState(maxValueSize == null, "maxValueSize was already set");
+    Preconditions.requireArgument(bytes >= 1, () -> "maxValueSize must be at least 1: " + bytes + " bytes");
+    maxValueSize = bytes;
+    return this;
+  }
+
+  /** The first segment of every Redis key, {@code [A-Za-z0-9_.-]{1,64}}; default {@value #DEFAULT_KEY_PREFIX}. */
+  public RedisCacheBuilder<K, V> keyPrefix(String value) {
+    Preconditions.requireState(keyPrefix == null, "keyPrefix was already set");
+    keyPrefix = RedisKeyLayout.requireSegment(value, "keyPrefix");
+    return this;
+  }
+
+  /** Scopes the cache to a tenant, {@code [A-Za-z0-9_.-]{1,64}}: a key segment covered by the key digest. */
+  public RedisCacheBuilder<K, V> tenant(String value) {
+    Preconditions.requireState(tenant == null, "tenant was already set");
+    tenant = RedisKeyLayout.requireSegment(value, "tenant");
+    return this;
+  }
+
+  /** The schema version segment; bump it when the value type changes incompatibly. Default 1. */
+  public RedisCacheBuilder<K, V> schemaVersion(int value) {
+    Preconditions.requireState(schemaVersion == null, "schemaVersion was already set");
+    Preconditions.requireArgument(value >= 0, () -> "schemaVersion must not be negative: " + value);
+    schemaVersion = value;
+    return this;
+  }
+
+  /**
+   * Hides key names: the encoded key is replaced by an HMAC under the hasher's dedicated naming secret
+   * (which must never rotate with the encryption keys). Pattern invalidation is then unavailable.
+   */
+  public RedisCacheBuilder<K, V> keyNameHasher(KeyNameHasher value) {
+    Preconditions.requireState(keyNameHasher == null, "keyNameHasher was already set");
+    keyNameHasher = Objects.requireNonNull(value, "keyNameHasher must not be null");
+    return this;
+  }
+
+  /**
+   * Whether an entry that cannot be opened (no key authenticates it, moved, expired envelope, garbage)
+   * is deleted, by compare-and-delete; default {@code true}. Switch it off while rolling out a new
+   * primary key, when instances without that key would otherwise delete fresh entries. Entries that
+   * decrypt but fail to deserialize are never deleted.
+   */
+  public RedisCacheBuilder<K, V> deleteBadEntries(boolean value) {
+    Preconditions.requireState(deleteBadEntries == null, "deleteBadEntries was already set");
+    deleteBadEntries = value;
+    return this;
+  }
+
+  /**
+   * Opt-in migration from an unencrypted cache: until {@code deadline}, a miss reads {@code
+   * legacyPrefix + encodedKey}, and a plaintext value found there (deserialized by the serializer) is
+   * rewritten sealed under this cache's key and removed from the legacy key. Legacy values have no
+   * integrity protection: anyone who could write them could choose what this cache serves.
+   */
+  public RedisCacheBuilder<K, V> legacyPlaintextMigration(String legacyPrefix, Instant deadline) {
+    Preconditions.requireState(this.legacyPrefix == null, "legacyPlaintextMigration was already set");
+    Objects.requireNonNull(legacyPrefix, "legacyPrefix must not be null");
+    Objects.requireNonNull(deadline, "deadline must not be null");
+    Preconditions.requireArgument(!legacyPrefix.isEmpty(), "legacyPrefix must not be empty");
+    this.legacyPrefix = legacyPrefix;
+    this.legacyDeadline = deadline;
+    return this;
+  }
+
+  /** Time to live of entries stored without one; default 10 minutes. */
+  public RedisCacheBuilder<K, V> defaultTtl(Duration ttl) {
+    settings.defaultTtl(ttl);
+    return this;
+  }
+
+  /** Maps keys to strings; default the built-in codec of the key type. */
+  public RedisCacheBuilder<K, V> keyCodec(KeyCodec<? super K> codec) {
+    settings.keyCodec(codec);
+    keyCodecSet = true;
+    return this;
+  }
+
+  /** The longest encoded key; default {@value CacheSettings#DEFAULT_MAX_KEY_LENGTH}. */
+  public RedisCacheBuilder<K, V> maxKeyLength(int length) {
+    settings.maxKeyLength(length);
+    return this;
+  }
+
+  /** The loader used by {@code get(key)}. */
+  public RedisCacheBuilder<K, V> loader(CacheLoader<? super K, ? extends V> loader) {
+    settings.loader(loader);
+    return this;
+  }
+
+  /** Runs asynchronous loads; default the common pool. */
+  public RedisCacheBuilder<K, V> executor(Executor executor) {
+    settings.executor(executor);
+    return this;
+  }
+
+  /** How often the generation number is re-read; default 1 s (the bound on cross-instance invalidateAll lag). */
+  public RedisCacheBuilder<K, V> generationRefreshInterval(Duration interval) {
+    Preconditions.requireState(generationRefresh == null, "generationRefreshInterval was already set");
+    generationRefresh = Preconditions.requirePositive(interval, "generationRefreshInterval");
+    return this;
+  }
+
+  /** The wall clock for envelope expiry; for tests. Default the system UTC clock. */
+  public RedisCacheBuilder<K, V> clock(Clock value) {
+    Preconditions.requireState(clock == null, "clock was already set");
+    clock = Objects.requireNonNull(value, "clock must not be null");
+    return this;
+  }
+
+  /**
+   * Builds a cache backed only by Redis. Never waits for Redis beyond the connections' bounds and never
+   * fails because Redis is down.
+   *
+   * @throws IllegalStateException if the name, connections, key codec or serializer is missing
+   * @throws CacheConfigurationException {@code MISSING_ENCRYPTION_KEY} without a key ring; {@code
+   *     INCONSISTENT_SETTINGS} for compression with {@code PLAIN_JSON} or closed connections
+   */
+  public Cache<K, V> build() {
+    CacheSettings<K, V> s = settings.build(!keyCodecSet && defaultCodec == null);
+    if (!keyCodecSet && defaultCodec != null) {
+      s = new CacheSettings<>(s.name(), defaultCodec, s.maxKeyLength(), s.defaultTtl(), s.loader(), s.executor());
+    }
+    CacheInstrumentation instrumentation = new CacheInstrumentation();
+    LettuceRedisTier<V> tier = buildTier(s.name(), instrumentation, s.defaultTtl());
+    return new LettuceRedisCache<>(s, instrumentation, tier, connections.commandTimeout());
+  }
+
+  /**
+   * Builds the Redis {@link RemoteTier} for a tiered cache, recording into {@code instrumentation}
+   * (Redis tier gets, remote timings and errors, decryption failures). <b>Unsupported for
+   * applications</b>: for Cachet's tiered cache and resilience layer. Closing the tier does not close
+   * the connections.
+   *
+   * @throws CacheConfigurationException as {@link #build()}
+   */
+  public RemoteTier<V> buildRemoteTier(CacheInstrumentation instrumentation) {
+    Objects.requireNonNull(instrumentation, "instrumentation must not be null");
+    Preconditions.requireState(settings.name() != null, "a cache name is required: call name(...)");
+    return buildTier(settings.name(), instrumentation, settings.defaultTtl());
+  }
+
+  /** Like {@link #buildRemoteTier(CacheInstrumentation)} with a fresh instrumentation. Unsupported. */
+  public RemoteTier<V> buildRemoteTier() {
+    return buildRemoteTier(new CacheInstrumentation());
+  }
+
+  private LettuceRedisTier<V> buildTier(String name, CacheInstrumentation instrumentation, Duration ttl) {
+    Preconditions.requireState(name != null, "a cache name is required: call name(...)");
+    if (keyRing == null) {
+      throw new CacheConfigurationException(
+          Reason.MISSING_ENCRYPTION_KEY,
+          "Redis cache '" + name + "' needs an encryption key ring: call keyRing(...), e.g. with"
+              + " FernetKeyRing.requireFromEnvironment(env) reading CACHET_ENCRYPTION_KEYS (values in"
+              + " Redis are always encrypted)");
+    }
+    Preconditions.requireState(connections != null, "Redis cache '" + name + "' needs connections(...)");
+    if (connections.isClosed()) {
+      throw new CacheConfigurationException(
+          Reason.INCONSISTENT_SETTINGS, "the RedisConnections given to cache '" + name + "' are closed");
+    }
+    ValueSerializer<V> ser = serializer != null ? serializer : defaultSerializer;
+    Preconditions.requireState(
+        ser != null,
+        "Redis cache '" + name + "' needs a serializer(...), e.g. ValueSerializers.json(Type.class)");
+    RedisValueFormat fmt = format == null ? RedisValueFormat.SEALED : format;
+    if (fmt == RedisValueFormat.PLAIN_JSON && compressionThreshold != null) {
+      throw new CacheConfigurationException(
+          Reason.INCONSISTENT_SETTINGS,
+          "cache '" + name + "': compression needs the SEALED format (PLAIN_JSON stores bare JSON)");
+    }
+    Clock c = clock == null ? Clock.systemUTC() : clock;
+    RedisKeyLayout layout =
+        new RedisKeyLayout(
+            keyPrefix == null ? DEFAULT_KEY_PREFIX : keyPrefix,
+            name,
+            schemaVersion == null ? DEFAULT_SCHEMA_VERSION : schemaVersion,
+            null,
+            keyNameHasher);
+    ValueCodec<V> codec =
+        new ValueCodec<>(
+            name, keyRing, ser, fmt, compressionThreshold == null ? -1 : compressionThreshold,
+            maxValueSize == null ? DEFAULT_MAX_VALUE_SIZE : maxValueSize, instrumentation);
+    GenerationTracker generations =
+        new GenerationTracker(
+            connections, name, layout.generationKey(), c,
+            generationRefresh == null ? Duration.ofMillis(DEFAULT_GENERATION_REFRESH_MILLIS) : generationRefresh);
+    LettuceRedisTier.Shared<V> shared =
+        new LettuceRedisTier.Shared<>(
+            name, connections, false, codec, generations, instrumentation, c, ttl,
+            deleteBadEntries == null || deleteBadEntries, legacyPrefix, legacyDeadline);
+    generations.start();
+    generations.current(); // learn the generation in the background
+    LettuceRedisTier<V> root = new LettuceRedisTier<>(shared, layout);
+    return tenant == null ? root : (LettuceRedisTier<V>) root.forTenant(tenant);
+  }
+
+  /** Lists the options that were set, never keys, secrets or URIs. */
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("RedisCacheBuilder{").append(settings.describe());
+    if (connections != null) sb.append(", connections");
+    if (keyRing != null) sb.append(", keyRing=").append(keyRing.primaryKeyId());
+    if (serializerSet) sb.append(", serializer");
+    if (format != null) sb.append(", format=").append(format);
+    if (compressionThreshold != null) sb.append(", compressionThreshold=").append(compressionThreshold);
+    if (maxValueSize != null) sb.append(", maxValueSize=").append(maxValueSize);
+    if (keyPrefix != null) sb.append(", keyPrefix=").append(keyPrefix);
+    if (tenant != null) sb.append(", tenant=").append(tenant);
+    if (schemaVersion != null) sb.append(", schemaVersion=").append(schemaVersion);
+    if (keyNameHasher != null) sb.append(", keyNameHasher");
+    if (deleteBadEntries != null) sb.append(", deleteBadEntries=").append(deleteBadEntries);
+    if (legacyPrefix != null) sb.append(", legacyPlaintextMigration");
+    return sb.append('}').toString();
+  }
+}

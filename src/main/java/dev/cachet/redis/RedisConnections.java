@@ -1,0 +1,647 @@
+package dev.cachet.redis;
+
+import dev.cachet.CacheConfigurationException;
+import dev.cachet.CacheConfigurationException.Reason;
+import dev.cachet.CachetEnvironment;
+import dev.cachet.internal.Preconditions;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Redis connections that any number of caches share: one Lettuce client, its {@code
+ * ClientResources}, one command connection (commands are multiplexed, so caches never need their own)
+ * and one pub/sub connection, opened on first use by an invalidation bus. Expensive: create one per
+ * application (per Redis deployment) and pass it to every {@link RedisCacheBuilder}.
+ *
+ * <p><b>Deployments.</b> {@code redis://[user:password@]host[:port][/db]} and {@code rediss://} (TLS),
+ * Redis Sentinel through {@code redis-sentinel://[password@]host[:port][,host2[:port2]]#masterName}
+ * (the client asks the sentinels for the master and asks again after every reconnect, so it follows a
+ * failover), and Redis Cluster through {@link Builder#clusterSeeds(List)}.
+ *
+ * <p><b>Settings chosen, not defaulted</b> (each overridable on the {@link Builder}): a command timeout
+ * of {@value #DEFAULT_COMMAND_TIMEOUT_MILLIS} ms on every command; a connect timeout of {@value
+ * #DEFAULT_CONNECT_TIMEOUT_MILLIS} ms; a request queue bounded at {@value #DEFAULT_REQUEST_QUEUE_SIZE}
+ * commands and {@code REJECT_COMMANDS} while disconnected, so an outage fails calls at once instead of
+ * buffering them into memory growth and late writes; TCP keep-alive; for Cluster, every adaptive
+ * topology-refresh trigger with a {@value #DEFAULT_ADAPTIVE_REFRESH_TIMEOUT_MILLIS} ms trigger timeout
+ * plus a periodic refresh every {@value #DEFAULT_TOPOLOGY_REFRESH_PERIOD_MILLIS} ms, so a failover is
+ * noticed within seconds. Batches are async commands awaited together; auto-flush stays on and {@code
+ * MULTI} is never used on the shared connection.
+ *
+ * <p><b>Start-up without Redis.</b> Creating an instance never fails because Redis is unreachable and
+ * never waits longer than the connect timeout: when the first attempt fails, attempts continue in the
+ * background every {@value #DEFAULT_RECONNECT_INTERVAL_MILLIS} ms, and commands fail fast with a
+ * connection error meanwhile ({@link #isConnected()} tells the state). Once connected, Lettuce
+ * reconnects by itself.
+ *
+ * <p><b>Ownership.</b> What this object creates (client, {@code ClientResources}, connections, one
+ * maintenance thread) it closes in {@link #close()}; a client or {@code ClientResources} passed to the
+ * builder is borrowed and never shut down (its options are left as the caller set them). Close caches
+ * before their connections.
+ *
+ * <p><b>Secrets.</b> {@link #toString()}, logs and exception messages show the scheme, hosts and ports
+ * only, never user names or passwords.
+ *
+ * <p>Thread-safe. Methods throw {@link NullPointerException} for null arguments.
+ */
+public final class RedisConnections implements AutoCloseable {
+
+  /** Default command timeout in milliseconds. */
+  public static final long DEFAULT_COMMAND_TIMEOUT_MILLIS = 1_000;
+  /** Default connect timeout in milliseconds. */
+  public static final long DEFAULT_CONNECT_TIMEOUT_MILLIS = 2_000;
+  /** Default bound of the request queue, in commands. */
+  public static final int DEFAULT_REQUEST_QUEUE_SIZE = 10_000;
+  /** Default period of the cluster's periodic topology refresh, in milliseconds. */
+  public static final long DEFAULT_TOPOLOGY_REFRESH_PERIOD_MILLIS = 10_000;
+  /** Default minimum interval between adaptive cluster topology refreshes, in milliseconds. */
+  public static final long DEFAULT_ADAPTIVE_REFRESH_TIMEOUT_MILLIS = 1_000;
+  /** Default interval between connection attempts until the first one succeeds, in milliseconds. */
+  public static final long DEFAULT_RECONNECT_INTERVAL_MILLIS = 1_000;
+
+  private static final Logger log = LoggerFactory.getLogger(RedisConnections.class);
+
+  /** Which kind of deployment this object talks to. */
+  enum Mode {
+    STANDALONE,
+    SENTINEL,
+    CLUSTER
+  }
+
+  private final Mode mode;
+  private final RedisClient client;
+  private final RedisClusterClient clusterClient;
+  private final RedisURI uri;
+  private final ClientResources ownedResources;
+  private final boolean ownsClient;
+  private final String target;
+  private final Duration commandTimeout;
+  private final Duration connectTimeout;
+  private final Duration reconnectInterval;
+  private final ScheduledExecutorService maintenance;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Object lock = new Object();
+
+  private volatile StatefulConnection<byte[], byte[]> connection;
+  private volatile RedisClusterAsyncCommands<byte[], byte[]> commands;
+  private CompletableFuture<Void> connecting;
+  private ScheduledFuture<?> retry;
+  private volatile Throwable lastConnectFailure;
+  private CompletableFuture<StatefulRedisPubSubConnection<String, String>> pubSub;
+
+  private RedisConnections(Builder b) {
+    this.commandTimeout = b.commandTimeout;
+    this.connectTimeout = b.connectTimeout;
+    this.reconnectInterval = b.reconnectInterval;
+    this.maintenance =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "cachet-redis-maintenance");
+              t.setDaemon(true);
+              return t;
+            });
+    ClientResources resources = b.resources;
+    boolean createResources = resources == null && b.client == null && b.clusterClient == null;
+    this.ownedResources = createResources ? DefaultClientResources.create() : null;
+    if (createResources) {
+      resources = ownedResources;
+    }
+    if (b.clusterClient != null || b.clusterSeeds != null) {
+      this.mode = Mode.CLUSTER;
+      List<RedisURI> seeds = new ArrayList<>();
+      if (b.clusterSeeds != null) {
+        for (String seed : b.clusterSeeds) {
+          seeds.add(parse(seed.contains("://") ? seed : "redis://" + seed));
+        }
+        seeds.forEach(this::applyTimeouts);
+      }
+      this.uri = seeds.isEmpty() ? null : seeds.get(0);
+      this.target = seeds.isEmpty() ? "a borrowed cluster client" : describeSeeds(seeds);
+      if (b.clusterClient != null) {
+        this.clusterClient = b.clusterClient;
+        this.ownsClient = false;
+      } else {
+        this.clusterClient = RedisClusterClient.create(resources, seeds);
+        this.clusterClient.setOptions(clusterOptions(b));
+        this.ownsClient = true;
+      }
+      this.client = null;
+    } else {
+      Preconditions.requireState(
+          b.uri != null, "RedisConnections needs a uri(...) or clusterSeeds(...)");
+      this.uri = parse(b.uri);
+      applyTimeouts(uri);
+      this.mode = uri.getSentinels().isEmpty() ? Mode.STANDALONE : Mode.SENTINEL;
+      this.target = describe(uri);
+      if (b.client != null) {
+        this.client = b.client;
+        this.ownsClient = false;
+      } else {
+        this.client = RedisClient.create(resources);
+        this.client.setOptions(clientOptions(b));
+        this.ownsClient = true;
+      }
+      this.clusterClient = null;
+    }
+    connectOrScheduleRetry(true);
+  }
+
+  // ---------------------------------------------------------------- factories
+
+  /**
+   * Connections to the standalone or Sentinel deployment at {@code uri}, with the default settings.
+   *
+   * @throws CacheConfigurationException ({@code INVALID_REDIS_URI}) if the URI is malformed; the message
+   *     never echoes credentials
+   */
+  public static RedisConnections create(String uri) {
+    return newBuilder().uri(uri).build();
+  }
+
+  /**
+   * Connections to the Redis Cluster reachable through {@code seedUris} ({@code redis://host:port} or
+   * {@code host:port}), with the default settings.
+   *
+   * @throws CacheConfigurationException ({@code INVALID_REDIS_URI}) if a seed is malformed
+   */
+  public static RedisConnections createCluster(List<String> seedUris) {
+    return newBuilder().clusterSeeds(seedUris).build();
+  }
+
+  /**
+   * Connections configured by {@value CachetEnvironment#REDIS_CLUSTER_NODES} (preferred when set) or
+   * {@value CachetEnvironment#REDIS_URL}.
+   *
+   * @throws CacheConfigurationException ({@code INCONSISTENT_SETTINGS}) if neither is set, ({@code
+   *     INVALID_REDIS_URI}) if a value is malformed
+   */
+  public static RedisConnections fromEnvironment(CachetEnvironment env) {
+    Objects.requireNonNull(env, "env must not be null");
+    List<String> seeds = env.secretList(CachetEnvironment.REDIS_CLUSTER_NODES);
+    if (!seeds.isEmpty()) {
+      return newBuilder().clusterSeeds(seeds).build();
+    }
+    return env.secret(CachetEnvironment.REDIS_URL)
+        .map(RedisConnections::create)
+        .orElseThrow(
+            () ->
+                new CacheConfigurationException(
+                    Reason.INCONSISTENT_SETTINGS,
+                    "no Redis configured: set " + CachetEnvironment.REDIS_URL + " or "
+                        + CachetEnvironment.REDIS_CLUSTER_NODES));
+  }
+
+  /** A builder for connections with non-default settings or borrowed Lettuce objects. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** Whether the command connection is currently established. */
+  public boolean isConnected() {
+    StatefulConnection<byte[], byte[]> c = connection;
+    return c != null && c.isOpen();
+  }
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  Mode mode() {
+    return mode;
+  }
+
+  String target() {
+    return target;
+  }
+
+  Duration commandTimeout() {
+    return commandTimeout;
+  }
+
+  ScheduledExecutorService maintenance() {
+    return maintenance;
+  }
+
+  /** The class of the last failed connection attempt, or null. */
+  String lastConnectFailure() {
+    Throwable t = lastConnectFailure;
+    return t == null ? null : t.getClass().getSimpleName();
+  }
+
+  /**
+   * The async commands of the shared connection (cluster-aware when on a cluster), or a failed future
+   * when not connected yet (which also triggers a connection attempt).
+   */
+  CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commands() {
+    RedisClusterAsyncCommands<byte[], byte[]> c = commands;
+    if (c != null) {
+      return CompletableFuture.completedFuture(c);
+    }
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("RedisConnections to " + target + " are closed"));
+    }
+    connectOrScheduleRetry(false);
+    return CompletableFuture.failedFuture(new RedisErrors.NotConnectedException(target));
+  }
+
+  /** The shared pub/sub connection (plain or cluster), opened on first call. */
+  CompletableFuture<StatefulRedisPubSubConnection<String, String>> pubSub() {
+    synchronized (lock) {
+      if (closed.get()) {
+        return CompletableFuture.failedFuture(
+            new IllegalStateException("RedisConnections to " + target + " are closed"));
+      }
+      if (pubSub == null || pubSub.isCompletedExceptionally()) {
+        CompletableFuture<StatefulRedisPubSubConnection<String, String>> f;
+        if (mode == Mode.CLUSTER) {
+          f =
+              clusterClient
+                  .connectPubSubAsync(StringCodec.UTF8)
+                  .thenApply(c -> (StatefulRedisPubSubConnection<String, String>) c);
+        } else {
+          f = client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
+        }
+        pubSub = f.orTimeout(connectTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+      }
+      return pubSub;
+    }
+  }
+
+  // ---------------------------------------------------------------- connecting
+
+  private void connectOrScheduleRetry(boolean waitBounded) {
+    CompletableFuture<Void> attempt;
+    synchronized (lock) {
+      if (closed.get() || commands != null) {
+        return;
+      }
+      if (connecting == null) {
+        connecting = startConnect();
+      }
+      attempt = connecting;
+    }
+    if (waitBounded) {
+      try {
+        attempt.get(connectTimeout.toMillis() + 250, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        log.warn(
+            "Redis at {} is not reachable yet ({}); caches will retry in the background",
+            target,
+            RedisErrors.unwrap(e).getClass().getSimpleName());
+      }
+    }
+  }
+
+  private CompletableFuture<Void> startConnect() {
+    CompletableFuture<? extends StatefulConnection<byte[], byte[]>> f;
+    try {
+      if (mode == Mode.CLUSTER) {
+        f = clusterClient.connectAsync(ByteArrayCodec.INSTANCE);
+      } else {
+        f = client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture();
+      }
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    return f.orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .handle(
+            (c, error) -> {
+              synchronized (lock) {
+                connecting = null;
+                if (error != null) {
+                  lastConnectFailure = RedisErrors.unwrap(error);
+                  if (!closed.get() && (retry == null || retry.isDone())) {
+                    retry =
+                        maintenance.schedule(
+                            () -> connectOrScheduleRetry(false),
+                            reconnectInterval.toMillis(),
+                            TimeUnit.MILLISECONDS);
+                  }
+                  return null;
+                }
+                if (closed.get()) {
+                  c.closeAsync();
+                  return null;
+                }
+                connection = c;
+                commands =
+                    c instanceof StatefulRedisClusterConnection
+                        ? ((StatefulRedisClusterConnection<byte[], byte[]>) c).async()
+                        : ((StatefulRedisConnection<byte[], byte[]>) c).async();
+                lastConnectFailure = null;
+                log.info("connected to Redis at {}", target);
+                return null;
+              }
+            });
+  }
+
+  // ---------------------------------------------------------------- options
+
+  private void applyTimeouts(RedisURI u) {
+    u.setTimeout(commandTimeout);
+  }
+
+  private static SocketOptions socketOptions(Builder b) {
+    return SocketOptions.builder().connectTimeout(b.connectTimeout).keepAlive(true).build();
+  }
+
+  private static TimeoutOptions timeoutOptions(Builder b) {
+    return TimeoutOptions.enabled(b.commandTimeout);
+  }
+
+  private static ClientOptions clientOptions(Builder b) {
+    return ClientOptions.builder()
+        .autoReconnect(true)
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .requestQueueSize(b.requestQueueSize)
+        .socketOptions(socketOptions(b))
+        .timeoutOptions(timeoutOptions(b))
+        .build();
+  }
+
+  private static ClusterClientOptions clusterOptions(Builder b) {
+    ClusterTopologyRefreshOptions refresh =
+        ClusterTopologyRefreshOptions.builder()
+            .enableAllAdaptiveRefreshTriggers()
+            .adaptiveRefreshTriggersTimeout(b.adaptiveRefreshTimeout)
+            .enablePeriodicRefresh(b.topologyRefreshPeriod)
+            .closeStaleConnections(true)
+            .dynamicRefreshSources(true)
+            .build();
+    return ClusterClientOptions.builder()
+        .autoReconnect(true)
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .requestQueueSize(b.requestQueueSize)
+        .socketOptions(socketOptions(b))
+        .timeoutOptions(timeoutOptions(b))
+        .topologyRefreshOptions(refresh)
+        .validateClusterNodeMembership(false)
+        .build();
+  }
+
+  private static RedisURI parse(String value) {
+    Objects.requireNonNull(value, "uri must not be null");
+    String lower = value.toLowerCase(Locale.ROOT);
+    if (!(lower.startsWith("redis://")
+        || lower.startsWith("rediss://")
+        || lower.startsWith("redis-sentinel://")
+        || lower.startsWith("rediss-sentinel://"))) {
+      throw new CacheConfigurationException(
+          Reason.INVALID_REDIS_URI,
+          "Redis URI must start with redis://, rediss:// or redis-sentinel:// (the value is not shown"
+              + " because it may hold a password)");
+    }
+    try {
+      return RedisURI.create(value);
+    } catch (RuntimeException e) {
+      // The cause is dropped on purpose: its message may quote the URI, password included.
+      throw new CacheConfigurationException(
+          Reason.INVALID_REDIS_URI,
+          "malformed Redis URI (the value is not shown because it may hold a password); expected"
+              + " redis://[user:password@]host[:port][/db], rediss://... or"
+              + " redis-sentinel://[password@]host[:port][,host:port]#masterName");
+    }
+  }
+
+  /** scheme://host:port[,host:port][#master], never credentials. */
+  static String describe(RedisURI u) {
+    StringBuilder sb = new StringBuilder();
+    if (!u.getSentinels().isEmpty()) {
+      sb.append(u.isSsl() ? "rediss-sentinel://" : "redis-sentinel://");
+      for (int i = 0; i < u.getSentinels().size(); i++) {
+        RedisURI s = u.getSentinels().get(i);
+        sb.append(i == 0 ? "" : ",").append(s.getHost()).append(':').append(s.getPort());
+      }
+      sb.append('#').append(u.getSentinelMasterId());
+    } else {
+      sb.append(u.isSsl() ? "rediss://" : "redis://").append(u.getHost()).append(':').append(u.getPort());
+    }
+    return sb.toString();
+  }
+
+  private static String describeSeeds(List<RedisURI> seeds) {
+    StringBuilder sb = new StringBuilder("cluster[");
+    for (int i = 0; i < seeds.size(); i++) {
+      sb.append(i == 0 ? "" : ",").append(seeds.get(i).getHost()).append(':').append(seeds.get(i).getPort());
+    }
+    return sb.append(']').toString();
+  }
+
+  // ---------------------------------------------------------------- close
+
+  /**
+   * Closes the connections, then the client and {@code ClientResources} if this object created them
+   * (each with a 2 s limit). Idempotent; never throws.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    CompletableFuture<StatefulRedisPubSubConnection<String, String>> ps;
+    synchronized (lock) {
+      ps = pubSub;
+      if (retry != null) {
+        retry.cancel(false);
+      }
+    }
+    maintenance.shutdownNow();
+    try {
+      if (ps != null && ps.isDone() && !ps.isCompletedExceptionally()) {
+        ps.join().close();
+      }
+      StatefulConnection<byte[], byte[]> c = connection;
+      commands = null;
+      if (c != null) {
+        c.close();
+      }
+      if (ownsClient) {
+        if (client != null) {
+          client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        } else {
+          clusterClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+      }
+      if (ownedResources != null) {
+        ownedResources.shutdown(0, 2, TimeUnit.SECONDS);
+      }
+    } catch (RuntimeException e) {
+      log.warn("closing Redis connections to {} failed: {}", target, e.getClass().getSimpleName());
+    }
+  }
+
+  /** The mode, target (no credentials) and state. */
+  @Override
+  public String toString() {
+    return "RedisConnections{"
+        + mode.name().toLowerCase(Locale.ROOT)
+        + ", "
+        + target
+        + (closed.get() ? ", closed" : isConnected() ? ", connected" : ", disconnected")
+        + (ownsClient ? "" : ", borrowed client")
+        + '}';
+  }
+
+  /**
+   * Builds {@link RedisConnections}. Each setter may be called once ({@code IllegalStateException}
+   * otherwise) and rejects bad values with {@code IllegalArgumentException}. Not thread-safe; {@link
+   * #build()} may be called more than once.
+   */
+  public static final class Builder {
+    private String uri;
+    private List<String> clusterSeeds;
+    private RedisClient client;
+    private RedisClusterClient clusterClient;
+    private ClientResources resources;
+    private Duration commandTimeout = Duration.ofMillis(DEFAULT_COMMAND_TIMEOUT_MILLIS);
+    private Duration connectTimeout = Duration.ofMillis(DEFAULT_CONNECT_TIMEOUT_MILLIS);
+    private Duration reconnectInterval = Duration.ofMillis(DEFAULT_RECONNECT_INTERVAL_MILLIS);
+    private Duration topologyRefreshPeriod = Duration.ofMillis(DEFAULT_TOPOLOGY_REFRESH_PERIOD_MILLIS);
+    private Duration adaptiveRefreshTimeout = Duration.ofMillis(DEFAULT_ADAPTIVE_REFRESH_TIMEOUT_MILLIS);
+    private int requestQueueSize = DEFAULT_REQUEST_QUEUE_SIZE;
+    private final java.util.Set<String> set = new java.util.HashSet<>();
+
+    private Builder() {}
+
+    private void once(String setting) {
+      Preconditions.requireState(set.add(setting), setting + " was already set");
+    }
+
+    /** The standalone ({@code redis://}, {@code rediss://}) or Sentinel ({@code redis-sentinel://}) URI. */
+    public Builder uri(String value) {
+      once("uri");
+      Preconditions.requireState(clusterSeeds == null, "uri and clusterSeeds are exclusive");
+      uri = Objects.requireNonNull(value, "uri must not be null");
+      return this;
+    }
+
+    /** Seed URIs of a Redis Cluster; at least one. */
+    public Builder clusterSeeds(List<String> seeds) {
+      once("clusterSeeds");
+      Preconditions.requireState(uri == null, "uri and clusterSeeds are exclusive");
+      Objects.requireNonNull(seeds, "clusterSeeds must not be null");
+      Preconditions.requireArgument(!seeds.isEmpty(), "clusterSeeds must not be empty");
+      seeds.forEach(s -> Objects.requireNonNull(s, "seed in clusterSeeds must not be null"));
+      clusterSeeds = List.copyOf(seeds);
+      return this;
+    }
+
+    /** Borrows a standalone/Sentinel client (never shut down by Cachet); {@link #uri} is still required. */
+    public Builder client(RedisClient value) {
+      once("client");
+      client = Objects.requireNonNull(value, "client must not be null");
+      return this;
+    }
+
+    /** Borrows a cluster client (never shut down by Cachet); seeds come from the client. */
+    public Builder clusterClient(RedisClusterClient value) {
+      once("clusterClient");
+      clusterClient = Objects.requireNonNull(value, "clusterClient must not be null");
+      return this;
+    }
+
+    /** Borrows {@code ClientResources} for the client Cachet creates (never shut down by Cachet). */
+    public Builder clientResources(ClientResources value) {
+      once("clientResources");
+      resources = Objects.requireNonNull(value, "clientResources must not be null");
+      return this;
+    }
+
+    /** Timeout of every command; default {@value #DEFAULT_COMMAND_TIMEOUT_MILLIS} ms. */
+    public Builder commandTimeout(Duration value) {
+      once("commandTimeout");
+      commandTimeout = Preconditions.requirePositive(value, "commandTimeout");
+      return this;
+    }
+
+    /** Timeout of one connection attempt; default {@value #DEFAULT_CONNECT_TIMEOUT_MILLIS} ms. */
+    public Builder connectTimeout(Duration value) {
+      once("connectTimeout");
+      connectTimeout = Preconditions.requirePositive(value, "connectTimeout");
+      return this;
+    }
+
+    /** Interval between attempts until the first connection succeeds; default 1 s. */
+    public Builder reconnectInterval(Duration value) {
+      once("reconnectInterval");
+      reconnectInterval = Preconditions.requirePositive(value, "reconnectInterval");
+      return this;
+    }
+
+    /** Commands queued per connection before new ones are rejected; default {@value #DEFAULT_REQUEST_QUEUE_SIZE}. */
+    public Builder requestQueueSize(int value) {
+      once("requestQueueSize");
+      Preconditions.requireArgument(value >= 1, () -> "requestQueueSize must be at least 1: " + value);
+      requestQueueSize = value;
+      return this;
+    }
+
+    /** Cluster periodic topology refresh; default 10 s. */
+    public Builder topologyRefreshPeriod(Duration value) {
+      once("topologyRefreshPeriod");
+      topologyRefreshPeriod = Preconditions.requirePositive(value, "topologyRefreshPeriod");
+      return this;
+    }
+
+    /** Cluster adaptive refresh trigger timeout (minimum interval between adaptive refreshes); default 1 s. */
+    public Builder adaptiveRefreshTimeout(Duration value) {
+      once("adaptiveRefreshTimeout");
+      adaptiveRefreshTimeout = Preconditions.requirePositive(value, "adaptiveRefreshTimeout");
+      return this;
+    }
+
+    /**
+     * Creates the connections and tries to connect for at most the connect timeout; never fails because
+     * Redis is down.
+     *
+     * @throws IllegalStateException if neither a URI, seeds nor a cluster client was given
+     * @throws CacheConfigurationException ({@code INVALID_REDIS_URI}) for a malformed URI
+     */
+    public RedisConnections build() {
+      Preconditions.requireState(
+          uri != null || clusterSeeds != null || clusterClient != null,
+          "RedisConnections needs uri(...), clusterSeeds(...) or clusterClient(...)");
+      Preconditions.requireState(
+          client == null || uri != null, "a borrowed client(...) needs the uri(...) to connect to");
+      return new RedisConnections(this);
+    }
+
+    /** Names the options that were set, never URIs or credentials. */
+    @Override
+    public String toString() {
+      return "RedisConnections.Builder" + new java.util.TreeSet<>(set);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package dev.cachet.redis;
+
+import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
+import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteTierException;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
+import java.io.IOException;
+import java.util.Locale;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The one place where Lettuce failures are classified and turned into {@link RemoteTierException}s. The
+ * resulting message names the cache, the operation and the reason, plus the first word of a server
+ * error ({@code NOAUTH}, {@code LOADING}, ...), never a key, a value or a credential.
+ */
+final class RedisErrors {
+
+  private RedisErrors() {}
+
+  /** Raised by the tier itself when no connection is established yet. */
+  static final class NotConnectedException extends RedisException {
+    private static final long serialVersionUID = 1L;
+
+    NotConnectedException(String target) {
+      super("not connected to Redis at " + target);
+    }
+  }
+
+  static Throwable unwrap(Throwable t) {
+    Throwable current = t;
+    while ((current instanceof CompletionException || current instanceof ExecutionException)
+        && current.getCause() != null) {
+      current = current.getCause();
+    }
+    return current;
+  }
+
+  static RemoteErrorReason classify(Throwable failure) {
+    Throwable t = unwrap(failure);
+    if (t instanceof RemoteTierException) {
+      return ((RemoteTierException) t).reason();
+    }
+    if (t instanceof RedisCommandTimeoutException || t instanceof TimeoutException) {
+      return RemoteErrorReason.TIMEOUT;
+    }
+    if (t instanceof NotConnectedException
+        || t instanceof RedisConnectionException
+        || t instanceof IOException) {
+      return RemoteErrorReason.CONNECTION;
+    }
+    if (t instanceof RedisCommandExecutionException) {
+      String word = serverErrorWord(t);
+      switch (word) {
+        case "NOAUTH":
+        case "WRONGPASS":
+        case "NOPERM":
+          return RemoteErrorReason.PERMISSION;
+        case "LOADING":
+        case "BUSY":
+        case "TRYAGAIN":
+        case "CLUSTERDOWN":
+        case "MASTERDOWN":
+        case "READONLY":
+          return RemoteErrorReason.SERVER_BUSY;
+        default:
+          return RemoteErrorReason.OTHER;
+      }
+    }
+    if (t instanceof RedisException) {
+      String message = String.valueOf(t.getMessage());
+      if (message.contains("not connected") || message.contains("Request queue size exceeded")) {
+        return RemoteErrorReason.REJECTED;
+      }
+      if (message.contains("Connection closed") || message.contains("Connection is closed")) {
+        return RemoteErrorReason.CONNECTION;
+      }
+      return RemoteErrorReason.CONNECTION;
+    }
+    return RemoteErrorReason.OTHER;
+  }
+
+  /** The first word of a server error reply, upper case; empty when there is none. */
+  static String serverErrorWord(Throwable t) {
+    String message = t.getMessage();
+    if (message == null || message.isEmpty()) {
+      return "";
+    }
+    int space = message.indexOf(' ');
+    String word = space < 0 ? message : message.substring(0, space);
+    return word.length() > 24 ? "" : word.toUpperCase(Locale.ROOT);
+  }
+
+  /** Wraps {@code failure} (unless it already is one) for {@code operation} of {@code cacheName}. */
+  static RemoteTierException wrap(String cacheName, RemoteOperation operation, Throwable failure) {
+    Throwable t = unwrap(failure);
+    if (t instanceof RemoteTierException) {
+      return (RemoteTierException) t;
+    }
+    RemoteErrorReason reason = classify(t);
+    StringBuilder message =
+        new StringBuilder("Redis ")
+            .append(operation.tagValue())
+            .append(" failed for cache '")
+            .append(cacheName)
+            .append("': ")
+            .append(reason.tagValue());
+    if (t instanceof RedisCommandExecutionException) {
+      String word = serverErrorWord(t);
+      if (!word.isEmpty()) {
+        message.append(" (server replied ").append(word).append(')');
+      }
+    } else {
+      message.append(" (").append(t.getClass().getSimpleName()).append(')');
+    }
+    return new RemoteTierException(cacheName, operation, reason, message.toString(), t);
+  }
+}

@@ -1,0 +1,290 @@
+package dev.cachet.redis;
+
+import dev.cachet.crypto.FernetKeyRing;
+import dev.cachet.crypto.ValueDecryptionException;
+import dev.cachet.internal.CacheInstrumentation;
+import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
+import dev.cachet.serialization.SerializationException;
+import dev.cachet.serialization.ValueSerializer;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
+
+/**
+ * value -> serializer -> (compression) -> envelope -> Fernet token, and back. Stateless apart from its
+ * settings; thread-safe.
+ *
+ * <p>The sealed envelope (Fernet plaintext), all integers big-endian:
+ *
+ * <pre>
+ *   offset  size  field
+ *   0       1     format: 0xC1 (never the first byte of UTF-8 JSON)
+ *   1       1     flags: bit 0 = payload is zlib-deflated; other bits 0
+ *   2       8     expiry, epoch milliseconds (signed 64-bit)
+ *   10      16    first 16 bytes of SHA-256 over the UTF-8 bytes of the full Redis key
+ *   26      n     payload: serializer output, deflated when flag bit 0 is set
+ * </pre>
+ */
+final class ValueCodec<V> {
+
+  static final byte SEALED_FORMAT = (byte) 0xC1;
+  static final int FLAG_DEFLATED = 1;
+  static final int HEADER = 26;
+  static final int DIGEST_BYTES = 16;
+
+  private final String cacheName;
+  private final FernetKeyRing ring;
+  private final ValueSerializer<V> serializer;
+  private final RedisValueFormat format;
+  private final int compressionThreshold; // < 0: off
+  private final int maxValueSize;
+  private final CacheInstrumentation instrumentation;
+
+  ValueCodec(
+      String cacheName,
+      FernetKeyRing ring,
+      ValueSerializer<V> serializer,
+      RedisValueFormat format,
+      int compressionThreshold,
+      int maxValueSize,
+      CacheInstrumentation instrumentation) {
+    this.cacheName = cacheName;
+    this.ring = ring;
+    this.serializer = serializer;
+    this.format = format;
+    this.compressionThreshold = compressionThreshold;
+    this.maxValueSize = maxValueSize;
+    this.instrumentation = instrumentation;
+  }
+
+  RedisValueFormat format() {
+    return format;
+  }
+
+  FernetKeyRing ring() {
+    return ring;
+  }
+
+  ValueSerializer<V> serializer() {
+    return serializer;
+  }
+
+  /**
+   * Serializes {@code value} and checks the maximum value size, before anything is sent.
+   *
+   * @throws IllegalArgumentException if the serialized value exceeds the maximum value size
+   * @throws SerializationException if the serializer fails
+   */
+  byte[] serialize(V value) {
+    byte[] payload = serializeRaw(value);
+    checkSize(payload.length);
+    return payload;
+  }
+
+  /** Seals serialized {@code payload} for {@code redisKey}: (compression), envelope, Fernet token. */
+  byte[] sealPayload(String redisKey, byte[] payload, long expiresAtMillis) {
+    byte[] plaintext;
+    if (format == RedisValueFormat.PLAIN_JSON) {
+      plaintext = payload;
+    } else {
+      int flags = 0;
+      if (compressionThreshold >= 0 && payload.length >= compressionThreshold) {
+        byte[] deflated = deflate(payload);
+        if (deflated.length < payload.length) {
+          payload = deflated;
+          flags |= FLAG_DEFLATED;
+        }
+      }
+      ByteBuffer buffer = ByteBuffer.allocate(HEADER + payload.length);
+      buffer.put(SEALED_FORMAT).put((byte) flags).putLong(expiresAtMillis).put(keyDigest(redisKey));
+      buffer.put(payload);
+      plaintext = buffer.array();
+    }
+    long start = System.nanoTime();
+    byte[] token = ring.encrypt(plaintext);
+    instrumentation.recordEncryption(System.nanoTime() - start, plaintext.length);
+    return token;
+  }
+
+  void checkSize(int size) {
+    if (size > maxValueSize) {
+      throw new IllegalArgumentException(
+          "value for cache '" + cacheName + "' is " + size + " bytes serialized; the maximum is "
+              + maxValueSize + " bytes (raise maxValueSize or store less)");
+    }
+  }
+
+  private byte[] serializeRaw(V value) {
+    byte[] bytes;
+    try {
+      bytes = serializer.serialize(value);
+    } catch (SerializationException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new SerializationException(
+          "serializer of cache '" + cacheName + "' failed: " + e.getClass().getSimpleName(), e);
+    }
+    if (bytes == null) {
+      throw new SerializationException("serializer of cache '" + cacheName + "' returned null", null);
+    }
+    return bytes;
+  }
+
+  /** The outcome of opening a stored token: a value or a failure reason. */
+  static final class Opened<V> {
+    final V value;
+    final long expiresAtMillis;
+    final DecryptionFailureReason failure;
+
+    private Opened(V value, long expiresAtMillis, DecryptionFailureReason failure) {
+      this.value = value;
+      this.expiresAtMillis = expiresAtMillis;
+      this.failure = failure;
+    }
+
+    static <V> Opened<V> failed(DecryptionFailureReason reason) {
+      return new Opened<>(null, 0, reason);
+    }
+
+    boolean ok() {
+      return failure == null;
+    }
+  }
+
+  /**
+   * Opens {@code token} read from {@code redisKey}. For {@link RedisValueFormat#PLAIN_JSON} the expiry is
+   * {@code plainExpiresAtMillis} (from the server's TTL).
+   */
+  Opened<V> open(String redisKey, byte[] token, long nowMillis, long plainExpiresAtMillis) {
+    byte[] plaintext;
+    long start = System.nanoTime();
+    try {
+      plaintext = ring.decrypt(token);
+    } catch (ValueDecryptionException e) {
+      return Opened.failed(map(e.reason()));
+    } catch (RuntimeException e) {
+      return Opened.failed(DecryptionFailureReason.FORMAT);
+    }
+    instrumentation.recordDecryption(System.nanoTime() - start, plaintext.length);
+    byte[] payload;
+    long expiresAt;
+    if (format == RedisValueFormat.PLAIN_JSON) {
+      payload = plaintext;
+      expiresAt = plainExpiresAtMillis;
+    } else {
+      if (plaintext.length < HEADER || plaintext[0] != SEALED_FORMAT) {
+        return Opened.failed(DecryptionFailureReason.FORMAT);
+      }
+      int flags = plaintext[1] & 0xff;
+      if ((flags & ~FLAG_DEFLATED) != 0) {
+        return Opened.failed(DecryptionFailureReason.FORMAT);
+      }
+      ByteBuffer buffer = ByteBuffer.wrap(plaintext);
+      expiresAt = buffer.getLong(2);
+      byte[] digest = new byte[DIGEST_BYTES];
+      buffer.position(10);
+      buffer.get(digest);
+      if (!MessageDigest.isEqual(digest, keyDigest(redisKey))) {
+        return Opened.failed(DecryptionFailureReason.KEY_BINDING);
+      }
+      if (expiresAt <= nowMillis) {
+        return Opened.failed(DecryptionFailureReason.EXPIRED);
+      }
+      payload = new byte[plaintext.length - HEADER];
+      System.arraycopy(plaintext, HEADER, payload, 0, payload.length);
+      if ((flags & FLAG_DEFLATED) != 0) {
+        payload = inflate(payload, maxValueSize);
+        if (payload == null) {
+          return Opened.failed(DecryptionFailureReason.FORMAT);
+        }
+      }
+    }
+    V value;
+    try {
+      value = serializer.deserialize(payload);
+    } catch (RuntimeException e) {
+      return Opened.failed(DecryptionFailureReason.DESERIALIZE);
+    }
+    if (value == null) {
+      return Opened.failed(DecryptionFailureReason.DESERIALIZE);
+    }
+    return new Opened<>(value, expiresAt, null);
+  }
+
+  private static DecryptionFailureReason map(ValueDecryptionException.Reason reason) {
+    switch (reason) {
+      case AUTHENTICATION:
+        return DecryptionFailureReason.AUTHENTICATION;
+      case EXPIRED:
+        return DecryptionFailureReason.EXPIRED;
+      case KEY_BINDING:
+        return DecryptionFailureReason.KEY_BINDING;
+      default:
+        return DecryptionFailureReason.FORMAT;
+    }
+  }
+
+  static byte[] keyDigest(String redisKey) {
+    try {
+      byte[] full =
+          MessageDigest.getInstance("SHA-256").digest(redisKey.getBytes(StandardCharsets.UTF_8));
+      byte[] digest = new byte[DIGEST_BYTES];
+      System.arraycopy(full, 0, digest, 0, DIGEST_BYTES);
+      return digest;
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is unavailable", e);
+    }
+  }
+
+  static byte[] deflate(byte[] input) {
+    Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
+    try {
+      deflater.setInput(input);
+      deflater.finish();
+      ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, input.length / 2));
+      byte[] buffer = new byte[8192];
+      while (!deflater.finished()) {
+        int n = deflater.deflate(buffer);
+        out.write(buffer, 0, n);
+      }
+      return out.toByteArray();
+    } finally {
+      deflater.end();
+    }
+  }
+
+  /** Inflates zlib data; null when malformed or when the output would exceed {@code cap} bytes. */
+  static byte[] inflate(byte[] input, int cap) {
+    Inflater inflater = new Inflater();
+    try {
+      inflater.setInput(input);
+      ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(cap, input.length * 4 + 64));
+      byte[] buffer = new byte[8192];
+      int total = 0;
+      while (!inflater.finished()) {
+        int n = inflater.inflate(buffer);
+        if (n == 0) {
+          if (inflater.needsInput() || inflater.needsDictionary()) {
+            return null;
+          }
+          continue;
+        }
+        total += n;
+        if (total > cap) {
+          return null;
+        }
+        out.write(buffer, 0, n);
+      }
+      return out.toByteArray();
+    } catch (DataFormatException e) {
+      return null;
+    } finally {
+      inflater.end();
+    }
+  }
+}
