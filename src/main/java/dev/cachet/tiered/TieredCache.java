@@ -809,6 +809,12 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     return true;
   }
 
+  /** Memory and Redis: the metrics binder registers per-tier, Redis and crypto meters. */
+  @Override
+  public Set<Tier> tiers() {
+    return Set.of(Tier.MEMORY, Tier.REDIS);
+  }
+
   @Override
   protected CacheHealth currentHealth() {
     CacheHealth remoteHealth = remote.health();
