@@ -314,8 +314,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     String memoryKey = memoryKey(encoded);
     V value = shared.memory.peek(memoryKey);
     if (value != null) {
-      instrumentation.recordTierGet(Tier.MEMORY, true, 1);
-      maybeRefreshAhead(key, memoryKey, value);
+      // a memory hit: counted once, as a whole-cache hit (memory hits are derived from it)
+      if (shared.options.refreshAfterWrite != null) {
+        maybeRefreshAhead(key, memoryKey, value);
+      }
       return value;
     }
     instrumentation.recordTierGet(Tier.MEMORY, false, 1);
@@ -373,18 +375,15 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   protected Map<K, Object> lookupAll(Set<K> keys) {
     Map<K, Object> found = new HashMap<>();
     Map<String, K> missingByEncoded = new LinkedHashMap<>();
-    int memoryHits = 0;
     for (K key : keys) {
       String encoded = encode(key);
       V value = shared.memory.peek(memoryKey(encoded));
       if (value != null) {
         found.put(key, value);
-        memoryHits++;
       } else {
         missingByEncoded.put(encoded, key);
       }
     }
-    instrumentation.recordTierGet(Tier.MEMORY, true, memoryHits);
     instrumentation.recordTierGet(Tier.MEMORY, false, missingByEncoded.size());
     if (missingByEncoded.isEmpty()) {
       return found;
@@ -881,7 +880,6 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       String memoryKey = memoryKey(encode(key));
       V value = shared.memory.peek(memoryKey);
       if (value != null) {
-        instrumentation.recordTierGet(Tier.MEMORY, true, 1);
         instrumentation.recordHits(1);
         return CompletableFuture.completedFuture(value);
       }
