@@ -185,9 +185,11 @@ public final class CacheInstrumentation implements StatsRecorder {
 
   /**
    * For a tiered cache, whose every hit is a memory hit or a Redis hit: memory hits are then derived as
-   * hits minus Redis hits, so the memory-hit path increments one counter instead of two. (Redis hits
-   * read while waiting for another instance's load are not whole-cache hits; they make the derived
-   * figure slightly low in that case.)
+   * hits minus Redis hits, so the memory-hit path increments one counter instead of two. Exact for
+   * sequential use; under concurrency it is approximate in two rare cases: callers that waited for
+   * another caller's Redis read count as hits without a Redis hit of their own (the figure runs
+   * slightly high), and Redis reads made while waiting for another instance's load count as Redis hits
+   * without being whole-cache hits (slightly low).
    */
   public void deriveMemoryHits() {
     memoryHitsDerived = true;

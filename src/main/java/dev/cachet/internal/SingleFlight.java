@@ -37,6 +37,17 @@ public final class SingleFlight<K, V> {
   /** One load in progress. Completes with the loaded value (null for "absent") or the failure. */
   public static final class Flight<V> extends CompletableFuture<V> {
     private volatile boolean stale;
+    private volatile boolean servedFromCache;
+
+    /** Records that the value came from a cache tier (a remote hit), not from the loader. */
+    public void markServedFromCache() {
+      servedFromCache = true;
+    }
+
+    /** Whether the flight's value came from a cache tier rather than the loader. */
+    public boolean servedFromCache() {
+      return servedFromCache;
+    }
 
     /** Whether the key was written or invalidated after this load began. */
     public boolean isStale() {
@@ -54,15 +65,24 @@ public final class SingleFlight<K, V> {
    * they are, checked ones as {@link CacheLoaderException}.
    */
   public V load(K key, Function<Flight<V>, V> loader) {
+    return loadFlight(key, loader).getNow(null);
+  }
+
+  /**
+   * Like {@link #load} but returns the completed flight (the caller's own or the one it waited for),
+   * so the caller can see how the value was obtained ({@link Flight#servedFromCache()}).
+   */
+  public Flight<V> loadFlight(K key, Function<Flight<V>, V> loader) {
     Flight<V> mine = new Flight<>();
     Flight<V> existing = inFlight.putIfAbsent(key, mine);
     if (existing != null) {
-      return await(existing);
+      await(existing);
+      return existing;
     }
     try {
       V value = loader.apply(mine);
       mine.complete(value);
-      return value;
+      return mine;
     } catch (Throwable t) {
       mine.completeExceptionally(t);
       throw t;

@@ -408,6 +408,42 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   // ------------------------------------------------------------------ loads
 
+  /**
+   * Memory first; on a memory miss the Redis read and, on a Redis miss, the loader run inside the key's
+   * single flight, so concurrent callers on this instance make one Redis read and at most one load. A
+   * caller counts a hit when the value came from memory or Redis, a miss when it was loaded.
+   */
+  @Override
+  public V get(K key, CacheLoader<? super K, ? extends V> loader) {
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(loader, "loader");
+    checkOpen();
+    String memoryKey = memoryKey(encode(key));
+    V value = shared.memory.peek(memoryKey);
+    if (value != null) {
+      instrumentation.recordHits(1);
+      if (shared.options.refreshAfterWrite != null) {
+        maybeRefreshAhead(key, memoryKey, value);
+      }
+      return value;
+    }
+    instrumentation.recordTierGet(Tier.MEMORY, false, 1);
+    encodeKey(key);
+    SingleFlight.Flight<V> flight;
+    try {
+      flight = singleFlight.loadFlight(key, f -> loadValue(key, loader, f));
+    } catch (RuntimeException | Error e) {
+      instrumentation.recordMisses(1);
+      throw e;
+    }
+    if (flight.servedFromCache()) {
+      instrumentation.recordHits(1);
+    } else {
+      instrumentation.recordMisses(1);
+    }
+    return flight.getNow(null);
+  }
+
   @Override
   protected V loadValue(K key, CacheLoader<? super K, ? extends V> loader, SingleFlight.Flight<V> flight) {
     String encoded = encode(key);
@@ -419,12 +455,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     long readStamp = shared.stamps.now();
     V fromRemote = readRemote(encoded, memoryKey, flight);
     if (fromRemote != null) {
+      flight.markServedFromCache();
       return fromRemote;
     }
     Optional<LeaseLock.Lease> lease = Optional.empty();
     if (shared.options.leaseTime != null && !shared.degraded.get()) {
       LeaseOutcome<V> outcome = acquireOrWait(encoded, memoryKey, flight);
       if (outcome.value != null) {
+        flight.markServedFromCache();
         return outcome.value;
       }
       lease = outcome.lease;
