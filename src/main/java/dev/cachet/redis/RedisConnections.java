@@ -16,6 +16,8 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -32,8 +34,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 
 /**
  * The Redis connections that any number of caches share: one Lettuce client, its {@code
@@ -55,6 +59,11 @@ import org.slf4j.LoggerFactory;
  * plus a periodic refresh every {@value #DEFAULT_TOPOLOGY_REFRESH_PERIOD_MILLIS} ms, so a failover is
  * noticed within seconds. Batches are async commands awaited together; auto-flush stays on and {@code
  * MULTI} is never used on the shared connection.
+ *
+ * <p><b>Cluster node connections.</b> Right after connecting (within the connect timeout) and after
+ * every topology change (in the background), the connection to every master is opened eagerly, so that
+ * no command is rejected by {@code REJECT_COMMANDS} just because it was the first one routed, or
+ * redirected by {@code MOVED}, to a node whose connection was still opening.
  *
  * <p><b>Start-up without Redis.</b> Creating an instance never fails because Redis is unreachable and
  * never waits longer than the connect timeout: when the first attempt fails, attempts continue in the
@@ -116,6 +125,9 @@ public final class RedisConnections implements AutoCloseable {
   private ScheduledFuture<?> retry;
   private volatile Throwable lastConnectFailure;
   private CompletableFuture<StatefulRedisPubSubConnection<String, String>> pubSub;
+  private volatile Disposable topologyEvents;
+  private final AtomicBoolean topologyPassPending = new AtomicBoolean();
+  private final AtomicLong nodeConnectionAttempts = new AtomicLong();
 
   private RedisConnections(Builder b) {
     this.commandTimeout = b.commandTimeout;
@@ -332,6 +344,9 @@ public final class RedisConnections implements AutoCloseable {
 
   private CompletableFuture<Void> startConnect() {
     CompletableFuture<? extends StatefulConnection<byte[], byte[]>> f;
+    long deadline = System.nanoTime() + connectTimeout.toNanos();
+    // Set when the bounded wait gives up, so that a connection completing late is closed, not leaked.
+    AtomicBoolean abandoned = new AtomicBoolean();
     try {
       if (mode == Mode.CLUSTER) {
         // connectAsync needs the partitions loaded first (Lettuce: "Partitions not initialized").
@@ -340,19 +355,27 @@ public final class RedisConnections implements AutoCloseable {
                 .refreshPartitionsAsync()
                 .toCompletableFuture()
                 .thenCompose(ignored -> clusterClient.connectAsync(ByteArrayCodec.INSTANCE))
-                .thenCompose(RedisConnections::warmUp);
+                .thenCompose(c -> openNodeConnections(c, remainingMillis(deadline)).thenApply(n -> c));
       } else {
         f = client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture();
       }
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
-    return f.orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
+    f.whenComplete(
+        (c, error) -> {
+          if (c != null && abandoned.get()) {
+            c.closeAsync();
+          }
+        });
+    return f.thenApply(c -> (StatefulConnection<byte[], byte[]>) c)
+        .orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .handle(
             (c, error) -> {
               synchronized (lock) {
                 connecting = null;
                 if (error != null) {
+                  abandoned.set(true);
                   lastConnectFailure = RedisErrors.unwrap(error);
                   if (!closed.get() && (retry == null || retry.isDone())) {
                     retry =
@@ -368,10 +391,12 @@ public final class RedisConnections implements AutoCloseable {
                   return null;
                 }
                 connection = c;
-                commands =
-                    c instanceof StatefulRedisClusterConnection
-                        ? ((StatefulRedisClusterConnection<byte[], byte[]>) c).async()
-                        : ((StatefulRedisConnection<byte[], byte[]>) c).async();
+                if (c instanceof StatefulRedisClusterConnection) {
+                  commands = ((StatefulRedisClusterConnection<byte[], byte[]>) c).async();
+                  watchTopology();
+                } else {
+                  commands = ((StatefulRedisConnection<byte[], byte[]>) c).async();
+                }
                 lastConnectFailure = null;
                 log.info("connected to Redis at {}", target);
                 return null;
@@ -379,20 +404,107 @@ public final class RedisConnections implements AutoCloseable {
             });
   }
 
+  private static long remainingMillis(long deadlineNanos) {
+    return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+  }
+
+  // ---------------------------------------------------------------- cluster node connections
+
   /**
-   * Opens the connection to every master before the cluster connection is used: node connections are
-   * otherwise opened by the first command routed to them, and with {@code REJECT_COMMANDS} that command
-   * is rejected while its connection is still being established.
+   * Opens the connection to every master that commands routed by slot use, and waits for them at most
+   * {@code waitMillis}; connections not open by then keep opening in the background. Completes with the
+   * number of masters whose connection is open; never fails.
+   *
+   * <p>Why: Lettuce opens a node connection on the first command routed to that node, and routes by slot
+   * (and follows {@code MOVED}) through connections keyed by <em>host and port</em>, not by node id (see
+   * Lettuce's {@code PooledClusterConnectionProvider.getWriteConnection}). While such a connection is
+   * being opened, {@code REJECT_COMMANDS} rejects the command. So the connections are opened here, by
+   * host and port ({@code getConnectionAsync(host, port)}), which is the very connection slot routing
+   * then reuses; opening by node id would open a second, unused connection per node. Replicas are not
+   * opened: the tier reads from masters only.
    */
-  private static CompletableFuture<StatefulRedisClusterConnection<byte[], byte[]>> warmUp(
-      StatefulRedisClusterConnection<byte[], byte[]> c) {
-    List<CompletableFuture<?>> nodes = new ArrayList<>();
-    for (io.lettuce.core.cluster.models.partitions.RedisClusterNode node : c.getPartitions()) {
-      if (node.is(io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag.UPSTREAM)) {
-        nodes.add(c.getConnectionAsync(node.getNodeId()));
+  CompletableFuture<Integer> openNodeConnections(
+      StatefulRedisClusterConnection<byte[], byte[]> c, long waitMillis) {
+    List<CompletableFuture<Boolean>> nodes = new ArrayList<>();
+    for (RedisClusterNode node : c.getPartitions()) {
+      if (!node.is(RedisClusterNode.NodeFlag.UPSTREAM)
+          || node.is(RedisClusterNode.NodeFlag.FAIL)
+          || node.is(RedisClusterNode.NodeFlag.EVENTUAL_FAIL)
+          || node.is(RedisClusterNode.NodeFlag.NOADDR)
+          || node.getSlots().isEmpty()
+          || node.getUri() == null) {
+        continue;
       }
+      String host = node.getUri().getHost();
+      int port = node.getUri().getPort();
+      CompletableFuture<Boolean> opened;
+      try {
+        opened =
+            c.getConnectionAsync(host, port)
+                .thenApply(StatefulConnection::isOpen)
+                .exceptionally(
+                    error -> {
+                      log.debug(
+                          "opening the connection to cluster node {}:{} failed: {}",
+                          host,
+                          port,
+                          RedisErrors.unwrap(error).getClass().getSimpleName());
+                      return false;
+                    });
+      } catch (RuntimeException e) {
+        opened = CompletableFuture.completedFuture(false);
+      }
+      nodes.add(opened.completeOnTimeout(false, waitMillis, TimeUnit.MILLISECONDS));
+      nodeConnectionAttempts.incrementAndGet();
     }
-    return CompletableFuture.allOf(nodes.toArray(new CompletableFuture<?>[0])).handle((ok, error) -> c);
+    return CompletableFuture.allOf(nodes.toArray(new CompletableFuture<?>[0]))
+        .thenApply(ignored -> (int) nodes.stream().filter(CompletableFuture::join).count());
+  }
+
+  /**
+   * After every topology change Lettuce reports on the event bus (failover, resharding, a node added),
+   * opens the connections of the new masters in the background, at most one pass at a time and each
+   * bounded by the connect timeout. With borrowed {@code ClientResources} the bus may carry other
+   * clients' events too; a pass then only re-checks connections that are already open.
+   */
+  private void watchTopology() {
+    if (topologyEvents != null) {
+      return;
+    }
+    topologyEvents =
+        clusterClient
+            .getResources()
+            .eventBus()
+            .get()
+            .filter(event -> event instanceof ClusterTopologyChangedEvent)
+            .subscribe(
+                event -> scheduleNodeConnections(),
+                error -> log.debug("topology event subscription ended: {}", error.toString()));
+  }
+
+  private void scheduleNodeConnections() {
+    if (closed.get() || !topologyPassPending.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      maintenance.execute(
+          () -> {
+            topologyPassPending.set(false);
+            StatefulConnection<byte[], byte[]> c = connection;
+            if (closed.get() || !(c instanceof StatefulRedisClusterConnection)) {
+              return;
+            }
+            openNodeConnections(
+                (StatefulRedisClusterConnection<byte[], byte[]>) c, connectTimeout.toMillis());
+          });
+    } catch (RuntimeException e) { // rejected after close
+      topologyPassPending.set(false);
+    }
+  }
+
+  /** How many node connections were requested (initially and after topology changes); for tests. */
+  long nodeConnectionAttempts() {
+    return nodeConnectionAttempts.get();
   }
 
   // ---------------------------------------------------------------- options
@@ -506,6 +618,10 @@ public final class RedisConnections implements AutoCloseable {
       }
     }
     maintenance.shutdownNow();
+    Disposable events = topologyEvents;
+    if (events != null) {
+      events.dispose();
+    }
     try {
       if (ps != null && ps.isDone() && !ps.isCompletedExceptionally()) {
         ps.join().close();
