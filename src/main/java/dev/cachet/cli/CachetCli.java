@@ -20,6 +20,7 @@ public final class CachetCli {
 
   static {
     register(DemoCommand::new);
+    register(RotateCommand::new);
   }
 
   private CachetCli() {}

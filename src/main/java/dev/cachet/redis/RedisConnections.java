@@ -210,19 +210,22 @@ public final class RedisConnections implements AutoCloseable {
 
   /**
    * Connections configured by {@value CachetEnvironment#REDIS_CLUSTER_NODES} (preferred when set) or
-   * {@value CachetEnvironment#REDIS_URL}.
+   * {@value CachetEnvironment#REDIS_URL}, with the timeouts of {@value
+   * CachetEnvironment#REDIS_COMMAND_TIMEOUT} and {@value CachetEnvironment#REDIS_CONNECT_TIMEOUT} when
+   * set.
    *
    * @throws CacheConfigurationException ({@code INCONSISTENT_SETTINGS}) if neither is set, ({@code
-   *     INVALID_REDIS_URI}) if a value is malformed
+   *     INVALID_REDIS_URI}) if a value is malformed, ({@code INVALID_ENVIRONMENT_VARIABLE}) if a timeout
+   *     is malformed
    */
   public static RedisConnections fromEnvironment(CachetEnvironment env) {
     Objects.requireNonNull(env, "env must not be null");
     List<String> seeds = env.secretList(CachetEnvironment.REDIS_CLUSTER_NODES);
     if (!seeds.isEmpty()) {
-      return newBuilder().clusterSeeds(seeds).build();
+      return newBuilder().clusterSeeds(seeds).settingsFrom(env).build();
     }
     return env.secret(CachetEnvironment.REDIS_URL)
-        .map(RedisConnections::create)
+        .map(url -> newBuilder().uri(url).settingsFrom(env).build())
         .orElseThrow(
             () ->
                 new CacheConfigurationException(
@@ -763,6 +766,20 @@ public final class RedisConnections implements AutoCloseable {
     public Builder adaptiveRefreshTimeout(Duration value) {
       once("adaptiveRefreshTimeout");
       adaptiveRefreshTimeout = Preconditions.requirePositive(value, "adaptiveRefreshTimeout");
+      return this;
+    }
+
+    /**
+     * Applies the connection settings set in {@code env}: {@value CachetEnvironment#REDIS_COMMAND_TIMEOUT}
+     * and {@value CachetEnvironment#REDIS_CONNECT_TIMEOUT}. Variables that are unset leave the setting
+     * alone; a setting also given to its own setter is an {@code IllegalStateException}.
+     *
+     * @throws CacheConfigurationException ({@code INVALID_ENVIRONMENT_VARIABLE}) for a malformed value
+     */
+    public Builder settingsFrom(CachetEnvironment env) {
+      Objects.requireNonNull(env, "env must not be null");
+      env.duration(CachetEnvironment.REDIS_COMMAND_TIMEOUT).ifPresent(this::commandTimeout);
+      env.duration(CachetEnvironment.REDIS_CONNECT_TIMEOUT).ifPresent(this::connectTimeout);
       return this;
     }
 
