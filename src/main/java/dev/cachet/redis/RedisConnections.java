@@ -6,6 +6,7 @@ import dev.cachet.CachetEnvironment;
 import dev.cachet.internal.Preconditions;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisReadOnlyException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
@@ -128,6 +129,8 @@ public final class RedisConnections implements AutoCloseable {
   private volatile Disposable topologyEvents;
   private final AtomicBoolean topologyPassPending = new AtomicBoolean();
   private final AtomicLong nodeConnectionAttempts = new AtomicLong();
+  private final AtomicBoolean switchingMaster = new AtomicBoolean();
+  private final AtomicLong masterSwitches = new AtomicLong();
 
   private RedisConnections(Builder b) {
     this.commandTimeout = b.commandTimeout;
@@ -409,6 +412,88 @@ public final class RedisConnections implements AutoCloseable {
 
   private static long remainingMillis(long deadlineNanos) {
     return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+  }
+
+  // ---------------------------------------------------------------- Sentinel: follow the master
+
+  /**
+   * Tells the connections that a command failed. Under Sentinel, a {@code READONLY} reply means the node
+   * this connection talks to was demoted (a failover): Lettuce asks the sentinels for the master only
+   * when it reconnects, and a demoted master does not always drop its clients (it does when Sentinel
+   * itself reconfigures it, not when an operator or a script sends {@code REPLICAOF}). So a new
+   * connection is opened in the background (the sentinels are asked again), swapped in, and the old one
+   * closed; one switch at a time, at most one every {@value #MIN_MASTER_SWITCH_INTERVAL_MILLIS} ms.
+   */
+  void onCommandFailure(Throwable failure) {
+    if (mode != Mode.SENTINEL || closed.get()) {
+      return;
+    }
+    Throwable cause = RedisErrors.unwrap(failure);
+    if (!(cause instanceof RedisReadOnlyException)) {
+      return;
+    }
+    if (!switchingMaster.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      maintenance.execute(this::switchToMaster);
+    } catch (RuntimeException e) { // closing
+      switchingMaster.set(false);
+    }
+  }
+
+  static final long MIN_MASTER_SWITCH_INTERVAL_MILLIS = 250;
+
+  private void switchToMaster() {
+    client
+        .connectAsync(ByteArrayCodec.INSTANCE, uri)
+        .toCompletableFuture()
+        .orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (fresh, error) -> {
+              try {
+                if (error != null) {
+                  log.warn(
+                      "Redis at {} answered READONLY and reconnecting to the master failed ({}); will"
+                          + " retry on the next READONLY",
+                      target,
+                      RedisErrors.unwrap(error).getClass().getSimpleName());
+                  return;
+                }
+                StatefulConnection<byte[], byte[]> old;
+                synchronized (lock) {
+                  if (closed.get()) {
+                    fresh.closeAsync();
+                    return;
+                  }
+                  old = connection;
+                  connection = fresh;
+                  commands = fresh.async();
+                }
+                if (old != null) {
+                  old.closeAsync();
+                }
+                masterSwitches.incrementAndGet();
+                log.info(
+                    "Redis at {} answered READONLY (failover): reconnected to the master the sentinels"
+                        + " name",
+                    target);
+              } finally {
+                try {
+                  maintenance.schedule(
+                      () -> switchingMaster.set(false),
+                      MIN_MASTER_SWITCH_INTERVAL_MILLIS,
+                      TimeUnit.MILLISECONDS);
+                } catch (RuntimeException e) {
+                  switchingMaster.set(false);
+                }
+              }
+            });
+  }
+
+  /** How many times the Sentinel connection was switched to a new master; for tests. */
+  long masterSwitches() {
+    return masterSwitches.get();
   }
 
   // ---------------------------------------------------------------- cluster node connections
