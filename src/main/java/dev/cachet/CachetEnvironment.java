@@ -43,6 +43,10 @@ public final class CachetEnvironment {
   public static final String REDIS_URL = "CACHET_REDIS_URL";
   /** Comma-separated Redis Cluster seed URIs. */
   public static final String REDIS_CLUSTER_NODES = "CACHET_REDIS_CLUSTER_NODES";
+  /** Timeout of every Redis command, e.g. {@code 500ms}; default 1 s. */
+  public static final String REDIS_COMMAND_TIMEOUT = "CACHET_REDIS_COMMAND_TIMEOUT";
+  /** Timeout of one Redis connection attempt, e.g. {@code 2s}; default 2 s. */
+  public static final String REDIS_CONNECT_TIMEOUT = "CACHET_REDIS_CONNECT_TIMEOUT";
   /** Default time to live of entries, e.g. {@code 10m}. */
   public static final String DEFAULT_TTL = "CACHET_DEFAULT_TTL";
   /** Maximum number of entries in the memory tier. */

@@ -23,6 +23,7 @@ public final class CachetCli {
     register(KeygenCommand::new);
     register(EncryptCommand::new);
     register(DecryptCommand::new);
+    register(RotateCommand::new);
   }
 
   private CachetCli() {}

@@ -127,6 +127,12 @@ final class GenerationTracker {
             c ->
                 c.<Long>eval(LuaScripts.GENERATION, ScriptOutputType.INTEGER, keys, m, now, seen)
                     .toCompletableFuture())
+        .whenComplete(
+            (g, error) -> {
+              if (error != null) {
+                connections.onCommandFailure(error);
+              }
+            })
         .thenApply(
             g -> {
               observe(g);

@@ -634,6 +634,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
             return;
           }
           Throwable cause = RedisErrors.unwrap(error);
+          shared.connections.onCommandFailure(cause);
           shared.instrumentation.recordRemoteOperation(operation, nanos, false);
           if (cause instanceof IllegalArgumentException
               || cause instanceof IllegalStateException

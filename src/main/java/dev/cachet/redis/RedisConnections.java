@@ -6,6 +6,7 @@ import dev.cachet.CachetEnvironment;
 import dev.cachet.internal.Preconditions;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisReadOnlyException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
@@ -16,6 +17,8 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -32,8 +35,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 
 /**
  * The Redis connections that any number of caches share: one Lettuce client, its {@code
@@ -55,6 +60,11 @@ import org.slf4j.LoggerFactory;
  * plus a periodic refresh every {@value #DEFAULT_TOPOLOGY_REFRESH_PERIOD_MILLIS} ms, so a failover is
  * noticed within seconds. Batches are async commands awaited together; auto-flush stays on and {@code
  * MULTI} is never used on the shared connection.
+ *
+ * <p><b>Cluster node connections.</b> Right after connecting (within the connect timeout) and after
+ * every topology change (in the background), the connection to every master is opened eagerly, so that
+ * no command is rejected by {@code REJECT_COMMANDS} just because it was the first one routed, or
+ * redirected by {@code MOVED}, to a node whose connection was still opening.
  *
  * <p><b>Start-up without Redis.</b> Creating an instance never fails because Redis is unreachable and
  * never waits longer than the connect timeout: when the first attempt fails, attempts continue in the
@@ -116,6 +126,11 @@ public final class RedisConnections implements AutoCloseable {
   private ScheduledFuture<?> retry;
   private volatile Throwable lastConnectFailure;
   private CompletableFuture<StatefulRedisPubSubConnection<String, String>> pubSub;
+  private volatile Disposable topologyEvents;
+  private final AtomicBoolean topologyPassPending = new AtomicBoolean();
+  private final AtomicLong nodeConnectionAttempts = new AtomicLong();
+  private final AtomicBoolean switchingMaster = new AtomicBoolean();
+  private final AtomicLong masterSwitches = new AtomicLong();
 
   private RedisConnections(Builder b) {
     this.commandTimeout = b.commandTimeout;
@@ -198,19 +213,22 @@ public final class RedisConnections implements AutoCloseable {
 
   /**
    * Connections configured by {@value CachetEnvironment#REDIS_CLUSTER_NODES} (preferred when set) or
-   * {@value CachetEnvironment#REDIS_URL}.
+   * {@value CachetEnvironment#REDIS_URL}, with the timeouts of {@value
+   * CachetEnvironment#REDIS_COMMAND_TIMEOUT} and {@value CachetEnvironment#REDIS_CONNECT_TIMEOUT} when
+   * set.
    *
    * @throws CacheConfigurationException ({@code INCONSISTENT_SETTINGS}) if neither is set, ({@code
-   *     INVALID_REDIS_URI}) if a value is malformed
+   *     INVALID_REDIS_URI}) if a value is malformed, ({@code INVALID_ENVIRONMENT_VARIABLE}) if a timeout
+   *     is malformed
    */
   public static RedisConnections fromEnvironment(CachetEnvironment env) {
     Objects.requireNonNull(env, "env must not be null");
     List<String> seeds = env.secretList(CachetEnvironment.REDIS_CLUSTER_NODES);
     if (!seeds.isEmpty()) {
-      return newBuilder().clusterSeeds(seeds).build();
+      return newBuilder().clusterSeeds(seeds).settingsFrom(env).build();
     }
     return env.secret(CachetEnvironment.REDIS_URL)
-        .map(RedisConnections::create)
+        .map(url -> newBuilder().uri(url).settingsFrom(env).build())
         .orElseThrow(
             () ->
                 new CacheConfigurationException(
@@ -332,6 +350,9 @@ public final class RedisConnections implements AutoCloseable {
 
   private CompletableFuture<Void> startConnect() {
     CompletableFuture<? extends StatefulConnection<byte[], byte[]>> f;
+    long deadline = System.nanoTime() + connectTimeout.toNanos();
+    // Set when the bounded wait gives up, so that a connection completing late is closed, not leaked.
+    AtomicBoolean abandoned = new AtomicBoolean();
     try {
       if (mode == Mode.CLUSTER) {
         // connectAsync needs the partitions loaded first (Lettuce: "Partitions not initialized").
@@ -340,19 +361,27 @@ public final class RedisConnections implements AutoCloseable {
                 .refreshPartitionsAsync()
                 .toCompletableFuture()
                 .thenCompose(ignored -> clusterClient.connectAsync(ByteArrayCodec.INSTANCE))
-                .thenCompose(RedisConnections::warmUp);
+                .thenCompose(c -> openNodeConnections(c, remainingMillis(deadline)).thenApply(n -> c));
       } else {
         f = client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture();
       }
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
-    return f.orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
+    f.whenComplete(
+        (c, error) -> {
+          if (c != null && abandoned.get()) {
+            c.closeAsync();
+          }
+        });
+    return f.thenApply(c -> (StatefulConnection<byte[], byte[]>) c)
+        .orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .handle(
             (c, error) -> {
               synchronized (lock) {
                 connecting = null;
                 if (error != null) {
+                  abandoned.set(true);
                   lastConnectFailure = RedisErrors.unwrap(error);
                   if (!closed.get() && (retry == null || retry.isDone())) {
                     retry =
@@ -368,10 +397,12 @@ public final class RedisConnections implements AutoCloseable {
                   return null;
                 }
                 connection = c;
-                commands =
-                    c instanceof StatefulRedisClusterConnection
-                        ? ((StatefulRedisClusterConnection<byte[], byte[]>) c).async()
-                        : ((StatefulRedisConnection<byte[], byte[]>) c).async();
+                if (c instanceof StatefulRedisClusterConnection) {
+                  commands = ((StatefulRedisClusterConnection<byte[], byte[]>) c).async();
+                  watchTopology();
+                } else {
+                  commands = ((StatefulRedisConnection<byte[], byte[]>) c).async();
+                }
                 lastConnectFailure = null;
                 log.info("connected to Redis at {}", target);
                 return null;
@@ -379,20 +410,189 @@ public final class RedisConnections implements AutoCloseable {
             });
   }
 
+  private static long remainingMillis(long deadlineNanos) {
+    return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+  }
+
+  // ---------------------------------------------------------------- Sentinel: follow the master
+
   /**
-   * Opens the connection to every master before the cluster connection is used: node connections are
-   * otherwise opened by the first command routed to them, and with {@code REJECT_COMMANDS} that command
-   * is rejected while its connection is still being established.
+   * Tells the connections that a command failed. Under Sentinel, a {@code READONLY} reply means the node
+   * this connection talks to was demoted (a failover): Lettuce asks the sentinels for the master only
+   * when it reconnects, and a demoted master does not always drop its clients (it does when Sentinel
+   * itself reconfigures it, not when an operator or a script sends {@code REPLICAOF}). So a new
+   * connection is opened in the background (the sentinels are asked again), swapped in, and the old one
+   * closed; one switch at a time, at most one every {@value #MIN_MASTER_SWITCH_INTERVAL_MILLIS} ms.
    */
-  private static CompletableFuture<StatefulRedisClusterConnection<byte[], byte[]>> warmUp(
-      StatefulRedisClusterConnection<byte[], byte[]> c) {
-    List<CompletableFuture<?>> nodes = new ArrayList<>();
-    for (io.lettuce.core.cluster.models.partitions.RedisClusterNode node : c.getPartitions()) {
-      if (node.is(io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag.UPSTREAM)) {
-        nodes.add(c.getConnectionAsync(node.getNodeId()));
-      }
+  void onCommandFailure(Throwable failure) {
+    if (mode != Mode.SENTINEL || closed.get()) {
+      return;
     }
-    return CompletableFuture.allOf(nodes.toArray(new CompletableFuture<?>[0])).handle((ok, error) -> c);
+    Throwable cause = RedisErrors.unwrap(failure);
+    if (!(cause instanceof RedisReadOnlyException)) {
+      return;
+    }
+    if (!switchingMaster.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      maintenance.execute(this::switchToMaster);
+    } catch (RuntimeException e) { // closing
+      switchingMaster.set(false);
+    }
+  }
+
+  static final long MIN_MASTER_SWITCH_INTERVAL_MILLIS = 250;
+
+  private void switchToMaster() {
+    client
+        .connectAsync(ByteArrayCodec.INSTANCE, uri)
+        .toCompletableFuture()
+        .orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (fresh, error) -> {
+              try {
+                if (error != null) {
+                  log.warn(
+                      "Redis at {} answered READONLY and reconnecting to the master failed ({}); will"
+                          + " retry on the next READONLY",
+                      target,
+                      RedisErrors.unwrap(error).getClass().getSimpleName());
+                  return;
+                }
+                StatefulConnection<byte[], byte[]> old;
+                synchronized (lock) {
+                  if (closed.get()) {
+                    fresh.closeAsync();
+                    return;
+                  }
+                  old = connection;
+                  connection = fresh;
+                  commands = fresh.async();
+                }
+                if (old != null) {
+                  old.closeAsync();
+                }
+                masterSwitches.incrementAndGet();
+                log.info(
+                    "Redis at {} answered READONLY (failover): reconnected to the master the sentinels"
+                        + " name",
+                    target);
+              } finally {
+                try {
+                  maintenance.schedule(
+                      () -> switchingMaster.set(false),
+                      MIN_MASTER_SWITCH_INTERVAL_MILLIS,
+                      TimeUnit.MILLISECONDS);
+                } catch (RuntimeException e) {
+                  switchingMaster.set(false);
+                }
+              }
+            });
+  }
+
+  /** How many times the Sentinel connection was switched to a new master; for tests. */
+  long masterSwitches() {
+    return masterSwitches.get();
+  }
+
+  // ---------------------------------------------------------------- cluster node connections
+
+  /**
+   * Opens the connection to every master that commands routed by slot use, and waits for them at most
+   * {@code waitMillis}; connections not open by then keep opening in the background. Completes with the
+   * number of masters whose connection is open; never fails.
+   *
+   * <p>Why: Lettuce opens a node connection on the first command routed to that node, and routes by slot
+   * (and follows {@code MOVED}) through connections keyed by <em>host and port</em>, not by node id (see
+   * Lettuce's {@code PooledClusterConnectionProvider.getWriteConnection}). While such a connection is
+   * being opened, {@code REJECT_COMMANDS} rejects the command. So the connections are opened here, by
+   * host and port ({@code getConnectionAsync(host, port)}), which is the very connection slot routing
+   * then reuses; opening by node id would open a second, unused connection per node. Replicas are not
+   * opened: the tier reads from masters only.
+   */
+  CompletableFuture<Integer> openNodeConnections(
+      StatefulRedisClusterConnection<byte[], byte[]> c, long waitMillis) {
+    List<CompletableFuture<Boolean>> nodes = new ArrayList<>();
+    for (RedisClusterNode node : c.getPartitions()) {
+      if (!node.is(RedisClusterNode.NodeFlag.UPSTREAM)
+          || node.is(RedisClusterNode.NodeFlag.FAIL)
+          || node.is(RedisClusterNode.NodeFlag.EVENTUAL_FAIL)
+          || node.is(RedisClusterNode.NodeFlag.NOADDR)
+          || node.getSlots().isEmpty()
+          || node.getUri() == null) {
+        continue;
+      }
+      String host = node.getUri().getHost();
+      int port = node.getUri().getPort();
+      CompletableFuture<Boolean> opened;
+      try {
+        opened =
+            c.getConnectionAsync(host, port)
+                .thenApply(StatefulConnection::isOpen)
+                .exceptionally(
+                    error -> {
+                      log.debug(
+                          "opening the connection to cluster node {}:{} failed: {}",
+                          host,
+                          port,
+                          RedisErrors.unwrap(error).getClass().getSimpleName());
+                      return false;
+                    });
+      } catch (RuntimeException e) {
+        opened = CompletableFuture.completedFuture(false);
+      }
+      nodes.add(opened.completeOnTimeout(false, waitMillis, TimeUnit.MILLISECONDS));
+      nodeConnectionAttempts.incrementAndGet();
+    }
+    return CompletableFuture.allOf(nodes.toArray(new CompletableFuture<?>[0]))
+        .thenApply(ignored -> (int) nodes.stream().filter(CompletableFuture::join).count());
+  }
+
+  /**
+   * After every topology change Lettuce reports on the event bus (failover, resharding, a node added),
+   * opens the connections of the new masters in the background, at most one pass at a time and each
+   * bounded by the connect timeout. With borrowed {@code ClientResources} the bus may carry other
+   * clients' events too; a pass then only re-checks connections that are already open.
+   */
+  private void watchTopology() {
+    if (topologyEvents != null) {
+      return;
+    }
+    topologyEvents =
+        clusterClient
+            .getResources()
+            .eventBus()
+            .get()
+            .filter(event -> event instanceof ClusterTopologyChangedEvent)
+            .subscribe(
+                event -> scheduleNodeConnections(),
+                error -> log.debug("topology event subscription ended: {}", error.toString()));
+  }
+
+  private void scheduleNodeConnections() {
+    if (closed.get() || !topologyPassPending.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      maintenance.execute(
+          () -> {
+            topologyPassPending.set(false);
+            StatefulConnection<byte[], byte[]> c = connection;
+            if (closed.get() || !(c instanceof StatefulRedisClusterConnection)) {
+              return;
+            }
+            openNodeConnections(
+                (StatefulRedisClusterConnection<byte[], byte[]>) c, connectTimeout.toMillis());
+          });
+    } catch (RuntimeException e) { // rejected after close
+      topologyPassPending.set(false);
+    }
+  }
+
+  /** How many node connections were requested (initially and after topology changes); for tests. */
+  long nodeConnectionAttempts() {
+    return nodeConnectionAttempts.get();
   }
 
   // ---------------------------------------------------------------- options
@@ -506,6 +706,10 @@ public final class RedisConnections implements AutoCloseable {
       }
     }
     maintenance.shutdownNow();
+    Disposable events = topologyEvents;
+    if (events != null) {
+      events.dispose();
+    }
     try {
       if (ps != null && ps.isDone() && !ps.isCompletedExceptionally()) {
         ps.join().close();
@@ -647,6 +851,20 @@ public final class RedisConnections implements AutoCloseable {
     public Builder adaptiveRefreshTimeout(Duration value) {
       once("adaptiveRefreshTimeout");
       adaptiveRefreshTimeout = Preconditions.requirePositive(value, "adaptiveRefreshTimeout");
+      return this;
+    }
+
+    /**
+     * Applies the connection settings set in {@code env}: {@value CachetEnvironment#REDIS_COMMAND_TIMEOUT}
+     * and {@value CachetEnvironment#REDIS_CONNECT_TIMEOUT}. Variables that are unset leave the setting
+     * alone; a setting also given to its own setter is an {@code IllegalStateException}.
+     *
+     * @throws CacheConfigurationException ({@code INVALID_ENVIRONMENT_VARIABLE}) for a malformed value
+     */
+    public Builder settingsFrom(CachetEnvironment env) {
+      Objects.requireNonNull(env, "env must not be null");
+      env.duration(CachetEnvironment.REDIS_COMMAND_TIMEOUT).ifPresent(this::commandTimeout);
+      env.duration(CachetEnvironment.REDIS_CONNECT_TIMEOUT).ifPresent(this::connectTimeout);
       return this;
     }
 

@@ -124,6 +124,19 @@ final class RedisKeyLayout {
     }
   }
 
+  /**
+   * Whether {@code redisKey} is an entry key of this view's tenant (or of the untenanted view), in any
+   * schema version and generation.
+   */
+  boolean isEntryOfThisTenant(String redisKey) {
+    if (generationOf(redisKey) < 0) {
+      return false;
+    }
+    int g = redisKey.indexOf(":g", cacheRoot.length());
+    int afterGeneration = redisKey.indexOf(':', g + 2) + 1;
+    return redisKey.startsWith(tenantSegment + ":", afterGeneration);
+  }
+
   /** Escapes every glob metacharacter of Redis {@code MATCH}: {@code * ? [ ] \}. */
   static String escapeGlob(String literal) {
     StringBuilder sb = new StringBuilder(literal.length() + 8);

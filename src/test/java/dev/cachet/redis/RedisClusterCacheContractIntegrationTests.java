@@ -18,38 +18,6 @@ class RedisClusterCacheContractIntegrationTests extends CacheContractTests {
   @BeforeAll
   static void connect() {
     connections = RedisConnections.createCluster(cluster.seedUris());
-    warmUp(connections);
-  }
-
-  /**
-   * Right after the cluster forms, a node may still answer MOVED for slots its peers took; Lettuce then
-   * refreshes its topology, but the redirected command itself is rejected ({@code REJECT_COMMANDS})
-   * while the new node connection opens. Transient by design (the resilience layer retries it); the
-   * contract is about steady state, so wait for writes to every slot range to succeed first.
-   */
-  static void warmUp(RedisConnections connections) {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
-    while (true) {
-      try {
-        var c = connections.commands().join();
-        for (int i = 0; i < 64; i++) {
-          byte[] k = ("cachet-warmup-" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-          c.set(k, k).get(2, java.util.concurrent.TimeUnit.SECONDS);
-          c.del(k).get(2, java.util.concurrent.TimeUnit.SECONDS);
-        }
-        return;
-      } catch (Exception e) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("cluster never accepted writes", e);
-        }
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
   }
 
   @AfterAll
