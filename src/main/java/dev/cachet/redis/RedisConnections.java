@@ -114,6 +114,7 @@ public final class RedisConnections implements AutoCloseable {
   private volatile RedisClusterAsyncCommands<byte[], byte[]> commands;
   private CompletableFuture<Void> connecting;
   private ScheduledFuture<?> retry;
+  private boolean retryPending;
   private volatile Throwable lastConnectFailure;
   private CompletableFuture<StatefulRedisPubSubConnection<String, String>> pubSub;
 
@@ -313,7 +314,8 @@ public final class RedisConnections implements AutoCloseable {
       if (closed.get() || commands != null) {
         return;
       }
-      if (connecting == null) {
+      // startConnect() may complete (and reset connecting) before it returns, on a fast refusal
+      if (connecting == null || connecting.isDone()) {
         connecting = startConnect();
       }
       attempt = connecting;
@@ -354,10 +356,17 @@ public final class RedisConnections implements AutoCloseable {
                 connecting = null;
                 if (error != null) {
                   lastConnectFailure = RedisErrors.unwrap(error);
-                  if (!closed.get() && (retry == null || retry.isDone())) {
+                  // a failure inside the retry task itself must schedule the next one too
+                  if (!closed.get() && !retryPending) {
+                    retryPending = true;
                     retry =
                         maintenance.schedule(
-                            () -> connectOrScheduleRetry(false),
+                            () -> {
+                              synchronized (lock) {
+                                retryPending = false;
+                              }
+                              connectOrScheduleRetry(false);
+                            },
                             reconnectInterval.toMillis(),
                             TimeUnit.MILLISECONDS);
                   }
