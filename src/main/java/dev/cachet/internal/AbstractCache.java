@@ -9,14 +9,18 @@ import dev.cachet.CacheLoaderException;
 import dev.cachet.CachePolicy;
 import dev.cachet.CacheStats;
 import dev.cachet.KeyCodec;
+import dev.cachet.Tier;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * <p>Staleness rule: a write or invalidation of a key while its load runs marks the load's {@link
  * SingleFlight.Flight} stale; the load then answers its callers but does not keep its value cached.
  */
-public abstract class AbstractCache<K, V> implements Cache<K, V> {
+public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
 
   private static final Logger log = LoggerFactory.getLogger(AbstractCache.class);
 
@@ -50,6 +54,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V> {
   private final AtomicBoolean closing = new AtomicBoolean();
   private volatile boolean closed;
   private volatile AsyncCache<K, V> asyncView;
+  private final CopyOnWriteArrayList<Runnable> closeHooks = new CopyOnWriteArrayList<>();
 
   protected AbstractCache(CacheSettings<K, V> settings, CacheInstrumentation instrumentation) {
     this.settings = Preconditions.requireNonNull(settings, "settings");
@@ -441,6 +446,33 @@ public abstract class AbstractCache<K, V> implements Cache<K, V> {
     } catch (RuntimeException e) {
       log.warn("closing cache '{}' failed: {}", name, e.toString());
     }
+    for (Runnable hook : closeHooks) {
+      runCloseHook(hook);
+    }
+    closeHooks.clear();
+  }
+
+  private void runCloseHook(Runnable hook) {
+    try {
+      hook.run();
+    } catch (RuntimeException e) {
+      log.warn("a close hook of cache '{}' failed: {}", name, e.toString());
+    }
+  }
+
+  @Override
+  public final void addCloseHook(Runnable hook) {
+    Preconditions.requireNonNull(hook, "hook");
+    closeHooks.add(hook);
+    // close() sets closed before it runs the hooks: a hook added concurrently either runs there or here.
+    if (closed && closeHooks.remove(hook)) {
+      runCloseHook(hook);
+    }
+  }
+
+  @Override
+  public final void removeCloseHook(Runnable hook) {
+    closeHooks.remove(hook);
   }
 
   /** Whether {@link #close()} was called. */
@@ -492,8 +524,40 @@ public abstract class AbstractCache<K, V> implements Cache<K, V> {
   }
 
   /** Internal seam for metrics and tests. */
+  @Override
   public final CacheInstrumentation instrumentation() {
     return instrumentation;
+  }
+
+  /** The memory tier's size from {@link #policy()}'s size bound; empty when closed or unbounded. */
+  @Override
+  public OptionalLong memoryTierSize() {
+    if (closed) {
+      return OptionalLong.empty();
+    }
+    try {
+      return policy().sizeBound().map(b -> OptionalLong.of(b.estimatedSize())).orElse(OptionalLong.empty());
+    } catch (IllegalStateException closedMeanwhile) {
+      return OptionalLong.empty();
+    }
+  }
+
+  /** {@code [MEMORY]}; caches with a remote tier override it. */
+  @Override
+  public Set<Tier> tiers() {
+    return Set.of(Tier.MEMORY);
+  }
+
+  /** None; the resilient cache overrides it. */
+  @Override
+  public Optional<Object> circuitBreaker() {
+    return Optional.empty();
+  }
+
+  /** None; the resilient cache overrides it. */
+  @Override
+  public Optional<Object> retry() {
+    return Optional.empty();
   }
 
   @Override

@@ -29,6 +29,7 @@ public final class CacheInstrumentation implements StatsRecorder {
   private final LongAdder[][] remoteErrors =
       new LongAdder[RemoteOperation.values().length][];
   private volatile boolean degraded;
+  private volatile boolean memoryHitsDerived;
   private volatile StatsRecorder listener = StatsRecorder.noop();
 
   public CacheInstrumentation() {
@@ -176,7 +177,20 @@ public final class CacheInstrumentation implements StatsRecorder {
   }
 
   public long tierGetCount(Tier tier, boolean hit) {
+    if (memoryHitsDerived && hit && tier == Tier.MEMORY) {
+      return Math.max(0, hits.sum() - tierHits[Tier.REDIS.ordinal()].sum());
+    }
     return (hit ? tierHits : tierMisses)[tier.ordinal()].sum();
+  }
+
+  /**
+   * For a tiered cache, whose every hit is a memory hit or a Redis hit: memory hits are then derived as
+   * hits minus Redis hits, so the memory-hit path increments one counter instead of two. (Redis hits
+   * read while waiting for another instance's load are not whole-cache hits; they make the derived
+   * figure slightly low in that case.)
+   */
+  public void deriveMemoryHits() {
+    memoryHitsDerived = true;
   }
 
   public long decryptionFailureCount(DecryptionFailureReason reason) {

@@ -151,6 +151,12 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
     return false;
   }
 
+  /** Redis only: the metrics binder registers the Redis and crypto meters, and no memory size. */
+  @Override
+  public Set<dev.cachet.Tier> tiers() {
+    return Set.of(dev.cachet.Tier.REDIS);
+  }
+
   @Override
   protected void onClose() {
     tier.close();

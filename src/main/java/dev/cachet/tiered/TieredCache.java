@@ -144,7 +144,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               shared.options.missedHeartbeats,
               this::onTick);
       shared.coherence = coherence;
-      coherence.start(shared.scheduler);
+      coherence.start(shared.scheduler, min(shared.options.remoteTimeout, Duration.ofSeconds(2)));
     } else {
       shared.scheduler.scheduleWithFixedDelay(
           this::onTick,
@@ -324,8 +324,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     String memoryKey = memoryKey(encoded);
     V value = shared.memory.peek(memoryKey);
     if (value != null) {
-      instrumentation.recordTierGet(Tier.MEMORY, true, 1);
-      maybeRefreshAhead(key, memoryKey, value);
+      // a memory hit: counted once, as a whole-cache hit (memory hits are derived from it)
+      if (shared.options.refreshAfterWrite != null) {
+        maybeRefreshAhead(key, memoryKey, value);
+      }
       return value;
     }
     instrumentation.recordTierGet(Tier.MEMORY, false, 1);
@@ -386,18 +388,15 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   protected Map<K, Object> lookupAll(Set<K> keys) {
     Map<K, Object> found = new HashMap<>();
     Map<String, K> missingByEncoded = new LinkedHashMap<>();
-    int memoryHits = 0;
     for (K key : keys) {
       String encoded = encode(key);
       V value = shared.memory.peek(memoryKey(encoded));
       if (value != null) {
         found.put(key, value);
-        memoryHits++;
       } else {
         missingByEncoded.put(encoded, key);
       }
     }
-    instrumentation.recordTierGet(Tier.MEMORY, true, memoryHits);
     instrumentation.recordTierGet(Tier.MEMORY, false, missingByEncoded.size());
     missingByEncoded.keySet().removeIf(this::writtenDuringOutage);
     if (missingByEncoded.isEmpty()) {
@@ -823,6 +822,24 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     return true;
   }
 
+  /** The breaker of the remote tier, when it is decorated with one. */
+  @Override
+  public Optional<Object> circuitBreaker() {
+    return remote.circuitBreaker();
+  }
+
+  /** The retry of the remote tier, when it is decorated with one. */
+  @Override
+  public Optional<Object> retry() {
+    return remote.retry();
+  }
+
+  /** Memory and Redis: the metrics binder registers per-tier, Redis and crypto meters. */
+  @Override
+  public Set<Tier> tiers() {
+    return Set.of(Tier.MEMORY, Tier.REDIS);
+  }
+
   @Override
   protected CacheHealth currentHealth() {
     CacheHealth remoteHealth = remote.health();
@@ -877,7 +894,6 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       String memoryKey = memoryKey(encode(key));
       V value = shared.memory.peek(memoryKey);
       if (value != null) {
-        instrumentation.recordTierGet(Tier.MEMORY, true, 1);
         instrumentation.recordHits(1);
         return CompletableFuture.completedFuture(value);
       }

@@ -293,6 +293,7 @@ public final class TieredCacheBuilder<K, V> {
     Preconditions.requireState(refreshAfterWrite == null || built.loader() != null,
         "refreshAfterWrite needs a build-time loader: call loader(...)");
     CacheInstrumentation instrumentation = new CacheInstrumentation();
+    instrumentation.deriveMemoryHits();
     RemoteTier<V> remoteTier =
         this.remoteTier != null ? this.remoteTier : remoteTierFactory.create(instrumentation);
     if (!built.name().equals(remoteTier.cacheName())) {

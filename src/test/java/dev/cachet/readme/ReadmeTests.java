@@ -13,11 +13,15 @@ import org.junit.jupiter.api.Test;
 class ReadmeTests {
 
   static String readmeQuickStart() throws Exception {
+    return readmeSnippet("quickstart");
+  }
+
+  static String readmeSnippet(String marker) throws Exception {
     String readme = Files.readString(Path.of("README.md"));
-    int start = readme.indexOf("<!-- quickstart:start -->");
-    int end = readme.indexOf("<!-- quickstart:end -->");
-    assertThat(start).as("quickstart:start marker in README.md").isNotNegative();
-    assertThat(end).as("quickstart:end marker in README.md").isGreaterThan(start);
+    int start = readme.indexOf("<!-- " + marker + ":start -->");
+    int end = readme.indexOf("<!-- " + marker + ":end -->");
+    assertThat(start).as(marker + ":start marker in README.md").isNotNegative();
+    assertThat(end).as(marker + ":end marker in README.md").isGreaterThan(start);
     String block = readme.substring(start, end);
     int code = block.indexOf("```java\n") + "```java\n".length();
     return block.substring(code, block.lastIndexOf("```"));
@@ -28,6 +32,13 @@ class ReadmeTests {
     String source =
         Files.readString(Path.of("src/test/java/dev/cachet/readme/QuickStart.java"));
     assertThat(readmeQuickStart()).isEqualTo(source);
+  }
+
+  @Test
+  void tieredQuickStart_inReadme_isTheCompiledSource() throws Exception {
+    String source =
+        Files.readString(Path.of("src/test/java/dev/cachet/readme/TieredQuickStart.java"));
+    assertThat(readmeSnippet("tiered-quickstart")).isEqualTo(source);
   }
 
   @Test

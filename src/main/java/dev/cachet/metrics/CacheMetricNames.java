@@ -1,0 +1,63 @@
+package dev.cachet.metrics;
+
+/**
+ * The names of every meter {@link TieredCacheMetrics} registers, lowercase and dot-separated as
+ * Micrometer names meters. The first four are Micrometer's own {@code CacheMeterBinder} meters, so a
+ * Cachet cache sits next to every other cache of the application; the rest are new names, each always
+ * of the same meter type with the same tag keys (the Prometheus registry requires it).
+ *
+ * <p>The circuit breaker and retry meters are Resilience4j's own ({@code resilience4j.circuitbreaker.*},
+ * {@code resilience4j.retry.calls}), tagged {@code name=<cache name>}.
+ */
+public final class CacheMetricNames {
+
+  private CacheMetricNames() {}
+
+  /** FunctionCounter {@code {cache, result=hit|miss}}: lookups of the whole cache (every tier). */
+  public static final String GETS = "cache.gets";
+
+  /** FunctionCounter {@code {cache}}: entries stored. */
+  public static final String PUTS = "cache.puts";
+
+  /** FunctionCounter {@code {cache}}: memory-tier evictions by size or expiry. */
+  public static final String EVICTIONS = "cache.evictions";
+
+  /** Gauge {@code {cache}}: approximate memory-tier entry count. */
+  public static final String SIZE = "cache.size";
+
+  /** FunctionCounter {@code {cache}}: entries removed explicitly or replaced. */
+  public static final String REMOVALS = "cache.removals";
+
+  /** FunctionCounter {@code {cache}}, base unit bytes or entries: total weight of evicted entries. */
+  public static final String EVICTION_WEIGHT = "cache.eviction.weight";
+
+  /** FunctionCounter {@code {cache, result=success|failure}}: loader calls. */
+  public static final String LOAD = "cache.load";
+
+  /** TimeGauge {@code {cache}}: total time spent in loaders (as Micrometer's Caffeine binder). */
+  public static final String LOAD_DURATION = "cache.load.duration";
+
+  /** FunctionCounter {@code {cache, tier=memory|redis, result=hit|miss}}: lookups of one tier. */
+  public static final String TIER_GETS = "cache.tier.gets";
+
+  /** Timer {@code {cache, operation, result=success|failure}}: one Redis-tier operation. */
+  public static final String REDIS_OPERATION = "cache.redis.operation";
+
+  /** FunctionCounter {@code {cache, operation, reason}}: Redis-tier failures, classified. */
+  public static final String REDIS_ERRORS = "cache.redis.errors";
+
+  /** FunctionCounter {@code {cache, reason}}: stored values that could not be opened (security signal). */
+  public static final String DECRYPTION_FAILURES = "cache.decryption.failures";
+
+  /** Gauge {@code {cache}}: 1 while the cache serves without its Redis tier, else 0. */
+  public static final String DEGRADED = "cache.degraded";
+
+  /** Timer {@code {cache}}: one encryption of a value. */
+  public static final String ENCRYPT = "cache.encrypt";
+
+  /** Timer {@code {cache}}: one successful decryption of a value. */
+  public static final String DECRYPT = "cache.decrypt";
+
+  /** DistributionSummary {@code {cache, operation=encrypt|decrypt}}, base unit bytes: plaintext sizes. */
+  public static final String VALUE_SIZE = "cache.value.size";
+}
