@@ -35,11 +35,12 @@ class ResilienceFaultIntegrationTests {
   private static final int THREADS = 4;
   private static final int KEYS = 64;
   /**
-   * Besides one attempt per caller, the coherence heartbeat (one publish per interval, each bounded by the
-   * command timeout) and the recovery probe may be in flight: with a 1 s heartbeat and a 500 ms timeout, at
-   * most 2 publishes, plus 1 probe.
+   * Besides one awaited attempt per caller, each caller's last put may still be publishing its
+   * invalidation (fire-and-forget, bounded by the command timeout), and the coherence heartbeat (one
+   * publish per interval, retried) and the recovery probe may be in flight: with a 1 s heartbeat and a
+   * 500 ms timeout, one publish per caller plus 2 heartbeat attempts plus 1 probe.
    */
-  private static final int HEARTBEATS_IN_FLIGHT = 3;
+  private static final int HEARTBEATS_IN_FLIGHT = THREADS + 3;
 
   /** Testing preset, with an open state long enough to measure calls while open. */
   private static ResilienceSettings settings(Duration openFor) {
