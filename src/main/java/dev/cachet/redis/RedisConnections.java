@@ -124,6 +124,7 @@ public final class RedisConnections implements AutoCloseable {
   private volatile RedisClusterAsyncCommands<byte[], byte[]> commands;
   private CompletableFuture<Void> connecting;
   private ScheduledFuture<?> retry;
+  private boolean retryPending;
   private volatile Throwable lastConnectFailure;
   private CompletableFuture<StatefulRedisPubSubConnection<String, String>> pubSub;
   private volatile Disposable topologyEvents;
@@ -331,7 +332,8 @@ public final class RedisConnections implements AutoCloseable {
       if (closed.get() || commands != null) {
         return;
       }
-      if (connecting == null) {
+      // startConnect() may complete (and reset connecting) before it returns, on a fast refusal
+      if (connecting == null || connecting.isDone()) {
         connecting = startConnect();
       }
       attempt = connecting;
@@ -383,10 +385,17 @@ public final class RedisConnections implements AutoCloseable {
                 if (error != null) {
                   abandoned.set(true);
                   lastConnectFailure = RedisErrors.unwrap(error);
-                  if (!closed.get() && (retry == null || retry.isDone())) {
+                  // a failure inside the retry task itself must schedule the next one too
+                  if (!closed.get() && !retryPending) {
+                    retryPending = true;
                     retry =
                         maintenance.schedule(
-                            () -> connectOrScheduleRetry(false),
+                            () -> {
+                              synchronized (lock) {
+                                retryPending = false;
+                              }
+                              connectOrScheduleRetry(false);
+                            },
                             reconnectInterval.toMillis(),
                             TimeUnit.MILLISECONDS);
                   }

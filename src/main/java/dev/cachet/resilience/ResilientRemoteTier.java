@@ -1,6 +1,7 @@
 package dev.cachet.resilience;
 
 import dev.cachet.CacheHealth;
+import dev.cachet.Tier;
 import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
 import dev.cachet.internal.StatsRecorder.RemoteOperation;
 import dev.cachet.spi.InvalidationBus;
@@ -12,12 +13,14 @@ import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -35,16 +38,76 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   private final ScheduledExecutorService scheduler;
   private final Runnable onClose;
   private final boolean root;
+  private final CallTracker tracker;
 
   ResilientRemoteTier(
       RemoteTier<V> delegate, CircuitBreaker breaker, Retry retry, ScheduledExecutorService scheduler,
       Runnable onClose, boolean root) {
+    this(delegate, breaker, retry, scheduler, onClose, root, new CallTracker());
+  }
+
+  private ResilientRemoteTier(
+      RemoteTier<V> delegate, CircuitBreaker breaker, Retry retry, ScheduledExecutorService scheduler,
+      Runnable onClose, boolean root, CallTracker tracker) {
     this.delegate = delegate;
     this.breaker = breaker;
     this.retry = retry;
     this.scheduler = scheduler;
     this.onClose = onClose;
     this.root = root;
+    this.tracker = tracker;
+  }
+
+  /**
+   * Remote attempts started and not yet completed (shared by tenant views): bounded by the callers'
+   * concurrency, and back to zero once each attempt has timed out; never grows while the breaker is open.
+   */
+  int inFlightCalls() {
+    return tracker.inFlight.get();
+  }
+
+  /** Counts attempts in flight and remembers the last failure, for health. Thread-safe. */
+  static final class CallTracker {
+    final AtomicInteger inFlight = new AtomicInteger();
+    volatile String lastErrorClass;
+    volatile RemoteErrorReason lastErrorReason;
+    volatile Instant lastErrorTime;
+
+    <T> Supplier<CompletableFuture<T>> track(Supplier<CompletableFuture<T>> call) {
+      return () -> {
+        inFlight.incrementAndGet();
+        CompletableFuture<T> f;
+        try {
+          f = call.get();
+        } catch (RuntimeException | Error e) {
+          inFlight.decrementAndGet();
+          failed(e);
+          throw e;
+        }
+        f.whenComplete(
+            (value, error) -> {
+              inFlight.decrementAndGet();
+              if (error != null) {
+                failed(error);
+              }
+            });
+        return f;
+      };
+    }
+
+    void failed(Throwable error) {
+      Throwable t = FailureClassifier.unwrap(error);
+      if (t instanceof RemoteTierException) {
+        RemoteTierException remote = (RemoteTierException) t;
+        lastErrorReason = remote.reason();
+        // the client library's exception says more than our wrapper's class
+        t = remote.getCause() == null ? remote : remote.getCause();
+      } else {
+        lastErrorReason = null;
+      }
+      lastErrorClass = t.getClass().getName();
+      lastErrorTime = Instant.now();
+    }
   }
 
   CircuitBreaker breaker() {
@@ -66,12 +129,14 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   }
 
   private <T> CompletableFuture<T> retried(RemoteOperation operation, Supplier<CompletableFuture<T>> call) {
-    Supplier<CompletionStage<T>> guarded = CircuitBreaker.decorateCompletionStage(breaker, call::get);
+    Supplier<CompletableFuture<T>> tracked = tracker.track(call);
+    Supplier<CompletionStage<T>> guarded = CircuitBreaker.decorateCompletionStage(breaker, tracked::get);
     return translate(operation, Retry.decorateCompletionStage(retry, scheduler, guarded).get());
   }
 
   private <T> CompletableFuture<T> guardedOnly(RemoteOperation operation, Supplier<CompletableFuture<T>> call) {
-    return translate(operation, CircuitBreaker.decorateCompletionStage(breaker, call::get).get());
+    Supplier<CompletableFuture<T>> tracked = tracker.track(call);
+    return translate(operation, CircuitBreaker.decorateCompletionStage(breaker, tracked::get).get());
   }
 
   private <T> CompletableFuture<T> translate(RemoteOperation operation, CompletionStage<T> stage) {
@@ -149,7 +214,8 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
 
   @Override
   public RemoteTier<V> forTenant(String tenantId) {
-    return new ResilientRemoteTier<>(delegate.forTenant(tenantId), breaker, retry, scheduler, () -> {}, false);
+    return new ResilientRemoteTier<>(
+        delegate.forTenant(tenantId), breaker, retry, scheduler, () -> {}, false, tracker);
   }
 
   @Override
@@ -195,15 +261,24 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
       status = CacheHealth.Status.DEGRADED;
     }
     CircuitBreaker.Metrics m = breaker.getMetrics();
-    return CacheHealth.newBuilder(status)
+    CacheHealth.Builder b = CacheHealth.newBuilder(status)
         .merge(inner)
+        .tier(Tier.REDIS, status)
         .detail("breaker.name", breaker.getName())
         .detail("breaker.state", state)
         .detail("breaker.failureRate", m.getFailureRate())
         .detail("breaker.slowCallRate", m.getSlowCallRate())
         .detail("breaker.notPermittedCalls", m.getNumberOfNotPermittedCalls())
-        .detail("retry.attemptsMax", retry.getRetryConfig().getMaxAttempts())
-        .build();
+        .detail("breaker.inFlightCalls", tracker.inFlight.get())
+        .detail("retry.attemptsMax", retry.getRetryConfig().getMaxAttempts());
+    Instant lastErrorTime = tracker.lastErrorTime;
+    if (lastErrorTime != null) {
+      b.detail("lastError.class", tracker.lastErrorClass)
+          .detail("lastError.reason",
+              tracker.lastErrorReason == null ? "unclassified" : tracker.lastErrorReason.tagValue())
+          .detail("lastError.time", lastErrorTime);
+    }
+    return b.build();
   }
 
   @Override

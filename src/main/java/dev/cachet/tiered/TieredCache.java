@@ -298,6 +298,16 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
         name, overflow ? "all" : Integer.toString(dirty.size()));
   }
 
+  /**
+   * Whether {@code encoded} was written to memory only during an outage and is not yet invalidated in
+   * Redis: Redis's copy may be older than that write, so it must not be read back (resilience, issue 6).
+   */
+  private boolean writtenDuringOutage(String encoded) {
+    return shared.dirtyOverflow
+        || (!shared.dirtyDuringOutage.isEmpty()
+            && shared.dirtyDuringOutage.contains((tenant == null ? "" : tenant) + "\0" + encoded));
+  }
+
   private void markDirty(String encoded) {
     if (shared.dirtyDuringOutage.size() >= shared.options.maxDirtyKeys) {
       shared.dirtyOverflow = true;
@@ -326,6 +336,9 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   /** Reads the remote tier and refills memory; null on a miss or (degraded) failure. */
   private V readRemote(String encoded, String memoryKey, SingleFlight.Flight<V> flight) {
+    if (writtenDuringOutage(encoded)) {
+      return null; // Redis may still hold the value this memory-only write replaced
+    }
     long readStamp = shared.stamps.now();
     RemoteEntry<V> entry;
     try {
@@ -385,6 +398,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       }
     }
     instrumentation.recordTierGet(Tier.MEMORY, false, missingByEncoded.size());
+    missingByEncoded.keySet().removeIf(this::writtenDuringOutage);
     if (missingByEncoded.isEmpty()) {
       return found;
     }

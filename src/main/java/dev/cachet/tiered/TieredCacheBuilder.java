@@ -1,10 +1,13 @@
 package dev.cachet.tiered;
 
 import dev.cachet.Cache;
+import dev.cachet.CacheHealth;
 import dev.cachet.CacheLoader;
+import dev.cachet.CacheUnavailableException;
 import dev.cachet.KeyCodec;
 import dev.cachet.MultiTenantCache;
 import dev.cachet.Ticker;
+import dev.cachet.Tier;
 import dev.cachet.internal.CacheInstrumentation;
 import dev.cachet.internal.CacheSettings;
 import dev.cachet.internal.Preconditions;
@@ -301,6 +304,10 @@ public final class TieredCacheBuilder<K, V> {
           "the remote tier serves cache '" + remoteTier.cacheName() + "', not '" + built.name() + "'");
     }
 
+    if (failurePolicy == FailurePolicy.STRICT) {
+      requireRemoteUpForStrict(built.name(), remoteTier, this.remoteTier == null);
+    }
+
     Options options = new Options();
     options.memoryTtl = memoryTtl == null ? built.defaultTtl() : memoryTtl;
     options.remoteTimeout = remoteTimeout == null ? DEFAULT_REMOTE_TIMEOUT : remoteTimeout;
@@ -349,6 +356,26 @@ public final class TieredCacheBuilder<K, V> {
     TieredCache<K, V> cache = new TieredCache<>(built, shared, remoteTier, null);
     cache.start();
     return cache;
+  }
+
+  /**
+   * Under {@link FailurePolicy#STRICT} a cache does not start without its remote tier (resilience, issue
+   * 6); the default policy starts degraded and recovers by itself.
+   */
+  private static void requireRemoteUpForStrict(String name, RemoteTier<?> remoteTier, boolean owned) {
+    CacheHealth health = remoteTier.health();
+    if (health.status() != CacheHealth.Status.DOWN) {
+      return;
+    }
+    if (owned) {
+      remoteTier.close();
+    }
+    String why = health.details().getOrDefault("redis.lastConnectFailure", "not connected");
+    throw new CacheUnavailableException(
+        name, Tier.REDIS,
+        "cache '" + name + "': the Redis tier is unavailable at start-up (" + why
+            + ") and the failure policy is STRICT; use SERVE_DEGRADED to start from memory and loaders",
+        null);
   }
 
   /** Resolved options shared by a cache and its tenant views. */
