@@ -552,6 +552,11 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   }
 
   @Override
+  public java.util.Optional<Duration> commandTimeout() {
+    return java.util.Optional.of(shared.connections.commandTimeout());
+  }
+
+  @Override
   public CacheHealth health() {
     if (shared.closed.get()) {
       return CacheHealth.newBuilder(CacheHealth.Status.DOWN).tier(Tier.REDIS, CacheHealth.Status.DOWN)

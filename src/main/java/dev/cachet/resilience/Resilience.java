@@ -1,5 +1,6 @@
 package dev.cachet.resilience;
 
+import dev.cachet.CacheConfigurationException;
 import dev.cachet.internal.Preconditions;
 import dev.cachet.spi.RemoteTier;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -30,11 +31,23 @@ public final class Resilience {
    * Decorates {@code tier}; the result owns {@code tier} and closes it.
    *
    * @throws NullPointerException if an argument is null
+   * @throws CacheConfigurationException if the tier's command timeout exceeds the settings'
    */
   public static <V> RemoteTier<V> decorate(RemoteTier<V> tier, ResilienceSettings settings) {
     Preconditions.requireNonNull(tier, "tier");
     Preconditions.requireNonNull(settings, "settings");
     String name = tier.cacheName();
+    tier.commandTimeout()
+        .filter(t -> t.compareTo(settings.commandTimeout()) > 0)
+        .ifPresent(
+            t -> {
+              throw new CacheConfigurationException(
+                  CacheConfigurationException.Reason.INCONSISTENT_SETTINGS,
+                  "cache '" + name + "': the Redis command timeout (" + t.toMillis()
+                      + " ms) is longer than the resilience settings' commandTimeout ("
+                      + settings.commandTimeout().toMillis() + " ms); the retry bound and the"
+                      + " slow-call threshold assume the latter. Set both to the same value.");
+            });
     CircuitBreakerRegistry breakers =
         settings.circuitBreakerRegistry().orElseGet(CircuitBreakerRegistry::ofDefaults);
     RetryRegistry retries = settings.retryRegistry().orElseGet(RetryRegistry::ofDefaults);
@@ -51,7 +64,10 @@ public final class Resilience {
             retries.remove(name);
           }
         };
-    return new ResilientRemoteTier<>(tier, breaker, retry, RETRY_SCHEDULER, onClose, true);
+    ResilientRemoteTier<V> decorated =
+        new ResilientRemoteTier<>(tier, breaker, retry, RETRY_SCHEDULER, onClose, true);
+    decorated.worstCaseLatency(settings.worstCaseLatency());
+    return decorated;
   }
 
   /** The breaker of a tier made by {@link #decorate}, for metrics and operators. */

@@ -39,6 +39,7 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   private final Runnable onClose;
   private final boolean root;
   private final CallTracker tracker;
+  private volatile Duration worstCase;
 
   ResilientRemoteTier(
       RemoteTier<V> delegate, CircuitBreaker breaker, Retry retry, ScheduledExecutorService scheduler,
@@ -214,8 +215,26 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
 
   @Override
   public RemoteTier<V> forTenant(String tenantId) {
-    return new ResilientRemoteTier<>(
-        delegate.forTenant(tenantId), breaker, retry, scheduler, () -> {}, false, tracker);
+    ResilientRemoteTier<V> view =
+        new ResilientRemoteTier<>(
+            delegate.forTenant(tenantId), breaker, retry, scheduler, () -> {}, false, tracker);
+    view.worstCase = worstCase;
+    return view;
+  }
+
+  /** Sets the worst-case latency of one operation, retries included (from the settings). */
+  void worstCaseLatency(Duration value) {
+    worstCase = value;
+  }
+
+  @Override
+  public Optional<Duration> worstCaseLatency() {
+    return worstCase != null ? Optional.of(worstCase) : delegate.worstCaseLatency();
+  }
+
+  @Override
+  public Optional<Duration> commandTimeout() {
+    return delegate.commandTimeout();
   }
 
   @Override

@@ -87,6 +87,19 @@ public interface RemoteTier<V> extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /** The timeout of one remote command, when the tier has one. */
+  default java.util.Optional<java.time.Duration> commandTimeout() {
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * The longest one operation can take, retries included (a decorator's figure); empty when unknown.
+   * The tiered cache waits at least this long before giving up on a call.
+   */
+  default java.util.Optional<java.time.Duration> worstCaseLatency() {
+    return commandTimeout();
+  }
+
   /** The tier's own health (connection state, key id in use, ...). */
   CacheHealth health();
 

@@ -166,8 +166,9 @@ public final class TieredCacheBuilder<K, V> {
   }
 
   /**
-   * How long a synchronous call waits for the remote tier, per remote call (default 2 s). With the
-   * resilience layer in front, set it above that layer's worst case (attempts x (timeout + backoff)).
+   * How long a synchronous call waits for the remote tier, per remote call. Default: 2 s, or the
+   * remote tier's worst case plus 250 ms when that is longer (with the resilience layer in front:
+   * attempts x command timeout + backoffs, see {@code ResilienceSettings.worstCaseLatency()}).
    */
   public TieredCacheBuilder<K, V> remoteTimeout(Duration timeout) {
     Preconditions.requireState(remoteTimeout == null, "remoteTimeout was already set");
@@ -310,7 +311,7 @@ public final class TieredCacheBuilder<K, V> {
 
     Options options = new Options();
     options.memoryTtl = memoryTtl == null ? built.defaultTtl() : memoryTtl;
-    options.remoteTimeout = remoteTimeout == null ? DEFAULT_REMOTE_TIMEOUT : remoteTimeout;
+    options.remoteTimeout = remoteTimeout != null ? remoteTimeout : defaultRemoteTimeout(remoteTier);
     options.failurePolicy = failurePolicy == null ? FailurePolicy.SERVE_DEGRADED : failurePolicy;
     options.degradedTtl = degradedTtl == null ? DEFAULT_DEGRADED_TTL : degradedTtl;
     options.coherence = coherence == null || coherence;
@@ -376,6 +377,18 @@ public final class TieredCacheBuilder<K, V> {
         "cache '" + name + "': the Redis tier is unavailable at start-up (" + why
             + ") and the failure policy is STRICT; use SERVE_DEGRADED to start from memory and loaders",
         null);
+  }
+
+  /**
+   * {@link #DEFAULT_REMOTE_TIMEOUT}, or longer when the remote tier's worst case (every retry timing
+   * out) is longer, so that callers do not give up while retries are still running.
+   */
+  private static Duration defaultRemoteTimeout(RemoteTier<?> remoteTier) {
+    return remoteTier
+        .worstCaseLatency()
+        .map(worst -> worst.plusMillis(250))
+        .filter(timeout -> timeout.compareTo(DEFAULT_REMOTE_TIMEOUT) > 0)
+        .orElse(DEFAULT_REMOTE_TIMEOUT);
   }
 
   /** Resolved options shared by a cache and its tenant views. */

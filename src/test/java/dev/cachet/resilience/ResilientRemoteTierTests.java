@@ -362,6 +362,32 @@ class ResilientRemoteTierTests {
     assertThat(Resilience.retryOf(new FakeTier())).isEmpty();
   }
 
+  @Test
+  void decorate_tierCommandTimeoutLongerThanSettings_isRejectedNamingBoth() {
+    FakeTier slow =
+        new FakeTier() {
+          @Override
+          public java.util.Optional<java.time.Duration> commandTimeout() {
+            return java.util.Optional.of(java.time.Duration.ofSeconds(5));
+          }
+        };
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Resilience.decorate(slow, ResilienceSettings.production()))
+        .isInstanceOf(dev.cachet.CacheConfigurationException.class)
+        .hasMessageContaining("5000 ms")
+        .hasMessageContaining("1000 ms")
+        .hasMessageContaining("commandTimeout");
+  }
+
+  @Test
+  void decoratedTier_reportsTheSettingsWorstCaseLatency() {
+    ResilienceSettings settings = ResilienceSettings.production();
+    assertThat(Resilience.decorate(new FakeTier(), settings).worstCaseLatency())
+        .hasValue(settings.worstCaseLatency());
+    assertThat(Resilience.decorate(new FakeTier(), settings).forTenant("t").worstCaseLatency())
+        .hasValue(settings.worstCaseLatency());
+  }
+
   /** Scripted answers first, then the default (success or a fixed failure). Counts every call. */
   static class FakeTier implements RemoteTier<String> {
     final AtomicInteger calls = new AtomicInteger();
