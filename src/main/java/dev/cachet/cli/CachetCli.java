@@ -20,6 +20,9 @@ public final class CachetCli {
 
   static {
     register(DemoCommand::new);
+    register(KeygenCommand::new);
+    register(EncryptCommand::new);
+    register(DecryptCommand::new);
   }
 
   private CachetCli() {}

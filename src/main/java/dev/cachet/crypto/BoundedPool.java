@@ -22,13 +22,13 @@ final class BoundedPool<T> {
   private final Supplier<T> factory;
 
   BoundedPool(int capacity, Supplier<T> factory) {
-    int size = Integer.highestOneBit(Math.max(1, capacity - 1)) << 1;
+    int size = capacity <= 1 ? 1 : Integer.highestOneBit(capacity - 1) << 1;
     this.slots = new AtomicReferenceArray<>(size);
     this.mask = size - 1;
     this.factory = factory;
   }
 
-  /** A capacity suited to this machine: twice the processors, rounded up to a power of two, 8..64. */
+  /** A capacity suited to this machine: twice the processors, 8..64 (then rounded up to a power of two). */
   static int defaultCapacity() {
     int wanted = 2 * Runtime.getRuntime().availableProcessors();
     return Math.min(64, Math.max(8, wanted));

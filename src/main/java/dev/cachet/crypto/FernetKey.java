@@ -1,5 +1,6 @@
 package dev.cachet.crypto;
 
+import com.google.crypto.tink.subtle.Bytes;
 import dev.cachet.CacheConfigurationException;
 import dev.cachet.CacheConfigurationException.Reason;
 import java.security.MessageDigest;
@@ -98,10 +99,10 @@ public final class FernetKey {
     return material;
   }
 
-  /** Keys are equal when their material is, compared in constant time. */
+  /** Keys are equal when their material is, compared in constant time (Tink's {@code Bytes.equal}). */
   @Override
   public boolean equals(Object other) {
-    return other instanceof FernetKey && MessageDigest.isEqual(material, ((FernetKey) other).material);
+    return other instanceof FernetKey && Bytes.equal(material, ((FernetKey) other).material);
   }
 
   @Override

@@ -643,7 +643,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
             return;
           }
           var wrapped = RedisErrors.wrap(shared.cacheName, operation, cause);
-          shared.instrumentation.recordRemoteError(operation, wrapped.reason());
+          shared.instrumentation.recordRemoteError(
+              operation, dev.cachet.internal.StatsRecorder.RemoteErrorReason.valueOf(wrapped.reason().name()));
           result.completeExceptionally(wrapped);
         });
     return result;

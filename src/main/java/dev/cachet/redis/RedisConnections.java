@@ -253,6 +253,10 @@ public final class RedisConnections implements AutoCloseable {
     return maintenance;
   }
 
+  Throwable lastConnectFailureCause() {
+    return lastConnectFailure;
+  }
+
   /** The class of the last failed connection attempt, or null. */
   String lastConnectFailure() {
     Throwable t = lastConnectFailure;
@@ -288,7 +292,9 @@ public final class RedisConnections implements AutoCloseable {
         if (mode == Mode.CLUSTER) {
           f =
               clusterClient
-                  .connectPubSubAsync(StringCodec.UTF8)
+                  .refreshPartitionsAsync()
+                  .toCompletableFuture()
+                  .thenCompose(ignored -> clusterClient.connectPubSubAsync(StringCodec.UTF8))
                   .thenApply(c -> (StatefulRedisPubSubConnection<String, String>) c);
         } else {
           f = client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
@@ -328,7 +334,13 @@ public final class RedisConnections implements AutoCloseable {
     CompletableFuture<? extends StatefulConnection<byte[], byte[]>> f;
     try {
       if (mode == Mode.CLUSTER) {
-        f = clusterClient.connectAsync(ByteArrayCodec.INSTANCE);
+        // connectAsync needs the partitions loaded first (Lettuce: "Partitions not initialized").
+        f =
+            clusterClient
+                .refreshPartitionsAsync()
+                .toCompletableFuture()
+                .thenCompose(ignored -> clusterClient.connectAsync(ByteArrayCodec.INSTANCE))
+                .thenCompose(RedisConnections::warmUp);
       } else {
         f = client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture();
       }
@@ -365,6 +377,22 @@ public final class RedisConnections implements AutoCloseable {
                 return null;
               }
             });
+  }
+
+  /**
+   * Opens the connection to every master before the cluster connection is used: node connections are
+   * otherwise opened by the first command routed to them, and with {@code REJECT_COMMANDS} that command
+   * is rejected while its connection is still being established.
+   */
+  private static CompletableFuture<StatefulRedisClusterConnection<byte[], byte[]>> warmUp(
+      StatefulRedisClusterConnection<byte[], byte[]> c) {
+    List<CompletableFuture<?>> nodes = new ArrayList<>();
+    for (io.lettuce.core.cluster.models.partitions.RedisClusterNode node : c.getPartitions()) {
+      if (node.is(io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag.UPSTREAM)) {
+        nodes.add(c.getConnectionAsync(node.getNodeId()));
+      }
+    }
+    return CompletableFuture.allOf(nodes.toArray(new CompletableFuture<?>[0])).handle((ok, error) -> c);
   }
 
   // ---------------------------------------------------------------- options

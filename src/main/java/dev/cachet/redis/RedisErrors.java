@@ -43,7 +43,7 @@ final class RedisErrors {
   static RemoteErrorReason classify(Throwable failure) {
     Throwable t = unwrap(failure);
     if (t instanceof RemoteTierException) {
-      return ((RemoteTierException) t).reason();
+      return RemoteErrorReason.valueOf(((RemoteTierException) t).reason().name());
     }
     if (t instanceof RedisCommandTimeoutException || t instanceof TimeoutException) {
       return RemoteErrorReason.TIMEOUT;
@@ -117,6 +117,7 @@ final class RedisErrors {
     } else {
       message.append(" (").append(t.getClass().getSimpleName()).append(')');
     }
-    return new RemoteTierException(cacheName, operation, reason, message.toString(), t);
+    return new RemoteTierException(
+        cacheName, operation, reason, message.toString(), t);
   }
 }

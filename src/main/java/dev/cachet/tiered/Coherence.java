@@ -59,6 +59,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   private volatile ScheduledFuture<?> heartbeat;
   private volatile long ownHeartbeatSeenNanos;
   private volatile boolean ownHeartbeatMissing;
+  private volatile boolean unconfirmedAtStart;
   private volatile String lastClearReason = "none";
 
   Coherence(
@@ -76,9 +77,19 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
     this.onTick = onTick;
   }
 
-  void start(ScheduledExecutorService scheduler) {
+  /**
+   * Subscribes and starts heartbeats. Waits up to {@code subscribeWait} for the subscription, so a new
+   * cache does not miss invalidations while it fills memory; if the subscription comes later, memory is
+   * cleared when this instance first hears its own heartbeat.
+   */
+  void start(ScheduledExecutorService scheduler, Duration subscribeWait) {
     ownHeartbeatSeenNanos = System.nanoTime();
     subscription = bus.subscribe(this);
+    long deadline = System.nanoTime() + subscribeWait.toNanos();
+    while (!subscription.isActive() && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+    unconfirmedAtStart = !subscription.isActive();
     heartbeat =
         scheduler.scheduleWithFixedDelay(
             this::tick, heartbeatNanos, heartbeatNanos, TimeUnit.NANOSECONDS);
@@ -145,6 +156,10 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
       if (message.kind() == CoherenceMessage.Kind.HEARTBEAT) {
         ownHeartbeatSeenNanos = now;
         ownHeartbeatMissing = false;
+        if (unconfirmedAtStart) {
+          unconfirmedAtStart = false;
+          clear("subscribed only after start: invalidations may have been missed meanwhile");
+        }
       }
       return;
     }

@@ -20,6 +20,7 @@ import dev.cachet.internal.StatsRecorder.RemoteOperation;
 import dev.cachet.spi.LeaseLock;
 import dev.cachet.spi.RemoteEntry;
 import dev.cachet.spi.RemoteTier;
+import dev.cachet.spi.RemoteTierException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -143,7 +144,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               shared.options.missedHeartbeats,
               this::onTick);
       shared.coherence = coherence;
-      coherence.start(shared.scheduler);
+      coherence.start(shared.scheduler, min(shared.options.remoteTimeout, Duration.ofSeconds(2)));
     } else {
       shared.scheduler.scheduleWithFixedDelay(
           this::onTick,
@@ -185,19 +186,20 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   // ------------------------------------------------------------------ remote calls
 
+  /**
+   * Waits for a remote call at most {@code remoteTimeout}. The remote tier records its own timings,
+   * tier gets and classified errors; this cache records only failures that happen above it (a join
+   * timeout, an open circuit).
+   */
   private <T> T await(CompletableFuture<T> future, RemoteOperation operation) throws RemoteFailure {
-    long start = System.nanoTime();
     try {
       T result = future.get(shared.options.remoteTimeout.toNanos(), TimeUnit.NANOSECONDS);
-      instrumentation.recordRemoteOperation(operation, System.nanoTime() - start, true);
       onRemoteSuccess();
       return result;
     } catch (TimeoutException e) {
       future.cancel(false);
-      instrumentation.recordRemoteOperation(operation, System.nanoTime() - start, false);
       throw new RemoteFailure(operation, e);
     } catch (ExecutionException e) {
-      instrumentation.recordRemoteOperation(operation, System.nanoTime() - start, false);
       throw new RemoteFailure(operation, e.getCause() == null ? e : e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -223,7 +225,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
    */
   private void onRemoteFailure(RemoteFailure failure) {
     Throwable cause = failure.getCause();
-    instrumentation.recordRemoteError(failure.operation, RemoteErrors.classify(cause));
+    if (!(cause instanceof RemoteTierException)
+        || ((RemoteTierException) cause).reason() == StatsRecorder.RemoteErrorReason.CIRCUIT_OPEN) {
+      instrumentation.recordRemoteError(failure.operation, RemoteErrors.classify(cause));
+    }
     shared.lastError = cause.getClass().getName();
     shared.lastErrorTime = shared.clock.instant();
     if (shared.degraded.compareAndSet(false, true)) {
@@ -327,7 +332,6 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       onRemoteFailure(failure);
       return null;
     }
-    instrumentation.recordTierGet(Tier.REDIS, entry != null, 1);
     if (entry == null) {
       return null;
     }
@@ -393,8 +397,6 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       onRemoteFailure(failure);
       return found;
     }
-    instrumentation.recordTierGet(Tier.REDIS, true, entries.size());
-    instrumentation.recordTierGet(Tier.REDIS, false, missingByEncoded.size() - entries.size());
     for (Map.Entry<String, RemoteEntry<V>> e : entries.entrySet()) {
       K key = missingByEncoded.get(e.getKey());
       if (key != null) {

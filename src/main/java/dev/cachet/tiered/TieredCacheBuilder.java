@@ -12,6 +12,7 @@ import dev.cachet.internal.StatsRecorder;
 import dev.cachet.memory.MemoryCacheBuilder;
 import dev.cachet.memory.ValueWeigher;
 import dev.cachet.spi.RemoteTier;
+import dev.cachet.spi.RemoteTierFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executor;
@@ -65,6 +66,7 @@ public final class TieredCacheBuilder<K, V> {
 
   private final CacheSettings.Builder<K, V> settings = new CacheSettings.Builder<>();
   private RemoteTier<V> remoteTier;
+  private RemoteTierFactory<V> remoteTierFactory;
   private Long memoryMaximumSize;
   private Long memoryMaximumBytes;
   private ValueWeigher<? super V> memoryWeigher;
@@ -106,8 +108,21 @@ public final class TieredCacheBuilder<K, V> {
    * from here on and closes it.
    */
   public TieredCacheBuilder<K, V> remoteTier(RemoteTier<V> remoteTier) {
-    Preconditions.requireState(this.remoteTier == null, "remoteTier was already set");
+    Preconditions.requireState(
+        this.remoteTier == null && remoteTierFactory == null, "remoteTier was already set");
     this.remoteTier = Preconditions.requireNonNull(remoteTier, "remoteTier");
+    return this;
+  }
+
+  /**
+   * The remote tier, created at {@link #build()} so that it records into this cache's statistics (e.g.
+   * {@code redisBuilder::buildRemoteTier}, or a lambda that also decorates it with {@code
+   * Resilience.decorate}). Unsupported SPI. The cache owns the tier and closes it.
+   */
+  public TieredCacheBuilder<K, V> remoteTier(RemoteTierFactory<V> factory) {
+    Preconditions.requireState(
+        this.remoteTier == null && remoteTierFactory == null, "remoteTier was already set");
+    this.remoteTierFactory = Preconditions.requireNonNull(factory, "remoteTier");
     return this;
   }
 
@@ -269,13 +284,21 @@ public final class TieredCacheBuilder<K, V> {
    *     serves another cache, or refresh-ahead has no loader
    */
   public MultiTenantCache<K, V> build() {
-    Preconditions.requireState(remoteTier != null,
+    Preconditions.requireState(remoteTier != null || remoteTierFactory != null,
         "a remote tier is required: call remoteTier(...) (without one, use MemoryCacheBuilder)");
     CacheSettings<K, V> built = settings.build(true);
-    Preconditions.requireState(built.name().equals(remoteTier.cacheName()),
-        "the remote tier serves cache '" + remoteTier.cacheName() + "', not '" + built.name() + "'");
     Preconditions.requireState(refreshAfterWrite == null || built.loader() != null,
         "refreshAfterWrite needs a build-time loader: call loader(...)");
+    CacheInstrumentation instrumentation = new CacheInstrumentation();
+    RemoteTier<V> remoteTier =
+        this.remoteTier != null ? this.remoteTier : remoteTierFactory.create(instrumentation);
+    if (!built.name().equals(remoteTier.cacheName())) {
+      if (this.remoteTier == null) {
+        remoteTier.close();
+      }
+      throw new IllegalStateException(
+          "the remote tier serves cache '" + remoteTier.cacheName() + "', not '" + built.name() + "'");
+    }
 
     Options options = new Options();
     options.memoryTtl = memoryTtl == null ? built.defaultTtl() : memoryTtl;
@@ -303,7 +326,6 @@ public final class TieredCacheBuilder<K, V> {
       memory.maximumSize(memoryMaximumSize == null ? DEFAULT_MEMORY_MAXIMUM_SIZE : memoryMaximumSize);
     }
     Cache<String, V> memoryCache = memory.build();
-    CacheInstrumentation instrumentation = new CacheInstrumentation();
     // memory evictions count as the tiered cache's evictions
     ((dev.cachet.internal.AbstractCache<String, V>) memoryCache)
         .instrumentation()
@@ -380,6 +402,7 @@ public final class TieredCacheBuilder<K, V> {
 
   @Override
   public String toString() {
-    return "TieredCacheBuilder{" + settings.describe() + (remoteTier == null ? "" : ", remoteTier") + '}';
+    return "TieredCacheBuilder{" + settings.describe()
+        + (remoteTier == null && remoteTierFactory == null ? "" : ", remoteTier") + '}';
   }
 }

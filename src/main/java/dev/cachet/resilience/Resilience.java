@@ -1,0 +1,84 @@
+package dev.cachet.resilience;
+
+import dev.cachet.internal.Preconditions;
+import dev.cachet.spi.RemoteTier;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryRegistry;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Puts a remote tier behind Resilience4j: {@code Resilience.decorate(redisTier, settings)} returns the
+ * same tier with Retry(CircuitBreaker(call)) around every call, one breaker and one retry per cache,
+ * both named after the cache. The fallback (degraded mode) is the tiered cache's: hand the decorated
+ * tier to {@code TieredCacheBuilder.remoteTier(...)}.
+ *
+ * <p>Breakers and retries are created in the settings' registries when given (a breaker of the same
+ * name already there is reused), else in private ones that are dropped when the tier closes.
+ */
+public final class Resilience {
+
+  private static final ScheduledExecutorService RETRY_SCHEDULER = retryScheduler();
+
+  private Resilience() {}
+
+  /**
+   * Decorates {@code tier}; the result owns {@code tier} and closes it.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public static <V> RemoteTier<V> decorate(RemoteTier<V> tier, ResilienceSettings settings) {
+    Preconditions.requireNonNull(tier, "tier");
+    Preconditions.requireNonNull(settings, "settings");
+    String name = tier.cacheName();
+    CircuitBreakerRegistry breakers =
+        settings.circuitBreakerRegistry().orElseGet(CircuitBreakerRegistry::ofDefaults);
+    RetryRegistry retries = settings.retryRegistry().orElseGet(RetryRegistry::ofDefaults);
+    boolean ownBreakers = settings.circuitBreakerRegistry().isEmpty();
+    boolean ownRetries = settings.retryRegistry().isEmpty();
+    CircuitBreaker breaker = breakers.circuitBreaker(name, settings.circuitBreakerConfig());
+    Retry retry = retries.retry(name, settings.retryConfig());
+    Runnable onClose =
+        () -> {
+          if (ownBreakers) {
+            breakers.remove(name);
+          }
+          if (ownRetries) {
+            retries.remove(name);
+          }
+        };
+    return new ResilientRemoteTier<>(tier, breaker, retry, RETRY_SCHEDULER, onClose, true);
+  }
+
+  /** The breaker of a tier made by {@link #decorate}, for metrics and operators. */
+  public static Optional<CircuitBreaker> circuitBreakerOf(RemoteTier<?> tier) {
+    return tier instanceof ResilientRemoteTier
+        ? Optional.of(((ResilientRemoteTier<?>) tier).circuitBreaker())
+        : Optional.empty();
+  }
+
+  /** The retry of a tier made by {@link #decorate}. */
+  public static Optional<Retry> retryOf(RemoteTier<?> tier) {
+    return tier instanceof ResilientRemoteTier
+        ? Optional.of(((ResilientRemoteTier<?>) tier).retry())
+        : Optional.empty();
+  }
+
+  private static ScheduledExecutorService retryScheduler() {
+    AtomicInteger count = new AtomicInteger();
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "cachet-retry-" + count.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    executor.setRemoveOnCancelPolicy(true);
+    return executor;
+  }
+}

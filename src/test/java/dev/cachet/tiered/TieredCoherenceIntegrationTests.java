@@ -1,0 +1,334 @@
+package dev.cachet.tiered;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cachet.Cache;
+import dev.cachet.MultiTenantCache;
+import dev.cachet.redis.RedisConnections;
+import dev.cachet.testing.Eventually;
+import dev.cachet.testing.redis.RedisServer;
+import dev.cachet.testing.redis.RedisStandaloneServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Several instances of one tiered cache in one JVM, each with its own connections, sharing one Redis:
+ * coherence over pub/sub, the refill race, restarts and dropped subscriptions.
+ */
+class TieredCoherenceIntegrationTests {
+
+  private static final Logger log = LoggerFactory.getLogger(TieredCoherenceIntegrationTests.class);
+  private static final Duration PROPAGATION_DEADLINE = Duration.ofSeconds(3);
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+  }
+
+  private static String uniqueName() {
+    return "coh-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+  }
+
+  private TieredCache<String, String> instance(
+      RedisServer redis, String name, Consumer<TieredCacheBuilder<String, String>> customizer) {
+    RedisConnections connections = RedisConnections.create(redis.uri());
+    resources.add(connections);
+    MultiTenantCache<String, String> cache =
+        TieredTestSupport.cache(name, connections, TieredTestSupport.prefixFrom(redis.keyPrefix()), customizer);
+    resources.add(cache);
+    return (TieredCache<String, String>) cache;
+  }
+
+  private TieredCache<String, String> instance(RedisServer redis, String name) {
+    return instance(redis, name, b -> {});
+  }
+
+  @Test
+  void putOnOneInstance_otherInstancesServeTheNewValueAfterPropagation(
+      @RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> a = instance(redis, name);
+    TieredCache<String, String> b = instance(redis, name);
+    TieredCache<String, String> c = instance(redis, name);
+    a.put("k", "v1");
+    assertThat(b.getIfPresent("k")).isEqualTo("v1"); // from Redis, now in B's memory
+    assertThat(c.getIfPresent("k")).isEqualTo("v1");
+
+    long started = System.nanoTime();
+    a.put("k", "v2");
+    long returned = System.nanoTime();
+    for (TieredCache<String, String> other : List.of(b, c)) {
+      Eventually.await(PROPAGATION_DEADLINE, Duration.ofMillis(1), "new value visible",
+          () -> "v2".equals(other.getIfPresent("k")));
+    }
+    log.info("put propagation: A's put took {} us; B and C served v2 {} us after it returned",
+        (returned - started) / 1000, (System.nanoTime() - returned) / 1000);
+    for (int i = 0; i < 50; i++) {
+      assertThat(b.getIfPresent("k")).isEqualTo("v2");
+      assertThat(c.getIfPresent("k")).isEqualTo("v2");
+    }
+  }
+
+  @Test
+  void invalidateOnOneInstance_removesTheValueEverywhere(@RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> a = instance(redis, name);
+    TieredCache<String, String> b = instance(redis, name);
+    a.put("k", "v1");
+    assertThat(b.get("k", key -> "loaded")).isEqualTo("v1");
+    a.invalidate("k");
+    Eventually.await(PROPAGATION_DEADLINE, Duration.ofMillis(1), "invalidation reached B",
+        () -> b.getIfPresent("k") == null);
+    assertThat(b.get("k", key -> "fresh")).isEqualTo("fresh");
+  }
+
+  @Test
+  void invalidateAll_reachesOtherInstances(@RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> a = instance(redis, name);
+    TieredCache<String, String> b = instance(redis, name);
+    a.put("x", "1");
+    a.put("y", "2");
+    assertThat(b.getAll(List.of("x", "y"))).hasSize(2);
+    a.invalidateAll();
+    Eventually.await(PROPAGATION_DEADLINE, "B sees no entries", () -> b.getAll(List.of("x", "y")).isEmpty());
+  }
+
+  @Test
+  void propagationDelay_isMeasured(@RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> a = instance(redis, name);
+    TieredCache<String, String> b = instance(redis, name);
+    long[] delays = new long[50];
+    for (int i = 0; i < delays.length; i++) {
+      String key = "p" + i;
+      a.put(key, "old");
+      assertThat(b.getIfPresent(key)).isEqualTo("old");
+      a.put(key, "new");
+      long returned = System.nanoTime();
+      while (!"new".equals(b.getIfPresent(key))) {
+        assertThat(System.nanoTime() - returned).isLessThan(PROPAGATION_DEADLINE.toNanos());
+        Thread.onSpinWait();
+      }
+      delays[i] = System.nanoTime() - returned;
+    }
+    java.util.Arrays.sort(delays);
+    log.info("invalidation propagation after put returned (50 samples): p50 {} us, p90 {} us, max {} us",
+        delays[25] / 1000, delays[45] / 1000, delays[49] / 1000);
+    assertThat(delays[25]).isLessThan(Duration.ofMillis(500).toNanos());
+  }
+
+  @Test
+  void refillRace_invalidationDuringRefill_dropsTheStaleValue(@RedisStandaloneServer RedisServer redis)
+      throws Exception {
+    String name = uniqueName();
+    TieredCache<String, String> a = instance(redis, name);
+    TieredCache<String, String> b = instance(redis, name);
+    a.put("k", "v1");
+
+    CountDownLatch readDone = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    b.setTestHook(
+        (memoryKey, phase) -> {
+          if (memoryKey.equals("k") && phase == TieredCache.Phase.AFTER_REMOTE_READ) {
+            readDone.countDown();
+            try {
+              proceed.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        });
+    // B reads v1 from Redis and pauses before filling memory
+    CompletableFuture<String> read = CompletableFuture.supplyAsync(() -> b.getIfPresent("k"));
+    assertThat(readDone.await(10, TimeUnit.SECONDS)).isTrue();
+    // A's invalidation arrives at B meanwhile
+    long clearsBefore = b.coherence().clearCount();
+    a.put("k", "v2");
+    Eventually.await(PROPAGATION_DEADLINE, "A's invalidation reached B",
+        () -> b.coherence().peerCount() > 0 || b.coherence().clearCount() > clearsBefore);
+    // give the message time to be applied: poll B's stamp through the public path once the hook is off
+    proceed.countDown();
+    assertThat(read.get(10, TimeUnit.SECONDS)).isEqualTo("v1"); // the read itself began before the put
+    b.setTestHook(null);
+    Eventually.await(PROPAGATION_DEADLINE, "B serves v2, never the stale v1 from its memory",
+        () -> "v2".equals(b.getIfPresent("k")));
+    for (int i = 0; i < 20; i++) {
+      assertThat(b.getIfPresent("k")).isEqualTo("v2");
+    }
+  }
+
+  @Test
+  void refillRace_withoutTheGuard_wouldServeStale_soTheGuardIsWhatSavesIt(
+      @RedisStandaloneServer RedisServer redis) throws Exception {
+    // Same interleaving, but coherence off on B: nothing tells B about A's write, so B's memory keeps
+    // v1 until its TTL. This shows the race is real and the previous test's guard is what prevents it.
+    String name = uniqueName();
+    TieredCache<String, String> a = instance(redis, name);
+    TieredCache<String, String> b = instance(redis, name, builder -> builder.coherence(false));
+    a.put("k", "v1");
+    assertThat(b.getIfPresent("k")).isEqualTo("v1");
+    a.put("k", "v2");
+    assertThat(b.getIfPresent("k")).isEqualTo("v1");
+  }
+
+  @Test
+  void redisRestart_clearsMemoryOnReconnect_andServesNothingStale(
+      @RedisStandaloneServer(owned = true) RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> a = instance(redis, name);
+    TieredCache<String, String> b = instance(redis, name);
+    a.put("k", "v1");
+    assertThat(b.getIfPresent("k")).isEqualTo("v1");
+    long clearsBefore = b.coherence().clearCount();
+    redis.restart(); // no persistence: Redis comes back empty
+    Eventually.await(Duration.ofSeconds(15), "B cleared its memory after reconnecting",
+        () -> b.coherence().clearCount() > clearsBefore);
+    Eventually.await(Duration.ofSeconds(15), "B no longer serves v1",
+        () -> b.getIfPresent("k") == null);
+    // A may need a moment to reconnect its command connection: until then its writes stay local
+    Eventually.await(Duration.ofSeconds(15), "A writes to Redis again and B serves v2", () -> {
+      a.put("k", "v2");
+      return !a.isDegraded() && "v2".equals(b.getIfPresent("k"));
+    });
+  }
+
+  @Test
+  void droppedSubscription_isDetected_andMemoryCleared(@RedisStandaloneServer(owned = true) RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> a = instance(redis, name);
+    TieredCache<String, String> b = instance(redis, name);
+    a.put("k", "v1");
+    assertThat(b.getIfPresent("k")).isEqualTo("v1");
+    long clearsA = a.coherence().clearCount();
+    long clearsB = b.coherence().clearCount();
+    int killed = killSubscribers(redis);
+    assertThat(killed).as("subscriber connections killed").isGreaterThanOrEqualTo(2);
+    Eventually.await(Duration.ofSeconds(10), "both instances noticed the reconnect and cleared memory",
+        () -> a.coherence().clearCount() > clearsA && b.coherence().clearCount() > clearsB);
+    Eventually.await(Duration.ofSeconds(10), "B is subscribed again", () -> b.coherence().isSubscribed());
+    a.put("k", "v2");
+    Eventually.await(PROPAGATION_DEADLINE, "B serves v2", () -> "v2".equals(b.getIfPresent("k")));
+  }
+
+  /**
+   * Kills every connection with a subscription. {@code CLIENT KILL TYPE pubsub} misses RESP3 clients,
+   * which subscribe without entering pub/sub mode, so match {@code sub=}/{@code ssub=} in CLIENT LIST.
+   */
+  private static int killSubscribers(RedisServer redis) {
+    int killed = 0;
+    for (String line : redis.command("CLIENT", "LIST").split("\n")) {
+      if (line.matches(".*\\bs?sub=[1-9].*")) {
+        String id = line.replaceAll("^id=(\\d+) .*$", "$1").trim();
+        redis.command("CLIENT", "KILL", "ID", id);
+        killed++;
+      }
+    }
+    return killed;
+  }
+
+  @Test
+  void sequenceGap_fromAnotherInstance_clearsMemory(@RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> b = instance(redis, name);
+    b.put("k", "v1");
+    assertThat(b.getIfPresent("k")).isEqualTo("v1");
+    String channel = TieredTestSupport.prefixFrom(redis.keyPrefix()) + ":" + name + ":bus";
+    long clears = b.coherence().clearCount();
+    // a peer that sends message 1, then 3: message 2 was lost on the way to B
+    redis.command("PUBLISH", channel, new CoherenceMessage("ghost", 1, CoherenceMessage.Kind.INVALIDATE, List.of("other")).encode());
+    Eventually.await(PROPAGATION_DEADLINE, "B knows the peer", () -> b.coherence().peerCount() == 1);
+    assertThat(b.coherence().clearCount()).isEqualTo(clears);
+    assertThat(b.getIfPresent("k")).isEqualTo("v1");
+    redis.command("PUBLISH", channel, new CoherenceMessage("ghost", 3, CoherenceMessage.Kind.HEARTBEAT, List.of()).encode());
+    Eventually.await(PROPAGATION_DEADLINE, "the gap cleared B's memory", () -> b.coherence().clearCount() > clears);
+    assertThat(b.coherence().lastClearReason()).contains("sequence gap");
+  }
+
+  @Test
+  void missedHeartbeats_ofAPeer_clearMemory(@RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> b = instance(redis, name);
+    String channel = TieredTestSupport.prefixFrom(redis.keyPrefix()) + ":" + name + ":bus";
+    redis.command("PUBLISH", channel, new CoherenceMessage("ghost", 5, CoherenceMessage.Kind.HEARTBEAT, List.of()).encode());
+    Eventually.await(PROPAGATION_DEADLINE, "B knows the peer", () -> b.coherence().peerCount() == 1);
+    long clears = b.coherence().clearCount();
+    // the ghost sends nothing more: after 3 heartbeat intervals (200 ms here) B gives up on it
+    Eventually.await(Duration.ofSeconds(5), "B cleared memory after the peer went silent",
+        () -> b.coherence().clearCount() > clears && b.coherence().peerCount() == 0);
+    assertThat(b.coherence().lastClearReason()).contains("heartbeats");
+  }
+
+  @Test
+  void tenants_sameKeyHoldsSeparateValues(@RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> a = instance(redis, name);
+    TieredCache<String, String> b = instance(redis, name);
+    Cache<String, String> acme = a.forTenant("acme");
+    Cache<String, String> globex = a.forTenant("globex");
+    acme.put("user:1", "acme-user");
+    globex.put("user:1", "globex-user");
+    assertThat(acme.getIfPresent("user:1")).isEqualTo("acme-user");
+    assertThat(globex.getIfPresent("user:1")).isEqualTo("globex-user");
+    assertThat(a.getIfPresent("user:1")).isNull();
+    assertThat(b.forTenant("acme").getIfPresent("user:1")).isEqualTo("acme-user");
+    // an invalidation in one tenant leaves the other alone, on every instance
+    acme.invalidate("user:1");
+    Eventually.await(PROPAGATION_DEADLINE, "acme's entry gone on B",
+        () -> b.forTenant("acme").getIfPresent("user:1") == null);
+    assertThat(b.forTenant("globex").getIfPresent("user:1")).isEqualTo("globex-user");
+  }
+
+  @Test
+  void tenants_tokenCopiedAcrossTenants_isAMiss(@RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> a = instance(redis, name);
+    Cache<String, String> acme = a.forTenant("acme");
+    Cache<String, String> globex = a.forTenant("globex");
+    acme.put("secret", "acme-only");
+    globex.put("secret", "globex-only");
+    String prefix = TieredTestSupport.prefixFrom(redis.keyPrefix());
+    List<String> keys = new ArrayList<>();
+    String cursor = "0";
+    do {
+      @SuppressWarnings("unchecked")
+      List<Object> reply = (List<Object>) redis.call("SCAN", cursor, "MATCH", prefix + "*" + name + "*", "COUNT", "1000");
+      cursor = String.valueOf(reply.get(0));
+      @SuppressWarnings("unchecked")
+      List<Object> page = (List<Object>) reply.get(1);
+      page.forEach(k -> keys.add(String.valueOf(k)));
+    } while (!cursor.equals("0"));
+    String acmeKey = keys.stream().filter(k -> k.contains("acme")).filter(k -> k.endsWith("secret")).findFirst().orElseThrow();
+    String globexKey = keys.stream().filter(k -> k.contains("globex")).filter(k -> k.endsWith("secret")).findFirst().orElseThrow();
+    String acmeToken = redis.command("GET", acmeKey);
+    redis.command("SET", globexKey, acmeToken, "PX", "60000");
+    a.forTenant("globex").invalidate("other"); // no-op; memory of globex:secret is still filled
+    Cache<String, String> freshGlobex = instance(redis, name).forTenant("globex");
+    assertThat(freshGlobex.getIfPresent("secret")).as("a token sealed for acme is rejected under globex").isNull();
+  }
+
+  @Test
+  void memoizer_routesCallsThroughTheCache(@RedisStandaloneServer RedisServer redis) {
+    TieredCache<String, String> cache = instance(redis, uniqueName());
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.function.Function<String, String> slowUpper =
+        dev.cachet.Memoizer.memoize(cache, s -> { calls.incrementAndGet(); return s.toUpperCase(); });
+    assertThat(slowUpper.apply("abc")).isEqualTo("ABC");
+    assertThat(slowUpper.apply("abc")).isEqualTo("ABC");
+    assertThat(calls).hasValue(1);
+  }
+}
