@@ -57,14 +57,14 @@ public final class Resilience {
   /** The breaker of a tier made by {@link #decorate}, for metrics and operators. */
   public static Optional<CircuitBreaker> circuitBreakerOf(RemoteTier<?> tier) {
     return tier instanceof ResilientRemoteTier
-        ? Optional.of(((ResilientRemoteTier<?>) tier).circuitBreaker())
+        ? Optional.of(((ResilientRemoteTier<?>) tier).breaker())
         : Optional.empty();
   }
 
   /** The retry of a tier made by {@link #decorate}. */
   public static Optional<Retry> retryOf(RemoteTier<?> tier) {
     return tier instanceof ResilientRemoteTier
-        ? Optional.of(((ResilientRemoteTier<?>) tier).retry())
+        ? Optional.of(((ResilientRemoteTier<?>) tier).retryInstance())
         : Optional.empty();
   }
 

@@ -47,12 +47,22 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
     this.root = root;
   }
 
-  CircuitBreaker circuitBreaker() {
+  CircuitBreaker breaker() {
     return breaker;
   }
 
-  Retry retry() {
+  Retry retryInstance() {
     return retry;
+  }
+
+  @Override
+  public Optional<Object> circuitBreaker() {
+    return Optional.of(breaker);
+  }
+
+  @Override
+  public Optional<Object> retry() {
+    return Optional.of(retry);
   }
 
   private <T> CompletableFuture<T> retried(RemoteOperation operation, Supplier<CompletableFuture<T>> call) {

@@ -74,6 +74,19 @@ public interface RemoteTier<V> extends AutoCloseable {
   /** Leases for cross-instance single-flight. */
   LeaseLock leaseLock();
 
+  /**
+   * The Resilience4j {@code CircuitBreaker} guarding this tier, typed {@code Object} so that callers
+   * need not depend on Resilience4j; empty unless the tier is decorated.
+   */
+  default java.util.Optional<Object> circuitBreaker() {
+    return java.util.Optional.empty();
+  }
+
+  /** The Resilience4j {@code Retry} of this tier, typed {@code Object}; empty unless decorated. */
+  default java.util.Optional<Object> retry() {
+    return java.util.Optional.empty();
+  }
+
   /** The tier's own health (connection state, key id in use, ...). */
   CacheHealth health();
 

@@ -809,6 +809,18 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     return true;
   }
 
+  /** The breaker of the remote tier, when it is decorated with one. */
+  @Override
+  public Optional<Object> circuitBreaker() {
+    return remote.circuitBreaker();
+  }
+
+  /** The retry of the remote tier, when it is decorated with one. */
+  @Override
+  public Optional<Object> retry() {
+    return remote.retry();
+  }
+
   /** Memory and Redis: the metrics binder registers per-tier, Redis and crypto meters. */
   @Override
   public Set<Tier> tiers() {
