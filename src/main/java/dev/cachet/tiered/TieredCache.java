@@ -234,8 +234,11 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     if (shared.degraded.compareAndSet(false, true)) {
       instrumentation.recordDegraded(true);
       log.warn(
-          "cache '{}': the remote tier failed ({}: {}); serving from memory and loaders until it is back",
-          name, cause.getClass().getSimpleName(), cause.getMessage());
+          "cache '{}': the remote tier failed ({}: {}); {}",
+          name, cause.getClass().getSimpleName(), cause.getMessage(),
+          shared.options.failurePolicy == FailurePolicy.STRICT
+              ? "calls throw CacheUnavailableException until it is back (STRICT)"
+              : "serving from memory and loaders until it is back");
     }
     if (shared.options.failurePolicy == FailurePolicy.STRICT) {
       throw new CacheUnavailableException(
