@@ -79,6 +79,10 @@ class ResilienceFaultIntegrationTests {
       Eventually.await(Duration.ofSeconds(5), "breaker open after Redis died (" + w.describe() + ")",
           () -> node.breaker().getState() == CircuitBreaker.State.OPEN);
       w.resetMaxima();
+      // drop a few keys from memory (Redis is down: memory only), so some calls must reach a loader
+      for (int i = 0; i < 8; i++) {
+        node.cache.invalidate("k" + i);
+      }
       long loadsBefore = w.loads.get();
       long openCallsTarget = 300;
       Eventually.await(Duration.ofSeconds(10), "calls while the breaker is open (" + w.describe() + ")",
