@@ -146,7 +146,17 @@ public final class RedisConnections implements AutoCloseable {
             });
     ClientResources resources = b.resources;
     boolean createResources = resources == null && b.client == null && b.clusterClient == null;
-    this.ownedResources = createResources ? DefaultClientResources.create() : null;
+    // Lettuce's default reconnect delay grows to 30 s, so a cache could keep serving degraded half a
+    // minute after Redis is back; cap it at the reconnect interval (full jitter spreads the herd).
+    this.ownedResources =
+        createResources
+            ? DefaultClientResources.builder()
+                .reconnectDelay(
+                    io.lettuce.core.resource.Delay.fullJitter(
+                        Duration.ofMillis(Math.min(50, b.reconnectInterval.toMillis())),
+                        b.reconnectInterval, 100, TimeUnit.MILLISECONDS))
+                .build()
+            : null;
     if (createResources) {
       resources = ownedResources;
     }
@@ -834,7 +844,11 @@ public final class RedisConnections implements AutoCloseable {
       return this;
     }
 
-    /** Interval between attempts until the first connection succeeds; default 1 s. */
+    /**
+     * Interval between attempts until the first connection succeeds, and the longest delay between
+     * Lettuce's reconnect attempts later (when Cachet creates the {@code ClientResources}; borrowed
+     * ones keep their own); default 1 s.
+     */
     public Builder reconnectInterval(Duration value) {
       once("reconnectInterval");
       reconnectInterval = Preconditions.requirePositive(value, "reconnectInterval");

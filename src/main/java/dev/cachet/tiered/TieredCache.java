@@ -229,7 +229,9 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
         || ((RemoteTierException) cause).reason() == StatsRecorder.RemoteErrorReason.CIRCUIT_OPEN) {
       instrumentation.recordRemoteError(failure.operation, RemoteErrors.classify(cause));
     }
-    shared.lastError = cause.getClass().getName();
+    Throwable reported =
+        cause instanceof RemoteTierException && cause.getCause() != null ? cause.getCause() : cause;
+    shared.lastError = reported.getClass().getName();
     shared.lastErrorTime = shared.clock.instant();
     if (shared.degraded.compareAndSet(false, true)) {
       instrumentation.recordDegraded(true);
