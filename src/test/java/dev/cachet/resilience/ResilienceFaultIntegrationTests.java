@@ -399,6 +399,62 @@ class ResilienceFaultIntegrationTests {
     }
   }
 
+  /** One fault of the fault-injection list, applied to and lifted from an owned server or its proxy. */
+  private enum StrictFault {
+    CLIENT_PAUSE, SIGSTOP, PROXY_BLACKHOLE, PROXY_LATENCY, PROXY_RESET_AND_REFUSE
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(StrictFault.class)
+  void strictPolicy_sameFaults_throwCacheUnavailableWithNameAndCause_withinTheBound(
+      StrictFault fault, @RedisStandaloneServer(owned = true) RedisServer redis) throws Exception {
+    ResilienceSettings s = settings(Duration.ofSeconds(5));
+    try (FaultProxy proxy = FaultProxy.forward(redis);
+        Node node = node("strict-" + fault.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
+            proxy.uri(), s, redis, b -> b.coherence(false).failurePolicy(FailurePolicy.STRICT))) {
+      node.cache.put("k", "v");
+      assertThat(node.cache.get("k", k -> "loaded")).isEqualTo("v");
+      switch (fault) {
+        case CLIENT_PAUSE -> redis.command("CLIENT", "PAUSE", "4000", "ALL"); // lifts itself
+        case SIGSTOP -> redis.pause();
+        case PROXY_BLACKHOLE -> proxy.blackhole(true);
+        case PROXY_LATENCY -> proxy.setLatency(Duration.ofMillis(s.commandTimeout().toMillis() + 300));
+        case PROXY_RESET_AND_REFUSE -> {
+          proxy.refuseNew(true);
+          proxy.resetAll();
+        }
+      }
+      try {
+        // a key not in memory, so the call needs Redis
+        long start = System.nanoTime();
+        Throwable thrown = catchThrowable(() -> node.cache.get("absent-" + System.nanoTime(), k -> "loaded"));
+        long tookMillis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(thrown)
+            .as(fault + ": STRICT raises CacheUnavailableException")
+            .isInstanceOfSatisfying(CacheUnavailableException.class, e -> {
+              assertThat(e.cacheName()).isEqualTo(node.cache.name());
+              assertThat(e).hasMessageContaining(node.cache.name());
+              assertThat(e.getCause()).isNotNull();
+            });
+        assertThat(tookMillis)
+            .as(fault + ": bounded by the worst case %s", s.worstCaseLatency())
+            .isLessThanOrEqualTo(s.worstCaseLatency().toMillis() + 500);
+        assertThat(catchThrowable(() -> node.cache.put("k", "v2")))
+            .as(fault + ": writes raise too").isInstanceOf(CacheUnavailableException.class);
+      } finally {
+        switch (fault) {
+          case CLIENT_PAUSE -> { } // the harness's own connection is paused too; the pause expires
+          case SIGSTOP -> redis.resume();
+          default -> {
+            proxy.blackhole(false);
+            proxy.setLatency(Duration.ZERO);
+            proxy.refuseNew(false);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void startWithoutRedis_defaultPolicy_startsDegradedAndRecoversByItself(
       @RedisStandaloneServer(owned = true) RedisServer redis) {
