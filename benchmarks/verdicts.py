@@ -2,28 +2,52 @@
 """Turns a JMH JSON result of FernetBenchmark/FernetThreadsBenchmark into the tables and goal
 verdicts of docs/benchmarks.md.
 
-Usage: python3 benchmarks/verdicts.py benchmarks/results/fernet.json
+Usage: python3 benchmarks/verdicts.py RESULT.json [MORE.json ...]
 
-JMH's scoreConfidence is the 99.9% confidence interval of the mean over all forks and iterations.
-A ratio's interval is taken from the extremes of the two intervals (conservative). A goal is
-"met" only if the whole ratio interval satisfies it, "missed" if none of it does, else "unresolved".
+Iteration samples of the same benchmark and parameters are pooled across all files (each file holds
+whole forks), and the 99.9% confidence interval of the mean is computed as JMH does: Student's t with
+n-1 degrees of freedom over all iteration samples of all forks. For a single JMH file this reproduces
+JMH's own score and error. A ratio's interval is taken from the extremes of the two intervals
+(conservative). A goal is "met" only if the whole ratio interval satisfies it, "missed" if none of it
+does, else "unresolved".
 """
 import json
 import math
+import statistics
 import sys
 
-results = json.load(open(sys.argv[1]))
+try:
+    from scipy.stats import t as student_t
+
+    def t_quantile(p, df):
+        return student_t.ppf(p, df)
+except ImportError:  # two-sided 99.9% quantiles for the sample counts this project uses
+    TABLE = {14: 4.140, 29: 3.659, 44: 3.526}
+
+    def t_quantile(p, df):
+        return TABLE[df]
+
+samples = {}
+for path in sys.argv[1:]:
+    for r in json.load(open(path)):
+        key = (r["benchmark"], tuple(sorted(r["params"].items())))
+        forks = samples.setdefault(key, [])
+        forks.extend(r["primaryMetric"]["rawData"])
+
 scores = {}
 threads = {}
-for r in results:
-    name = r["benchmark"].rsplit(".", 1)[1]
-    m = r["primaryMetric"]
-    lo, hi = m["scoreConfidence"]
-    entry = (m["score"], m["scoreError"], max(lo, 0.0), hi, r["forks"], len(m["rawData"][0]) if m["rawData"] else 0)
-    if "FernetThreadsBenchmark" in r["benchmark"]:
-        threads[(r["params"]["impl"], r["params"]["threads"])] = entry
+for (benchmark, params), forks in samples.items():
+    values = [v for fork in forks for v in fork]
+    n = len(values)
+    mean = statistics.fmean(values)
+    error = t_quantile(0.9995, n - 1) * statistics.stdev(values) / math.sqrt(n) if n > 1 else float("nan")
+    entry = (mean, error, max(mean - error, 0.0), mean + error, len(forks), n)
+    params = dict(params)
+    name = benchmark.rsplit(".", 1)[1]
+    if "FernetThreadsBenchmark" in benchmark:
+        threads[(params["impl"], params["threads"])] = entry
     else:
-        scores[(name, int(r["params"]["size"]))] = entry
+        scores[(name, int(params["size"]))] = entry
 
 
 def fmt(x):
@@ -77,6 +101,6 @@ if threads:
     for (impl, kind), s in sorted(threads.items()):
         print(f"| {impl} | {kind} | {fmt(s[0])} ± {fmt(s[1])} |")
 
-forks = {e[4] for e in list(scores.values()) + list(threads.values())}
+forks = {(e[4], e[5]) for e in list(scores.values()) + list(threads.values())}
 print()
-print(f"forks per benchmark: {sorted(forks)}")
+print(f"(forks, samples) per benchmark: {sorted(forks)}")
