@@ -47,10 +47,6 @@ public final class CachetEnvironment {
   public static final String REDIS_COMMAND_TIMEOUT = "CACHET_REDIS_COMMAND_TIMEOUT";
   /** Timeout of one Redis connection attempt, e.g. {@code 2s}; default 2 s. */
   public static final String REDIS_CONNECT_TIMEOUT = "CACHET_REDIS_CONNECT_TIMEOUT";
-  /** Default time to live of entries, e.g. {@code 10m}. */
-  public static final String DEFAULT_TTL = "CACHET_DEFAULT_TTL";
-  /** Maximum number of entries in the memory tier. */
-  public static final String MEMORY_MAX_ENTRIES = "CACHET_MEMORY_MAX_ENTRIES";
   /** Resilience preset: {@code development}, {@code production} or {@code testing}. */
   public static final String RESILIENCE_PROFILE = "CACHET_RESILIENCE_PROFILE";
 
