@@ -161,6 +161,25 @@ public final class FernetKeyRing {
                         + " 'cryptography.fernet.Fernet.generate_key()'"));
   }
 
+  /**
+   * A ring of one freshly generated key that lives only in this process: <b>for tests and test presets
+   * only</b>. Data sealed with it is unreadable by any other process and after a restart. Logs a WARN
+   * naming {@code purpose} and the key id (never the key), so an ephemeral key in production is
+   * noticed.
+   *
+   * @throws NullPointerException if {@code purpose} is null
+   */
+  public static FernetKeyRing ephemeralForTesting(String purpose) {
+    Objects.requireNonNull(purpose, "purpose must not be null");
+    FernetKeyRing ring = of(FernetKey.generate());
+    org.slf4j.LoggerFactory.getLogger(FernetKeyRing.class)
+        .warn(
+            "generated an ephemeral encryption key (id {}) for {}: values it seals cannot be read by"
+                + " other processes or after a restart; configure {} outside tests",
+            ring.primaryKeyId(), purpose, CachetEnvironment.ENCRYPTION_KEYS);
+    return ring;
+  }
+
   /** A ring with the same keys that reads time from {@code clock}. */
   public FernetKeyRing withClock(Clock clock) {
     return new FernetKeyRing(keys, Objects.requireNonNull(clock, "clock must not be null"));

@@ -186,4 +186,16 @@ class FernetKeyRingTests {
   private static List<String> ids(Map<String, String> variables) {
     return FernetKeyRing.fromEnvironment(CachetEnvironment.of(variables)).orElseThrow().keyIds();
   }
+
+  @Test
+  void ephemeralForTesting_roundTripsAndIsUnreadableByAnotherEphemeralRing() {
+    FernetKeyRing one = FernetKeyRing.ephemeralForTesting("a unit test");
+    FernetKeyRing two = FernetKeyRing.ephemeralForTesting("a unit test");
+    byte[] token = one.encrypt("hello".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    org.assertj.core.api.Assertions.assertThat(one.decrypt(token))
+        .isEqualTo("hello".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    org.assertj.core.api.Assertions.assertThat(one.primaryKeyId()).isNotEqualTo(two.primaryKeyId());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> two.decrypt(token))
+        .isInstanceOf(ValueDecryptionException.class);
+  }
 }
