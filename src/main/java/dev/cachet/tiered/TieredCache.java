@@ -904,6 +904,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       b.detail("coherence.subscribed", coherence.isSubscribed())
           .detail("coherence.peers", coherence.peerCount())
           .detail("coherence.memoryClears", coherence.clearCount())
+          .detail("coherence.malformedMessages", coherence.malformedCount())
           .detail("coherence.lastClearReason", coherence.lastClearReason());
     }
     remoteHealth.details().forEach((k, v) -> b.detail("redis." + k, v));
@@ -998,13 +999,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       coherence.close();
     }
     shared.memoryCache.close();
-    try {
-      shared.rootRemote.close();
-    } finally {
-      if (shared.options.ownsScheduler) {
-        shared.scheduler.shutdownNow();
-      }
-    }
+    shared.rootRemote.close();
   }
 
   // ------------------------------------------------------------------ test seams
@@ -1019,9 +1014,5 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   boolean isDegraded() {
     return shared.degraded.get();
-  }
-
-  StatsRecorder recorder() {
-    return instrumentation;
   }
 }

@@ -405,7 +405,6 @@ public final class TieredCacheBuilder<K, V> {
     Duration leasePollInterval = Duration.ofMillis(20);
     Duration refreshAfterWrite;
     int maxDirtyKeys = 10_000;
-    boolean ownsScheduler;
   }
 
   /** Process-wide daemon threads shared by every tiered cache: cheap, bounded, never block exit. */
