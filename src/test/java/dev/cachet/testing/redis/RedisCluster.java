@@ -252,6 +252,33 @@ public final class RedisCluster {
         });
   }
 
+  /**
+   * Waits until every running replica has processed its master's whole replication stream (its {@code
+   * slave_repl_offset} equals the master's {@code master_repl_offset}), so that writes acknowledged so far
+   * survive killing a master. Call after writing, before {@link #killMaster(int)}.
+   */
+  public void awaitReplicasCaughtUp(Duration timeout) {
+    Eventually.await(
+        timeout,
+        Duration.ofMillis(10),
+        "every replica caught up with its master's replication offset",
+        () -> {
+          for (RedisNode master : masters()) {
+            long masterOffset = Long.parseLong(master.info("replication").get("master_repl_offset"));
+            RedisNode replica = findReplicaOf(master.port()).orElse(null);
+            if (replica == null) {
+              continue;
+            }
+            Map<String, String> replication = replica.info("replication");
+            if (!"up".equals(replication.get("master_link_status"))
+                || Long.parseLong(replication.get("slave_repl_offset")) < masterOffset) {
+              return false;
+            }
+          }
+          return true;
+        });
+  }
+
   private boolean allRunningNodesOk() {
     for (RedisNode node : nodes) {
       if (node.isRunning() && !node.isPaused()) {

@@ -306,8 +306,8 @@ class RedisHarnessIntegrationTests {
       }
       RedisNode master = cluster.masters().get(0);
       RedisNode replica = cluster.replicaOf(master);
-      // Let the replica catch up so the promoted node has the keys.
-      assertThat(master.command("WAIT", "1", "2000")).isEqualTo("1");
+      // Let the replicas catch up so the promoted node has the keys.
+      cluster.awaitReplicasCaughtUp(Duration.ofSeconds(5));
 
       long killed = System.nanoTime();
       RedisNode dead = cluster.killMaster(0);
