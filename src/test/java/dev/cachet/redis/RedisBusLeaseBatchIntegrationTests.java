@@ -6,6 +6,7 @@ import dev.cachet.Cache;
 import dev.cachet.spi.InvalidationBus;
 import dev.cachet.spi.LeaseLock;
 import dev.cachet.spi.RemoteTier;
+import dev.cachet.testing.Eventually;
 import dev.cachet.testing.redis.RedisCluster;
 import dev.cachet.testing.redis.RedisClusterServers;
 import dev.cachet.testing.redis.RedisNode;
@@ -53,11 +54,7 @@ class RedisBusLeaseBatchIntegrationTests {
                   resubscribed.incrementAndGet();
                 }
               });
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!sub.isActive()) {
-        assertThat(System.nanoTime()).as("subscribed within 10 s").isLessThan(deadline);
-        Thread.sleep(10);
-      }
+      Eventually.await(Duration.ofSeconds(10), "subscribed", sub::isActive);
       tierA.invalidationBus().publish("hello").get(5, TimeUnit.SECONDS);
       assertThat(received.poll(5, TimeUnit.SECONDS)).isEqualTo("hello");
       assertThat(resubscribed).hasValue(0);
@@ -101,16 +98,9 @@ class RedisBusLeaseBatchIntegrationTests {
                   resubscribed.incrementAndGet();
                 }
               });
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!sub.isActive()) {
-        assertThat(System.nanoTime()).isLessThan(deadline);
-        Thread.sleep(10);
-      }
+      Eventually.await(Duration.ofSeconds(10), "subscribed", sub::isActive);
       redis.command("CLIENT", "KILL", "TYPE", "pubsub");
-      while (resubscribed.get() == 0) {
-        assertThat(System.nanoTime()).as("resubscribed within 10 s").isLessThan(deadline);
-        Thread.sleep(10);
-      }
+      Eventually.await(Duration.ofSeconds(10), "resubscribed", () -> resubscribed.get() > 0);
       tier.invalidationBus().publish("after").get(5, TimeUnit.SECONDS);
       assertThat(received.poll(5, TimeUnit.SECONDS)).isEqualTo("after");
     }
@@ -134,11 +124,9 @@ class RedisBusLeaseBatchIntegrationTests {
       assertThat(lock.isHeld("k").get()).isFalse();
       Optional<LeaseLock.Lease> expiring = lock.tryAcquire("e", Duration.ofMillis(100)).get();
       assertThat(expiring).isPresent();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (lock.isHeld("e").get()) {
-        assertThat(System.nanoTime()).isLessThan(deadline);
-        Thread.sleep(20);
-      }
+      Eventually.await(Duration.ofSeconds(5), "the lease expired", () -> {
+        assertThat(lock.isHeld("e").get()).isFalse();
+      });
       assertThat(lock.tryAcquire("e", Duration.ofSeconds(1)).get()).isPresent();
     }
   }
