@@ -26,17 +26,21 @@ final class LuaScripts {
           + "redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl) return 1";
 
   /**
-   * The generation of a cache. ARGV[1] = 'bump' or 'ensure', ARGV[2] = now (ms), ARGV[3] = the highest
-   * generation the caller has seen. 'bump' sets a generation above now, the highest seen and the stored
-   * one; 'ensure' returns the stored one, recreating it above the highest seen (and at least now) when
-   * it was lost or went backwards. Generations are whole milliseconds, so a recreated key lands above
-   * every generation used before the loss.
+   * The generation of a cache. ARGV[1] = 'bump' or 'ensure', ARGV[2] = the caller's clock (ms; kept
+   * for compatibility, not used), ARGV[3] = the highest generation the caller has seen. 'bump' sets a
+   * generation above now, the highest seen and the stored one; 'ensure' returns the stored one,
+   * recreating it above the highest seen (and above now) when it was lost or went backwards. "Now" is
+   * the Redis server's own clock in microseconds ({@code TIME}), not the caller's: application clocks
+   * may be skewed, and millisecond resolution let a key recreated within the same millisecond as the
+   * last bump land on the bumped generation. A recreated key therefore lands above every generation
+   * used before the loss unless more than one bump per microsecond ran ahead of the server clock.
    */
   static final String GENERATION =
       "local raw = redis.call('GET', KEYS[1]) "
           + "local cur = nil "
           + "if raw then cur = tonumber(raw) end "
-          + "local now = tonumber(ARGV[2]) "
+          + "local t = redis.call('TIME') "
+          + "local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) + 1 "
           + "local seen = tonumber(ARGV[3]) "
           + "if ARGV[1] == 'ensure' and cur and cur >= seen then return cur end "
           + "local n = math.max(now, seen + 1) "
