@@ -84,6 +84,11 @@ final class GenerationTracker {
     return p;
   }
 
+  /** Re-reads the stored generation now (another instance may have bumped it). */
+  CompletableFuture<Long> refreshNow() {
+    return suspended ? bump() : run("ensure");
+  }
+
   /** Bumps the generation; on failure the cache is suspended until a retried bump succeeds. */
   CompletableFuture<Long> bump() {
     return run("bump")

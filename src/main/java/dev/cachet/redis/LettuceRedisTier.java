@@ -552,6 +552,11 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   }
 
   @Override
+  public CompletableFuture<Void> resynchronize() {
+    return shared.generations.refreshNow().thenApply(generation -> null);
+  }
+
+  @Override
   public java.util.Optional<Duration> commandTimeout() {
     return java.util.Optional.of(shared.connections.commandTimeout());
   }

@@ -238,6 +238,11 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   }
 
   @Override
+  public CompletableFuture<Void> resynchronize() {
+    return guardedOnly(RemoteOperation.GET, delegate::resynchronize);
+  }
+
+  @Override
   public InvalidationBus invalidationBus() {
     InvalidationBus bus = delegate.invalidationBus();
     return new InvalidationBus() {

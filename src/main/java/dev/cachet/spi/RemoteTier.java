@@ -87,6 +87,16 @@ public interface RemoteTier<V> extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /**
+   * Re-reads state that other instances may have changed behind this tier's back (the Redis tier's
+   * {@code invalidateAll} generation, which it otherwise refreshes periodically). The tiered cache
+   * calls it when coherence tells it another instance invalidated the whole cache, or that messages
+   * may have been lost. Completes when done; the default has nothing to re-read.
+   */
+  default CompletableFuture<Void> resynchronize() {
+    return CompletableFuture.completedFuture(null);
+  }
+
   /** The timeout of one remote command, when the tier has one. */
   default java.util.Optional<java.time.Duration> commandTimeout() {
     return java.util.Optional.empty();

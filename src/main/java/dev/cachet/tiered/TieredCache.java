@@ -138,6 +138,13 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                 @Override
                 public void clearLocal(String reason) {
                   clearMemory();
+                  // another instance may have bumped the Redis generation: re-read it, then drop
+                  // whatever was refilled from the old generation meanwhile
+                  try {
+                    remote.resynchronize().whenComplete((ok, error) -> clearMemory());
+                  } catch (RuntimeException e) {
+                    log.debug("cache '{}': resynchronizing the remote tier failed: {}", name, e.toString());
+                  }
                 }
               },
               shared.options.heartbeatInterval,
