@@ -662,7 +662,12 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
       return AbstractCache.this;
     }
 
-    private <T> CompletableFuture<T> supply(java.util.function.Supplier<T> action) {
+    /**
+     * Runs one non-loading operation whose arguments were already checked. The default runs it on the
+     * caller's thread (it does not block for the memory tier); views of caches that block on a remote
+     * tier override it to run on the cache's executor.
+     */
+    protected <T> CompletableFuture<T> supply(java.util.function.Supplier<T> action) {
       try {
         return CompletableFuture.completedFuture(action.get());
       } catch (IllegalArgumentException | NullPointerException | IllegalStateException e) {

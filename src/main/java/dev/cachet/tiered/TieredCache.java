@@ -928,13 +928,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     return new OffloadingAsyncView();
   }
 
-  /** Async view that never blocks the caller: remote work runs on the cache's executor. */
+  /**
+   * Async view that never blocks the caller: a memory hit completes at once, everything else (which
+   * may wait on Redis) runs on the cache's executor. Argument checks stay on the caller's thread.
+   */
   private final class OffloadingAsyncView extends ExecutorAsyncView {
     @Override
-    public CompletableFuture<V> getIfPresent(K key) {
-      Preconditions.requireNonNull(key, "key");
-      checkOpen();
-      return CompletableFuture.supplyAsync(() -> TieredCache.this.getIfPresent(key), settings.executor());
+    protected <T> CompletableFuture<T> supply(java.util.function.Supplier<T> action) {
+      return CompletableFuture.supplyAsync(action, settings.executor());
     }
 
     @Override
@@ -942,56 +943,12 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       Preconditions.requireNonNull(key, "key");
       Preconditions.requireNonNull(loader, "loader");
       checkOpen();
-      String memoryKey = memoryKey(encode(key));
-      V value = shared.memory.peek(memoryKey);
+      V value = shared.memory.peek(memoryKey(encode(key)));
       if (value != null) {
         instrumentation.recordHits(1);
         return CompletableFuture.completedFuture(value);
       }
-      return CompletableFuture.supplyAsync(() -> TieredCache.this.get(key, loader), settings.executor());
-    }
-
-    @Override
-    public CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys) {
-      Preconditions.requireNonNull(keys, "keys");
-      checkOpen();
-      return CompletableFuture.supplyAsync(() -> TieredCache.this.getAll(keys), settings.executor());
-    }
-
-    @Override
-    public CompletableFuture<Void> put(K key, V value, Duration ttl) {
-      Preconditions.requireNonNull(key, "key");
-      Preconditions.requireNonNull(value, "value");
-      Preconditions.requireTtl(ttl, "ttl");
-      checkOpen();
-      return CompletableFuture.runAsync(() -> TieredCache.this.put(key, value, ttl), settings.executor());
-    }
-
-    @Override
-    public CompletableFuture<Void> putAll(Map<? extends K, ? extends V> entries) {
-      Preconditions.requireNonNull(entries, "entries");
-      checkOpen();
-      return CompletableFuture.runAsync(() -> TieredCache.this.putAll(entries), settings.executor());
-    }
-
-    @Override
-    public CompletableFuture<Void> invalidate(K key) {
-      Preconditions.requireNonNull(key, "key");
-      checkOpen();
-      return CompletableFuture.runAsync(() -> TieredCache.this.invalidate(key), settings.executor());
-    }
-
-    @Override
-    public CompletableFuture<Void> invalidateAll(Iterable<? extends K> keys) {
-      Preconditions.requireNonNull(keys, "keys");
-      checkOpen();
-      return CompletableFuture.runAsync(() -> TieredCache.this.invalidateAll(keys), settings.executor());
-    }
-
-    @Override
-    public CompletableFuture<Void> invalidateAll() {
-      checkOpen();
-      return CompletableFuture.runAsync(TieredCache.this::invalidateAll, settings.executor());
+      return supply(() -> TieredCache.this.get(key, loader));
     }
   }
 
