@@ -1,5 +1,7 @@
 package dev.cachet.internal;
 
+import dev.cachet.spi.RemoteErrorReason;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.CacheStats;
 import dev.cachet.Tier;
 import java.util.EnumMap;

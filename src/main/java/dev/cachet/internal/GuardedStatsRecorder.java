@@ -1,5 +1,7 @@
 package dev.cachet.internal;
 
+import dev.cachet.spi.RemoteErrorReason;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.Tier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;

@@ -1,5 +1,7 @@
 package dev.cachet.internal;
 
+import dev.cachet.spi.RemoteErrorReason;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.Tier;
 
 /**
@@ -64,23 +66,6 @@ public interface StatsRecorder {
         : new GuardedStatsRecorder(delegate);
   }
 
-  /** Remote-tier operations, used as bounded tag values ({@code operation=get}). */
-  enum RemoteOperation {
-    GET, GET_ALL, PUT, PUT_ALL, INVALIDATE, INVALIDATE_ALL, PUBLISH, LEASE, CONNECT;
-
-    public String tagValue() {
-      return name().toLowerCase(java.util.Locale.ROOT);
-    }
-  }
-
-  /** Why a remote call failed, used as bounded tag values ({@code reason=timeout}). */
-  enum RemoteErrorReason {
-    TIMEOUT, CONNECTION, CIRCUIT_OPEN, REJECTED, PERMISSION, SERVER_BUSY, DECODE, OTHER;
-
-    public String tagValue() {
-      return name().toLowerCase(java.util.Locale.ROOT);
-    }
-  }
 
   /** Why a stored value was rejected, used as bounded tag values ({@code reason=authentication}). */
   enum DecryptionFailureReason {

@@ -1,5 +1,6 @@
 package dev.cachet.metrics;
 
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.internal.StatsRecorder;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Meter;

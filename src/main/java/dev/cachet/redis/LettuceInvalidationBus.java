@@ -1,7 +1,7 @@
 package dev.cachet.redis;
 
 import dev.cachet.internal.Preconditions;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.InvalidationBus;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;

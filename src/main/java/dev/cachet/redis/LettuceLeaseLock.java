@@ -1,7 +1,7 @@
 package dev.cachet.redis;
 
 import dev.cachet.internal.Preconditions;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.LeaseLock;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;

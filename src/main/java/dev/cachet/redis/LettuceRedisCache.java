@@ -1,5 +1,6 @@
 package dev.cachet.redis;
 
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.AsyncCache;
 import dev.cachet.CacheHealth;
 import dev.cachet.CachePolicy;
@@ -61,7 +62,7 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
       }
       throw new dev.cachet.CacheException(name, "Redis call of cache '" + name + "' failed", cause);
     } catch (TimeoutException e) {
-      throw RedisErrors.wrap(name, dev.cachet.internal.StatsRecorder.RemoteOperation.GET, e);
+      throw RedisErrors.wrap(name, RemoteOperation.GET, e);
     }
   }
 

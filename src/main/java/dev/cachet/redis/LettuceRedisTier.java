@@ -1,11 +1,12 @@
 package dev.cachet.redis;
 
+import dev.cachet.spi.RemoteErrorReason;
 import dev.cachet.CacheHealth;
 import dev.cachet.Tier;
 import dev.cachet.internal.CacheInstrumentation;
 import dev.cachet.internal.Preconditions;
 import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.InvalidationBus;
 import dev.cachet.spi.LeaseLock;
 import dev.cachet.spi.RemoteEntry;
@@ -655,7 +656,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
           }
           var wrapped = RedisErrors.wrap(shared.cacheName, operation, cause);
           shared.instrumentation.recordRemoteError(
-              operation, dev.cachet.internal.StatsRecorder.RemoteErrorReason.valueOf(wrapped.reason().name()));
+              operation, dev.cachet.spi.RemoteErrorReason.valueOf(wrapped.reason().name()));
           result.completeExceptionally(wrapped);
         });
     return result;

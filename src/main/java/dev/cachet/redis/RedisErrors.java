@@ -1,7 +1,7 @@
 package dev.cachet.redis;
 
-import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteErrorReason;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.RemoteTierException;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;

@@ -1,6 +1,6 @@
 package dev.cachet.resilience;
 
-import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
+import dev.cachet.spi.RemoteErrorReason;
 import dev.cachet.spi.RemoteTierException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import java.util.concurrent.CancellationException;

@@ -2,8 +2,8 @@ package dev.cachet.resilience;
 
 import dev.cachet.CacheHealth;
 import dev.cachet.Tier;
-import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteErrorReason;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.InvalidationBus;
 import dev.cachet.spi.LeaseLock;
 import dev.cachet.spi.RemoteEntry;

@@ -2,8 +2,6 @@ package dev.cachet.spi;
 
 import dev.cachet.CacheUnavailableException;
 import dev.cachet.Tier;
-import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
 import java.util.Objects;
 
 /**

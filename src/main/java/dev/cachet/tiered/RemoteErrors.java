@@ -1,6 +1,6 @@
 package dev.cachet.tiered;
 
-import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
+import dev.cachet.spi.RemoteErrorReason;
 import dev.cachet.spi.RemoteTierException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;

@@ -1,5 +1,6 @@
 package dev.cachet.tiered;
 
+import dev.cachet.spi.RemoteErrorReason;
 import dev.cachet.AsyncCache;
 import dev.cachet.BulkLoader;
 import dev.cachet.Cache;
@@ -16,7 +17,7 @@ import dev.cachet.internal.LocalTier;
 import dev.cachet.internal.Preconditions;
 import dev.cachet.internal.SingleFlight;
 import dev.cachet.internal.StatsRecorder;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.LeaseLock;
 import dev.cachet.spi.RemoteEntry;
 import dev.cachet.spi.RemoteTier;
@@ -233,7 +234,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   private void onRemoteFailure(RemoteFailure failure) {
     Throwable cause = failure.getCause();
     if (!(cause instanceof RemoteTierException)
-        || ((RemoteTierException) cause).reason() == StatsRecorder.RemoteErrorReason.CIRCUIT_OPEN) {
+        || ((RemoteTierException) cause).reason() == RemoteErrorReason.CIRCUIT_OPEN) {
       instrumentation.recordRemoteError(failure.operation, RemoteErrors.classify(cause));
     }
     Throwable reported =

@@ -9,7 +9,7 @@ import dev.cachet.Tier;
 import dev.cachet.crypto.FernetKey;
 import dev.cachet.crypto.FernetKeyRing;
 import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.redis.RedisCacheBuilder;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.serialization.ValueSerializers;

@@ -2,8 +2,8 @@ package dev.cachet.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteErrorReason;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.RemoteTierException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.cachet.CacheHealth;
 import dev.cachet.CacheUnavailableException;
 import dev.cachet.Tier;
-import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
+import dev.cachet.spi.RemoteErrorReason;
 import dev.cachet.resilience.ResilienceTestSupport.Node;
 import dev.cachet.resilience.ResilienceTestSupport.Workload;
 import dev.cachet.spi.RemoteTierException;

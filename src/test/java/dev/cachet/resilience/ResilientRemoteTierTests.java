@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.cachet.CacheHealth;
 import dev.cachet.Tier;
-import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteErrorReason;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.InvalidationBus;
 import dev.cachet.spi.LeaseLock;
 import dev.cachet.spi.RemoteEntry;

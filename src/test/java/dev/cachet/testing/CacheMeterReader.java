@@ -2,8 +2,8 @@ package dev.cachet.testing;
 
 import dev.cachet.Tier;
 import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
-import dev.cachet.internal.StatsRecorder.RemoteErrorReason;
-import dev.cachet.internal.StatsRecorder.RemoteOperation;
+import dev.cachet.spi.RemoteErrorReason;
+import dev.cachet.spi.RemoteOperation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
