@@ -12,7 +12,11 @@ import java.util.concurrent.CompletableFuture;
  * cache. Unsupported for applications.
  *
  * <p>All operations are asynchronous and never block the caller; they complete exceptionally on remote
- * failures (the resilience decorator classifies and retries them). An entry that cannot be opened
+ * failures (the resilience decorator classifies and retries them). A value the caller gave that cannot
+ * be stored (too large once serialized, or not serializable) is refused by {@code put}, {@code putAll},
+ * {@code putIfAbsent} and {@code replace} <em>synchronously</em>, before anything is sent, by throwing
+ * {@link dev.cachet.InvalidValueException}; decorators let it through untouched (never retried, never
+ * recorded by a breaker), and the tiered cache rethrows it to the caller. An entry that cannot be opened
  * (tampered, foreign key, expired envelope, undeserializable) is reported as absent, counted, never
  * thrown. Values are sealed before they leave the process. Thread-safe.
  *
@@ -39,6 +43,23 @@ public interface RemoteTier<V> extends AutoCloseable {
    */
   default CompletableFuture<Boolean> putIfAbsent(String key, V value, Duration ttl) {
     return put(key, value, ttl).thenApply(ignored -> Boolean.TRUE);
+  }
+
+  /**
+   * Compare-and-set on one key: stores {@code value} for {@code ttl} only if {@code key} still holds
+   * exactly the bytes {@code expected} was read from ({@link RemoteEntry#token()}), or, when {@code
+   * expected} is null, only if {@code key} holds no entry. One single-key atomic command (a Lua script
+   * on Redis), so it works on a cluster. Completes with whether it stored. Refresh-ahead uses it so that
+   * a reload never overwrites a write or an invalidation that happened after its read.
+   *
+   * <p>The default supports only {@code expected == null} (through {@link #putIfAbsent}) and completes
+   * with {@code false} otherwise, which is safe (the refresh is dropped) but never refreshes.
+   */
+  default CompletableFuture<Boolean> replace(String key, RemoteEntry<V> expected, V value, Duration ttl) {
+    if (expected == null) {
+      return putIfAbsent(key, value, ttl);
+    }
+    return CompletableFuture.completedFuture(Boolean.FALSE);
   }
 
   /** Stores every entry for {@code ttl}, as commands pipelined together. */
