@@ -90,6 +90,11 @@ public record CacheSettings<K, V>(
       return name;
     }
 
+    /** Whether {@link #executor(Executor)} was called. */
+    public boolean hasExecutor() {
+      return executor != null;
+    }
+
     public Duration defaultTtl() {
       return defaultTtl == null ? DEFAULT_TTL : defaultTtl;
     }

@@ -38,6 +38,7 @@ public final class SingleFlight<K, V> {
   public static final class Flight<V> extends CompletableFuture<V> {
     private volatile boolean stale;
     private volatile boolean servedFromCache;
+    private volatile Thread loadingThread;
 
     /** Records that the value came from a cache tier (a remote hit), not from the loader. */
     public void markServedFromCache() {
@@ -74,8 +75,10 @@ public final class SingleFlight<K, V> {
    */
   public Flight<V> loadFlight(K key, Function<Flight<V>, V> loader) {
     Flight<V> mine = new Flight<>();
+    mine.loadingThread = Thread.currentThread();
     Flight<V> existing = inFlight.putIfAbsent(key, mine);
     if (existing != null) {
+      requireNotRecursive(existing);
       await(existing);
       return existing;
     }
@@ -87,7 +90,20 @@ public final class SingleFlight<K, V> {
       mine.completeExceptionally(t);
       throw t;
     } finally {
+      mine.loadingThread = null;
       inFlight.remove(key, mine);
+    }
+  }
+
+  /**
+   * A loader that asks for the key it is loading would wait for itself forever: fail fast instead, as
+   * Caffeine does for a recursive computation.
+   */
+  private void requireNotRecursive(Flight<V> existing) {
+    if (existing.loadingThread == Thread.currentThread()) {
+      throw new IllegalStateException(
+          "cache '" + cacheName + "': a loader asked the cache for the key it is loading (recursive"
+              + " load); load that value directly instead of through the cache");
     }
   }
 
@@ -133,11 +149,24 @@ public final class SingleFlight<K, V> {
     Map<K, Flight<V>> waiting = new HashMap<>();
     for (K key : keys) {
       Flight<V> mine = new Flight<>();
+      mine.loadingThread = Thread.currentThread();
       Flight<V> existing = inFlight.putIfAbsent(key, mine);
       if (existing == null) {
         won.put(key, mine);
       } else {
         waiting.put(key, existing);
+      }
+    }
+    for (Flight<V> existing : waiting.values()) {
+      try {
+        requireNotRecursive(existing);
+      } catch (IllegalStateException recursive) {
+        won.forEach(
+            (key, flight) -> {
+              flight.completeExceptionally(recursive);
+              inFlight.remove(key, flight);
+            });
+        throw recursive;
       }
     }
     Map<K, V> result = new HashMap<>();
@@ -157,6 +186,7 @@ public final class SingleFlight<K, V> {
         }
         throw t;
       } finally {
+        won.values().forEach(f -> f.loadingThread = null);
         won.forEach(inFlight::remove);
       }
     }

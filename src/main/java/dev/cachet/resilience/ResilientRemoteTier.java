@@ -189,6 +189,11 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   }
 
   @Override
+  public CompletableFuture<Boolean> replace(String key, RemoteEntry<V> expected, V value, Duration ttl) {
+    return guardedOnly(RemoteOperation.PUT, () -> delegate.replace(key, expected, value, ttl));
+  }
+
+  @Override
   public CompletableFuture<Void> putAll(Map<String, V> entries, Duration ttl) {
     return retried(RemoteOperation.PUT_ALL, () -> delegate.putAll(entries, ttl));
   }

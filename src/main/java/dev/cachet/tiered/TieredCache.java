@@ -1,13 +1,12 @@
 package dev.cachet.tiered;
 
-import dev.cachet.spi.RemoteErrorReason;
 import dev.cachet.AsyncCache;
 import dev.cachet.BulkLoader;
 import dev.cachet.Cache;
 import dev.cachet.CacheHealth;
 import dev.cachet.CacheLoader;
 import dev.cachet.CachePolicy;
-import dev.cachet.CacheUnavailableException;
+import dev.cachet.InvalidValueException;
 import dev.cachet.MultiTenantCache;
 import dev.cachet.Tier;
 import dev.cachet.internal.AbstractCache;
@@ -16,17 +15,13 @@ import dev.cachet.internal.CacheSettings;
 import dev.cachet.internal.LocalTier;
 import dev.cachet.internal.Preconditions;
 import dev.cachet.internal.SingleFlight;
-import dev.cachet.internal.StatsRecorder;
-import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.LeaseLock;
 import dev.cachet.spi.RemoteEntry;
+import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.RemoteTier;
-import dev.cachet.spi.RemoteTierException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,10 +32,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,16 +42,26 @@ import org.slf4j.LoggerFactory;
 /**
  * Memory in front of a remote tier. Reads go memory, remote, loader; a remote hit refills memory until
  * the entry's sealed expiry at most (and never longer than the memory TTL); a loaded value is written to
- * both tiers ({@code SET NX} in the remote tier, so it never overwrites a newer value). Writes go to the
- * remote tier, then memory, then an invalidation is published for other instances. All of one cache's
- * tenant views share the memory tier, coherence and stamps; each view has its own single-flight map.
+ * the remote tier with {@code SET NX}, so it never overwrites a newer value. Writes go to the remote
+ * tier, then memory, then an invalidation is published for other instances.
  *
- * <p>Remote failures follow the {@link FailurePolicy}. Synchronous calls wait for the remote tier at most
- * {@code remoteTimeout} per call.
+ * <p>Every path that changes what memory may hold goes through one {@link KeyOrder}; outages and
+ * recovery are {@link Outage}'s, refresh scheduling {@link RefreshAhead}'s, cross-instance coherence
+ * {@link Coherence}'s. All of one cache's tenant views share the memory tier and those components;
+ * each view has its own single-flight map.
+ *
+ * <p>A caller's own mistake ({@link InvalidValueException}: a value too large or not serializable) is
+ * thrown to the caller before anything is sent and never counts as a remote failure. Remote failures
+ * follow the {@link FailurePolicy}. Synchronous calls wait for the remote tier at most {@code
+ * remoteTimeout} per call. Nothing this cache schedules blocks a shared thread, and {@link #close()}
+ * cancels everything it scheduled.
  */
 final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenantCache<K, V> {
 
   private static final Logger log = LoggerFactory.getLogger(TieredCache.class);
+
+  /** At most this many tenant views are remembered; beyond, {@code forTenant} returns new views. */
+  static final int MAX_CACHED_TENANT_VIEWS = 1_000;
 
   /** Points of the read path where tests may pause (the refill-race test). */
   enum Phase {
@@ -69,39 +73,60 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     final Cache<String, V> memoryCache;
     final LocalTier<String, V> memory;
     final RemoteTier<V> rootRemote;
-    final InvalidationStamps stamps = new InvalidationStamps();
+    final KeyOrder<V> order;
     final TieredCacheBuilder.Options options;
     final Clock clock;
-    final ScheduledExecutorService scheduler;
-    final Executor refreshExecutor;
-    final AtomicBoolean degraded = new AtomicBoolean();
-    final Set<String> dirtyDuringOutage = ConcurrentHashMap.newKeySet();
-    volatile boolean dirtyOverflow;
-    volatile String lastError = "none";
-    volatile Instant lastErrorTime;
+    final SharedThreads.Lease threads;
+    final RefreshAhead refreshAhead;
+    final Outage outage;
+    final CacheInstrumentation instrumentation;
+    final Set<ScheduledFuture<?>> scheduled = ConcurrentHashMap.newKeySet();
     volatile Coherence coherence;
     volatile BiConsumer<String, Phase> testHook;
-    final Map<String, Boolean> refreshing = new ConcurrentHashMap<>();
-    final CacheInstrumentation instrumentation;
 
     Shared(
         Cache<String, V> memoryCache,
         RemoteTier<V> rootRemote,
         TieredCacheBuilder.Options options,
         Clock clock,
-        ScheduledExecutorService scheduler,
+        SharedThreads.Lease threads,
         Executor refreshExecutor,
-        CacheInstrumentation instrumentation) {
+        CacheInstrumentation instrumentation,
+        String name) {
       this.memoryCache = memoryCache;
       @SuppressWarnings("unchecked")
       LocalTier<String, V> local = (LocalTier<String, V>) memoryCache;
       this.memory = local;
+      this.order = new KeyOrder<>(local);
       this.rootRemote = rootRemote;
       this.options = options;
       this.clock = clock;
-      this.scheduler = scheduler;
-      this.refreshExecutor = refreshExecutor;
+      this.threads = threads;
       this.instrumentation = instrumentation;
+      Duration markerLifetime =
+          options.remoteTimeout.multipliedBy(3).plus(
+              options.refreshAfterWrite == null ? Duration.ZERO : options.refreshAfterWrite);
+      this.refreshAhead = new RefreshAhead(refreshExecutor, markerLifetime, 10_000);
+      this.outage =
+          new Outage(
+              name, rootRemote, options, clock, instrumentation,
+              new Outage.Announcer() {
+                @Override
+                public void invalidated(List<String> memoryKeys) {
+                  Coherence c = coherence;
+                  if (c != null) {
+                    c.publishInvalidation(memoryKeys);
+                  }
+                }
+
+                @Override
+                public void cleared() {
+                  Coherence c = coherence;
+                  if (c != null) {
+                    c.publishClear();
+                  }
+                }
+              });
     }
   }
 
@@ -109,18 +134,22 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   private final RemoteTier<V> remote;
   private final String tenant;
   private final boolean root;
-  private final Map<String, TieredCache<K, V>> tenants;
+  private final TieredCache<K, V> parent;
+  private final ConcurrentHashMap<String, TieredCache<K, V>> tenants;
 
-  TieredCache(CacheSettings<K, V> settings, Shared<V> shared, RemoteTier<V> remote, String tenant) {
+  TieredCache(
+      CacheSettings<K, V> settings, Shared<V> shared, RemoteTier<V> remote, String tenant,
+      TieredCache<K, V> parent) {
     super(settings, shared.instrumentation);
     this.shared = shared;
     this.remote = remote;
     this.tenant = tenant;
     this.root = tenant == null;
-    this.tenants = root ? new ConcurrentHashMap<>() : Map.of();
+    this.parent = parent;
+    this.tenants = root ? new ConcurrentHashMap<>() : null;
   }
 
-  /** Starts coherence; called once on the root cache after construction. */
+  /** Starts coherence (or the plain tick without it); called once on the root cache after construction. */
   void start() {
     if (shared.options.coherence) {
       Coherence coherence =
@@ -131,18 +160,17 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                 @Override
                 public void invalidateLocal(List<String> memoryKeys) {
                   for (String key : memoryKeys) {
-                    shared.stamps.invalidated(key);
-                    shared.memory.discard(key);
+                    shared.order.changedElsewhere(key);
                   }
                 }
 
                 @Override
                 public void clearLocal(String reason) {
-                  clearMemory();
+                  shared.order.clear();
                   // another instance may have bumped the Redis generation: re-read it, then drop
                   // whatever was refilled from the old generation meanwhile
                   try {
-                    remote.resynchronize().whenComplete((ok, error) -> clearMemory());
+                    remote.resynchronize().whenComplete((ok, error) -> shared.order.clear());
                   } catch (RuntimeException e) {
                     log.debug("cache '{}': resynchronizing the remote tier failed: {}", name, e.toString());
                   }
@@ -152,21 +180,21 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               shared.options.missedHeartbeats,
               this::onTick);
       shared.coherence = coherence;
-      coherence.start(shared.scheduler, min(shared.options.remoteTimeout, Duration.ofSeconds(2)));
+      coherence.start(shared.threads.scheduler(), min(shared.options.remoteTimeout, Duration.ofSeconds(2)));
     } else {
-      shared.scheduler.scheduleWithFixedDelay(
-          this::onTick,
-          shared.options.heartbeatInterval.toNanos(),
-          shared.options.heartbeatInterval.toNanos(),
-          TimeUnit.NANOSECONDS);
+      shared.scheduled.add(
+          shared.threads.scheduler().scheduleWithFixedDelay(
+              this::onTick,
+              shared.options.heartbeatInterval.toNanos(),
+              shared.options.heartbeatInterval.toNanos(),
+              TimeUnit.NANOSECONDS));
     }
   }
 
+  /** Once per heartbeat interval on the shared scheduler; never blocks. */
   private void onTick() {
-    shared.stamps.prune();
-    if (shared.degraded.get()) {
-      probeRemote();
-    }
+    shared.order.prune();
+    shared.outage.tick();
   }
 
   // ------------------------------------------------------------------ keys
@@ -192,23 +220,31 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     return encoded;
   }
 
+  private String tenantId() {
+    return tenant == null ? "" : tenant;
+  }
+
   // ------------------------------------------------------------------ remote calls
 
   /**
    * Waits for a remote call at most {@code remoteTimeout}. The remote tier records its own timings,
    * tier gets and classified errors; this cache records only failures that happen above it (a join
-   * timeout, an open circuit).
+   * timeout, an open circuit). A caller error the tier reports through the future is rethrown as is.
    */
   private <T> T await(CompletableFuture<T> future, RemoteOperation operation) throws RemoteFailure {
     try {
       T result = future.get(shared.options.remoteTimeout.toNanos(), TimeUnit.NANOSECONDS);
-      onRemoteSuccess();
+      shared.outage.onSuccess();
       return result;
     } catch (TimeoutException e) {
       future.cancel(false);
       throw new RemoteFailure(operation, e);
     } catch (ExecutionException e) {
-      throw new RemoteFailure(operation, e.getCause() == null ? e : e.getCause());
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof InvalidValueException) {
+        throw (InvalidValueException) cause;
+      }
+      throw new RemoteFailure(operation, cause);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       future.cancel(false);
@@ -216,7 +252,21 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     }
   }
 
-  /** A remote call failed; handled by {@link #onRemoteFailure}. */
+  /**
+   * Starts a remote call: a caller error thrown before anything was sent passes through as is; any
+   * other synchronous failure becomes a failed future.
+   */
+  private static <T> CompletableFuture<T> call(java.util.function.Supplier<CompletableFuture<T>> call) {
+    try {
+      return call.get();
+    } catch (InvalidValueException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** A remote call failed; handled by {@link Outage#onFailure}. */
   static final class RemoteFailure extends Exception {
     private static final long serialVersionUID = 1L;
     final RemoteOperation operation;
@@ -227,106 +277,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     }
   }
 
-  /**
-   * Applies the failure policy: counts and logs (once per state change) under {@code SERVE_DEGRADED};
-   * throws {@link CacheUnavailableException} under {@code STRICT}.
-   */
   private void onRemoteFailure(RemoteFailure failure) {
-    Throwable cause = failure.getCause();
-    if (!(cause instanceof RemoteTierException)
-        || ((RemoteTierException) cause).reason() == RemoteErrorReason.CIRCUIT_OPEN) {
-      instrumentation.recordRemoteError(failure.operation, RemoteErrors.classify(cause));
-    }
-    Throwable reported =
-        cause instanceof RemoteTierException && cause.getCause() != null ? cause.getCause() : cause;
-    shared.lastError = reported.getClass().getName();
-    shared.lastErrorTime = shared.clock.instant();
-    if (shared.degraded.compareAndSet(false, true)) {
-      instrumentation.recordDegraded(true);
-      log.warn(
-          "cache '{}': the remote tier failed ({}: {}); {}",
-          name, cause.getClass().getSimpleName(), cause.getMessage(),
-          shared.options.failurePolicy == FailurePolicy.STRICT
-              ? "calls throw CacheUnavailableException until it is back (STRICT)"
-              : "serving from memory and loaders until it is back");
-    }
-    if (shared.options.failurePolicy == FailurePolicy.STRICT) {
-      throw new CacheUnavailableException(
-          name, Tier.REDIS,
-          "cache '" + name + "': the Redis tier is unavailable (" + failure.operation.tagValue() + "): "
-              + cause.getClass().getSimpleName(),
-          cause);
-    }
-  }
-
-  private void onRemoteSuccess() {
-    if (shared.degraded.get()) {
-      recover();
-    }
-  }
-
-  private void probeRemote() {
-    try {
-      shared.rootRemote.get("\0cachet-probe").get(shared.options.remoteTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      recover();
-    } catch (Exception e) {
-      // still down; the next tick probes again
-    }
-  }
-
-  /** Redis answers again: invalidate what was written to memory only during the outage. */
-  private synchronized void recover() {
-    if (!shared.degraded.get()) {
-      return;
-    }
-    List<String> dirty = new ArrayList<>(shared.dirtyDuringOutage);
-    boolean overflow = shared.dirtyOverflow;
-    try {
-      if (overflow) {
-        shared.rootRemote.invalidateAll().get(shared.options.remoteTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      } else if (!dirty.isEmpty()) {
-        // dirty entries hold the tenant-qualified remote key; group by view
-        Map<String, List<String>> byTenant = new HashMap<>();
-        for (String entry : dirty) {
-          int sep = entry.indexOf('\0');
-          byTenant.computeIfAbsent(entry.substring(0, sep), t -> new ArrayList<>()).add(entry.substring(sep + 1));
-        }
-        for (Map.Entry<String, List<String>> e : byTenant.entrySet()) {
-          RemoteTier<V> target = e.getKey().isEmpty() ? shared.rootRemote : shared.rootRemote.forTenant(e.getKey());
-          target.invalidate(e.getValue()).get(shared.options.remoteTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-      }
-    } catch (Exception e) {
-      return; // not back yet
-    }
-    dirty.forEach(shared.dirtyDuringOutage::remove);
-    shared.dirtyOverflow = false;
-    Coherence coherence = shared.coherence;
-    if (coherence != null) {
-      coherence.publishClear();
-    }
-    shared.degraded.set(false);
-    instrumentation.recordDegraded(false);
-    log.info("cache '{}': the remote tier is back; {} keys written during the outage were invalidated",
-        name, overflow ? "all" : Integer.toString(dirty.size()));
-  }
-
-  /**
-   * Whether {@code encoded} was written to memory only during an outage and is not yet invalidated in
-   * Redis: Redis's copy may be older than that write, so it must not be read back (resilience, issue 6).
-   */
-  private boolean writtenDuringOutage(String encoded) {
-    return shared.dirtyOverflow
-        || (!shared.dirtyDuringOutage.isEmpty()
-            && shared.dirtyDuringOutage.contains((tenant == null ? "" : tenant) + "\0" + encoded));
-  }
-
-  private void markDirty(String encoded) {
-    if (shared.dirtyDuringOutage.size() >= shared.options.maxDirtyKeys) {
-      shared.dirtyOverflow = true;
-      return;
-    }
-    shared.dirtyDuringOutage.add((tenant == null ? "" : tenant) + "\0" + encoded);
+    shared.outage.onFailure(failure.operation, failure.getCause());
   }
 
   // ------------------------------------------------------------------ reads
@@ -339,23 +291,23 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     if (value != null) {
       // a memory hit: counted once, as a whole-cache hit (memory hits are derived from it)
       if (shared.options.refreshAfterWrite != null) {
-        maybeRefreshAhead(key, memoryKey, value);
+        maybeRefreshAhead(key, memoryKey);
       }
       return value;
     }
     instrumentation.recordTierGet(Tier.MEMORY, false, 1);
-    return readRemote(encoded, memoryKey, null);
+    return readRemote(encoded, memoryKey);
   }
 
   /** Reads the remote tier and refills memory; null on a miss or (degraded) failure. */
-  private V readRemote(String encoded, String memoryKey, SingleFlight.Flight<V> flight) {
-    if (writtenDuringOutage(encoded)) {
-      return null; // Redis may still hold the value this memory-only write replaced
+  private V readRemote(String encoded, String memoryKey) {
+    if (shared.outage.isDirty(memoryKey)) {
+      return null; // Redis may still hold the value a memory-only write replaced
     }
-    long readStamp = shared.stamps.now();
+    long readStamp = shared.order.readStamp();
     RemoteEntry<V> entry;
     try {
-      entry = await(remote.get(encoded), RemoteOperation.GET);
+      entry = await(call(() -> remote.get(encoded)), RemoteOperation.GET);
     } catch (RemoteFailure failure) {
       onRemoteFailure(failure);
       return null;
@@ -364,7 +316,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       return null;
     }
     pause(memoryKey, Phase.AFTER_REMOTE_READ);
-    refill(memoryKey, entry, readStamp, flight);
+    refill(memoryKey, entry, readStamp);
     return entry.value();
   }
 
@@ -375,26 +327,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     }
   }
 
-  /** Stores a remote hit in memory unless an invalidation arrived after the read began. */
-  private void refill(String memoryKey, RemoteEntry<V> entry, long readStamp, SingleFlight.Flight<V> flight) {
+  /** Stores a remote hit in memory unless the key changed after the read began. */
+  private void refill(String memoryKey, RemoteEntry<V> entry, long readStamp) {
     long remaining = entry.remainingMillis(shared.clock.millis());
     if (remaining <= 0) {
       return;
     }
     Duration ttl = Duration.ofMillis(Math.min(remaining, shared.options.memoryTtl.toMillis()));
-    storeGuarded(memoryKey, entry.value(), ttl, readStamp, flight);
-  }
-
-  private boolean storeGuarded(String memoryKey, V value, Duration ttl, long readStamp, SingleFlight.Flight<V> flight) {
-    if (shared.stamps.invalidatedSince(memoryKey, readStamp) || (flight != null && flight.isStale())) {
-      return false;
-    }
-    Object handle = shared.memory.storeWithHandle(memoryKey, value, ttl);
-    if (shared.stamps.invalidatedSince(memoryKey, readStamp) || (flight != null && flight.isStale())) {
-      shared.memory.removeIfSame(memoryKey, handle);
-      return false;
-    }
-    return true;
+    shared.order.storeIfUnchanged(memoryKey, readStamp, entry.value(), ttl);
   }
 
   @Override
@@ -411,14 +351,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       }
     }
     instrumentation.recordTierGet(Tier.MEMORY, false, missingByEncoded.size());
-    missingByEncoded.keySet().removeIf(this::writtenDuringOutage);
+    missingByEncoded.keySet().removeIf(encoded -> shared.outage.isDirty(memoryKey(encoded)));
     if (missingByEncoded.isEmpty()) {
       return found;
     }
-    long readStamp = shared.stamps.now();
+    long readStamp = shared.order.readStamp();
     Map<String, RemoteEntry<V>> entries;
     try {
-      entries = await(remote.getAll(missingByEncoded.keySet()), RemoteOperation.GET_ALL);
+      entries = await(call(() -> remote.getAll(missingByEncoded.keySet())), RemoteOperation.GET_ALL);
     } catch (RemoteFailure failure) {
       onRemoteFailure(failure);
       return found;
@@ -427,7 +367,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       K key = missingByEncoded.get(e.getKey());
       if (key != null) {
         found.put(key, e.getValue().value());
-        refill(memoryKey(e.getKey()), e.getValue(), readStamp, null);
+        refill(memoryKey(e.getKey()), e.getValue(), readStamp);
       }
     }
     return found;
@@ -439,6 +379,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
    * Memory first; on a memory miss the Redis read and, on a Redis miss, the loader run inside the key's
    * single flight, so concurrent callers on this instance make one Redis read and at most one load. A
    * caller counts a hit when the value came from memory or Redis, a miss when it was loaded.
+   *
+   * @throws IllegalStateException if the loader calls {@code get} for the key it is loading
    */
   @Override
   public V get(K key, CacheLoader<? super K, ? extends V> loader) {
@@ -450,7 +392,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     if (value != null) {
       instrumentation.recordHits(1);
       if (shared.options.refreshAfterWrite != null) {
-        maybeRefreshAhead(key, memoryKey, value);
+        maybeRefreshAhead(key, memoryKey);
       }
       return value;
     }
@@ -479,15 +421,15 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     if (inMemory != null) {
       return inMemory;
     }
-    long readStamp = shared.stamps.now();
-    V fromRemote = readRemote(encoded, memoryKey, flight);
+    long readStamp = shared.order.readStamp();
+    V fromRemote = readRemote(encoded, memoryKey);
     if (fromRemote != null) {
       flight.markServedFromCache();
       return fromRemote;
     }
     Optional<LeaseLock.Lease> lease = Optional.empty();
-    if (shared.options.leaseTime != null && !shared.degraded.get()) {
-      LeaseOutcome<V> outcome = acquireOrWait(encoded, memoryKey, flight);
+    if (shared.options.leaseTime != null && !shared.outage.isDegraded()) {
+      LeaseOutcome<V> outcome = acquireOrWait(encoded, memoryKey);
       if (outcome.value != null) {
         flight.markServedFromCache();
         return outcome.value;
@@ -497,7 +439,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     try {
       V loaded = callLoader(key, loader);
       if (loaded != null && !flight.isStale()) {
-        writeLoaded(encoded, memoryKey, loaded, readStamp, flight);
+        writeLoaded(encoded, memoryKey, loaded, readStamp);
       }
       return loaded;
     } finally {
@@ -505,54 +447,67 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     }
   }
 
-  /** Writes a loaded value: remote {@code SET NX}, then memory, guarded against invalidations. */
-  private void writeLoaded(String encoded, String memoryKey, V loaded, long readStamp, SingleFlight.Flight<V> flight) {
+  /**
+   * Writes a loaded value: remote {@code SET NX}, then memory unless the key changed since the load's
+   * read began. A value that cannot be stored (too large, not serializable) is thrown to the caller.
+   */
+  private void writeLoaded(String encoded, String memoryKey, V loaded, long readStamp) {
     Duration ttl = settings.defaultTtl();
     boolean stored;
     try {
-      stored = await(remote.putIfAbsent(encoded, loaded, ttl), RemoteOperation.PUT);
+      stored = await(call(() -> remote.putIfAbsent(encoded, loaded, ttl)), RemoteOperation.PUT);
     } catch (RemoteFailure failure) {
       onRemoteFailure(failure);
-      if (storeGuarded(memoryKey, loaded, min(ttl, shared.options.degradedTtl), readStamp, flight)) {
-        markDirty(encoded);
+      if (shared.order.storeIfUnchanged(memoryKey, readStamp, loaded, min(ttl, shared.options.degradedTtl))) {
+        shared.outage.markDirty(tenantId(), encoded, memoryKey);
         instrumentation.recordPuts(1);
       }
       return;
     }
-    if (stored && storeGuarded(memoryKey, loaded, min(ttl, shared.options.memoryTtl), readStamp, flight)) {
+    if (stored && shared.order.storeIfUnchanged(memoryKey, readStamp, loaded, min(ttl, shared.options.memoryTtl))) {
       instrumentation.recordPuts(1);
     }
   }
 
   @Override
   protected Map<K, V> loadValues(Map<K, SingleFlight.Flight<V>> flights, BulkLoader<K, V> loader) {
-    long readStamp = shared.stamps.now();
+    long readStamp = shared.order.readStamp();
     Map<K, V> loaded = super.loadValuesWithoutStoring(flights, loader);
     Map<String, V> toRemote = new LinkedHashMap<>();
-    Map<String, K> keysByEncoded = new HashMap<>();
     for (Map.Entry<K, V> e : loaded.entrySet()) {
       if (!flights.get(e.getKey()).isStale()) {
-        String encoded = encode(e.getKey());
-        toRemote.put(encoded, e.getValue());
-        keysByEncoded.put(encoded, e.getKey());
+        toRemote.put(encode(e.getKey()), e.getValue());
       }
     }
     if (toRemote.isEmpty()) {
       return loaded;
     }
     Duration ttl = settings.defaultTtl();
-    Duration memoryTtl = min(ttl, shared.options.memoryTtl);
-    try {
-      await(remote.putAll(toRemote, ttl), RemoteOperation.PUT_ALL);
-    } catch (RemoteFailure failure) {
-      onRemoteFailure(failure);
-      memoryTtl = min(ttl, shared.options.degradedTtl);
-      toRemote.keySet().forEach(this::markDirty);
-    }
-    int puts = 0;
+    // SET NX per key (pipelined by the client): a bulk load never overwrites a newer value either
+    Map<String, CompletableFuture<Boolean>> writes = new LinkedHashMap<>();
     for (Map.Entry<String, V> e : toRemote.entrySet()) {
-      if (storeGuarded(memoryKey(e.getKey()), e.getValue(), memoryTtl, readStamp,
-          flights.get(keysByEncoded.get(e.getKey())))) {
+      writes.put(e.getKey(), call(() -> remote.putIfAbsent(e.getKey(), e.getValue(), ttl)));
+    }
+    boolean failed = false;
+    int puts = 0;
+    for (Map.Entry<String, CompletableFuture<Boolean>> e : writes.entrySet()) {
+      String memoryKey = memoryKey(e.getKey());
+      V value = toRemote.get(e.getKey());
+      boolean stored;
+      try {
+        stored = failed ? false : await(e.getValue(), RemoteOperation.PUT_ALL);
+      } catch (RemoteFailure failure) {
+        onRemoteFailure(failure);
+        failed = true;
+        stored = false;
+      }
+      if (failed) {
+        if (shared.order.storeIfUnchanged(memoryKey, readStamp, value, min(ttl, shared.options.degradedTtl))) {
+          shared.outage.markDirty(tenantId(), e.getKey(), memoryKey);
+          puts++;
+        }
+      } else if (stored
+          && shared.order.storeIfUnchanged(memoryKey, readStamp, value, min(ttl, shared.options.memoryTtl))) {
         puts++;
       }
     }
@@ -574,22 +529,23 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
    * Cross-instance single-flight: take the key's lease and load, or wait a bounded time for the
    * holder's value to appear in Redis. Best effort: any failure or timeout means "load it yourself".
    */
-  private LeaseOutcome<V> acquireOrWait(String encoded, String memoryKey, SingleFlight.Flight<V> flight) {
+  private LeaseOutcome<V> acquireOrWait(String encoded, String memoryKey) {
     LeaseLock lock = remote.leaseLock();
     long deadline = System.nanoTime() + shared.options.leaseWait.toNanos();
     try {
       while (true) {
-        Optional<LeaseLock.Lease> lease = await(lock.tryAcquire(encoded, shared.options.leaseTime), RemoteOperation.LEASE);
+        Optional<LeaseLock.Lease> lease =
+            await(call(() -> lock.tryAcquire(encoded, shared.options.leaseTime)), RemoteOperation.LEASE);
         if (lease.isPresent()) {
           // the holder may have written the value just before we acquired
-          V written = readRemote(encoded, memoryKey, flight);
+          V written = readRemote(encoded, memoryKey);
           if (written != null) {
             release(lease.get());
             return new LeaseOutcome<>(written, Optional.empty());
           }
           return new LeaseOutcome<>(null, startRenewing(lease.get()));
         }
-        V written = readRemote(encoded, memoryKey, flight);
+        V written = readRemote(encoded, memoryKey);
         if (written != null) {
           return new LeaseOutcome<>(written, Optional.empty());
         }
@@ -607,12 +563,20 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     }
   }
 
-  /** Renews the lease at a third of its lifetime while the load runs. */
+  /** Renews the lease at a third of its lifetime while the load runs (non-blocking renewals). */
   private Optional<LeaseLock.Lease> startRenewing(LeaseLock.Lease lease) {
     long period = Math.max(1, shared.options.leaseTime.toMillis() / 3);
-    java.util.concurrent.ScheduledFuture<?> renewal =
-        shared.scheduler.scheduleWithFixedDelay(
-            () -> lease.renew(shared.options.leaseTime), period, period, TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> renewal =
+        shared.threads.scheduler().scheduleWithFixedDelay(
+            () -> {
+              try {
+                lease.renew(shared.options.leaseTime);
+              } catch (RuntimeException e) {
+                log.debug("cache '{}': renewing a lease failed: {}", name, e.toString());
+              }
+            },
+            period, period, TimeUnit.MILLISECONDS);
+    shared.scheduled.add(renewal);
     return Optional.of(
         new LeaseLock.Lease() {
           @Override
@@ -628,6 +592,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
           @Override
           public CompletableFuture<Boolean> release() {
             renewal.cancel(false);
+            shared.scheduled.remove(renewal);
             return lease.release();
           }
         });
@@ -643,7 +608,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   // ------------------------------------------------------------------ refresh ahead
 
-  private void maybeRefreshAhead(K key, String memoryKey, V current) {
+  private void maybeRefreshAhead(K key, String memoryKey) {
     Duration refreshAfter = shared.options.refreshAfterWrite;
     if (refreshAfter == null || settings.loader() == null) {
       return;
@@ -652,48 +617,66 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     if (writtenAt < 0 || shared.memory.nowNanos() - writtenAt < refreshAfter.toNanos()) {
       return;
     }
-    if (shared.refreshing.putIfAbsent(memoryKey, Boolean.TRUE) != null) {
+    shared.refreshAhead.trySchedule(memoryKey, () -> refresh(key, memoryKey));
+  }
+
+  /**
+   * Reloads an entry in the background: reads the remote entry, reloads from it, and writes the fresh
+   * value with a compare-and-set on the exact token read, so a put or invalidate that happened since
+   * wins; an entry no longer in Redis is not refreshed (a refresh never resurrects an invalidated key).
+   * A successful refresh publishes an invalidation like any write; memory follows the key order.
+   */
+  @SuppressWarnings("unchecked")
+  private void refresh(K key, String memoryKey) {
+    if (isClosed()) {
       return;
     }
     try {
-      shared.refreshExecutor.execute(() -> refresh(key, memoryKey, current));
-    } catch (RuntimeException rejected) {
-      shared.refreshing.remove(memoryKey);
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private void refresh(K key, String memoryKey, V current) {
-    try {
-      long readStamp = shared.stamps.now();
+      String encoded = encode(key);
+      long readStamp = shared.order.readStamp();
+      RemoteEntry<V> entry;
+      try {
+        entry = await(call(() -> remote.get(encoded)), RemoteOperation.GET);
+      } catch (RemoteFailure failure) {
+        log.debug("cache '{}': refresh-ahead skipped, the remote read failed: {}", name, failure.getCause().toString());
+        return;
+      }
+      if (entry == null) {
+        return;
+      }
       CacheLoader<K, V> loader = (CacheLoader<K, V>) settings.loader();
       long start = System.nanoTime();
       V fresh;
       try {
-        fresh = loader.reload(key, current);
+        fresh = loader.reload(key, entry.value());
         instrumentation.recordLoadSuccess(System.nanoTime() - start);
       } catch (Exception e) {
         instrumentation.recordLoadFailure(System.nanoTime() - start);
         log.debug("cache '{}': refresh-ahead failed; the current value stays until it expires: {}", name, e.toString());
         return;
       }
-      String encoded = encode(key);
       if (fresh == null) {
         return;
       }
+      Duration ttl = settings.defaultTtl();
+      boolean replaced;
       try {
-        await(remote.put(encoded, fresh, settings.defaultTtl()), RemoteOperation.PUT);
+        replaced = await(call(() -> remote.replace(encoded, entry, fresh, ttl)), RemoteOperation.PUT);
       } catch (RemoteFailure failure) {
-        onRemoteFailure(failure);
+        log.debug("cache '{}': refresh-ahead write failed: {}", name, failure.getCause().toString());
         return;
       }
-      if (storeGuarded(memoryKey, fresh, min(settings.defaultTtl(), shared.options.memoryTtl), readStamp, null)) {
+      if (!replaced) {
+        return; // written or invalidated since the read: the newer state wins
+      }
+      publish(memoryKey);
+      if (shared.order.storeIfUnchanged(memoryKey, readStamp, fresh, min(ttl, shared.options.memoryTtl))) {
         instrumentation.recordPuts(1);
       }
+    } catch (InvalidValueException e) {
+      log.warn("cache '{}': refresh-ahead produced a value that cannot be stored: {}", name, e.getMessage());
     } catch (RuntimeException e) {
       log.debug("cache '{}': refresh-ahead failed: {}", name, e.toString());
-    } finally {
-      shared.refreshing.remove(memoryKey);
     }
   }
 
@@ -703,45 +686,76 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   protected void store(K key, V value, Duration ttl) {
     String encoded = encode(key);
     String memoryKey = memoryKey(encoded);
-    shared.stamps.invalidated(memoryKey);
-    shared.memory.discard(memoryKey);
+    KeyOrder.Write write = shared.order.beginWrite(memoryKey);
     try {
-      await(remote.put(encoded, value, ttl), RemoteOperation.PUT);
+      await(call(() -> remote.put(encoded, value, ttl)), RemoteOperation.PUT);
+    } catch (InvalidValueException e) {
+      shared.order.endWrite(write, null, null);
+      throw e;
     } catch (RemoteFailure failure) {
-      onRemoteFailure(failure); // throws under STRICT, leaving memory without the key
-      shared.memory.storeWithHandle(memoryKey, value, min(ttl, shared.options.degradedTtl));
-      markDirty(encoded);
+      failedWrites(List.of(write), List.of(encoded), failure, List.of(value), ttl);
       return;
+    } catch (RuntimeException | Error e) {
+      shared.order.endWrite(write, null, null);
+      throw e;
     }
-    shared.stamps.invalidated(memoryKey);
-    shared.memory.storeWithHandle(memoryKey, value, min(ttl, shared.options.memoryTtl));
+    shared.order.endWrite(write, value, min(ttl, shared.options.memoryTtl));
     publish(memoryKey);
+  }
+
+  /**
+   * A write whose remote outcome is unknown: the invalidation is published under every policy (it may
+   * have been applied); under {@code STRICT} memory keeps nothing and the failure is thrown; otherwise
+   * the value (or the absence) lives in memory only, for {@code degradedTtl}, and the key is dirty.
+   */
+  private void failedWrites(
+      List<KeyOrder.Write> writes, List<String> encodedKeys, RemoteFailure failure, List<V> values, Duration ttl) {
+    List<String> memoryKeys = new ArrayList<>(writes.size());
+    writes.forEach(w -> memoryKeys.add(w.key));
+    try {
+      onRemoteFailure(failure);
+    } catch (RuntimeException strict) {
+      writes.forEach(w -> shared.order.endWrite(w, null, null));
+      publish(memoryKeys);
+      throw strict;
+    }
+    for (int i = 0; i < writes.size(); i++) {
+      shared.outage.markDirty(tenantId(), encodedKeys.get(i), memoryKeys.get(i));
+      V value = values == null ? null : values.get(i);
+      shared.order.endWrite(writes.get(i), value, value == null ? null : min(ttl, shared.options.degradedTtl));
+    }
+    publish(memoryKeys);
   }
 
   @Override
   protected void storeAll(Map<K, V> entries, Duration ttl) {
     Map<String, V> byEncoded = new LinkedHashMap<>();
     for (Map.Entry<K, V> e : entries.entrySet()) {
-      String encoded = encode(e.getKey());
-      byEncoded.put(encoded, e.getValue());
-      String memoryKey = memoryKey(encoded);
-      shared.stamps.invalidated(memoryKey);
-      shared.memory.discard(memoryKey);
+      byEncoded.put(encode(e.getKey()), e.getValue());
+    }
+    List<KeyOrder.Write> writes = new ArrayList<>(byEncoded.size());
+    for (String encoded : byEncoded.keySet()) {
+      writes.add(shared.order.beginWrite(memoryKey(encoded)));
+    }
+    try {
+      await(call(() -> remote.putAll(byEncoded, ttl)), RemoteOperation.PUT_ALL);
+    } catch (InvalidValueException e) {
+      writes.forEach(w -> shared.order.endWrite(w, null, null));
+      throw e;
+    } catch (RemoteFailure failure) {
+      failedWrites(writes, new ArrayList<>(byEncoded.keySet()), failure, new ArrayList<>(byEncoded.values()), ttl);
+      return;
+    } catch (RuntimeException | Error e) {
+      writes.forEach(w -> shared.order.endWrite(w, null, null));
+      throw e;
     }
     Duration memoryTtl = min(ttl, shared.options.memoryTtl);
-    try {
-      await(remote.putAll(byEncoded, ttl), RemoteOperation.PUT_ALL);
-    } catch (RemoteFailure failure) {
-      onRemoteFailure(failure);
-      memoryTtl = min(ttl, shared.options.degradedTtl);
-      byEncoded.keySet().forEach(this::markDirty);
-    }
-    List<String> memoryKeys = new ArrayList<>(byEncoded.size());
-    for (Map.Entry<String, V> e : byEncoded.entrySet()) {
-      String memoryKey = memoryKey(e.getKey());
-      shared.stamps.invalidated(memoryKey);
-      shared.memory.storeWithHandle(memoryKey, e.getValue(), memoryTtl);
-      memoryKeys.add(memoryKey);
+    List<String> memoryKeys = new ArrayList<>(writes.size());
+    int i = 0;
+    for (V value : byEncoded.values()) {
+      KeyOrder.Write write = writes.get(i++);
+      shared.order.endWrite(write, value, memoryTtl);
+      memoryKeys.add(write.key);
     }
     publish(memoryKeys);
   }
@@ -754,50 +768,53 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   @Override
   protected void removeAll(Set<K> keys) {
     List<String> encodedKeys = new ArrayList<>(keys.size());
-    List<String> memoryKeys = new ArrayList<>(keys.size());
+    List<KeyOrder.Write> writes = new ArrayList<>(keys.size());
     for (K key : keys) {
       String encoded = encode(key);
       encodedKeys.add(encoded);
-      memoryKeys.add(memoryKey(encoded));
+      writes.add(shared.order.beginWrite(memoryKey(encoded)));
     }
-    discardLocally(memoryKeys);
     try {
-      await(remote.invalidate(encodedKeys), RemoteOperation.INVALIDATE);
+      await(call(() -> remote.invalidate(encodedKeys)), RemoteOperation.INVALIDATE);
     } catch (RemoteFailure failure) {
-      onRemoteFailure(failure);
-      encodedKeys.forEach(this::markDirty);
+      failedWrites(writes, encodedKeys, failure, null, null);
+      return;
+    } catch (RuntimeException | Error e) {
+      writes.forEach(w -> shared.order.endWrite(w, null, null));
+      throw e;
     }
-    discardLocally(memoryKeys);
+    List<String> memoryKeys = new ArrayList<>(writes.size());
+    for (KeyOrder.Write write : writes) {
+      shared.order.endWrite(write, null, null);
+      memoryKeys.add(write.key);
+    }
     publish(memoryKeys);
-  }
-
-  private void discardLocally(Collection<String> memoryKeys) {
-    for (String memoryKey : memoryKeys) {
-      shared.stamps.invalidated(memoryKey);
-      shared.memory.discard(memoryKey);
-    }
   }
 
   @Override
   protected void clear() {
-    clearMemory();
+    shared.order.beginClear();
     try {
-      await(remote.invalidateAll(), RemoteOperation.INVALIDATE_ALL);
+      await(call(remote::invalidateAll), RemoteOperation.INVALIDATE_ALL);
     } catch (RemoteFailure failure) {
-      onRemoteFailure(failure);
-      shared.dirtyOverflow = true;
+      try {
+        onRemoteFailure(failure);
+      } catch (RuntimeException strict) {
+        publishClear();
+        throw strict;
+      }
+      shared.outage.markAllDirty();
+    } finally {
+      shared.order.endClear();
     }
-    clearMemory();
+    publishClear();
+  }
+
+  private void publishClear() {
     Coherence coherence = shared.coherence;
     if (coherence != null) {
       coherence.publishClear();
     }
-  }
-
-  private void clearMemory() {
-    shared.stamps.invalidatedAll();
-    singleFlight.markAllStale();
-    shared.memory.discardAll();
   }
 
   private void publish(String memoryKey) {
@@ -817,6 +834,11 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   // ------------------------------------------------------------------ tenants, policy, health
 
+  /**
+   * The view of {@code tenantId}: one per tenant while open (at most {@value #MAX_CACHED_TENANT_VIEWS}
+   * are remembered; beyond that each call returns a new view sharing the same state). A closed view is
+   * never returned again.
+   */
   @Override
   public Cache<K, V> forTenant(String tenantId) {
     Preconditions.requireNonNull(tenantId, "tenantId");
@@ -828,8 +850,22 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       throw new IllegalArgumentException(
           "tenantId must match [a-z0-9][a-z0-9_-]{0,62}: '" + Preconditions.printable(tenantId) + "'");
     }
-    return tenants.computeIfAbsent(
-        tenantId, id -> new TieredCache<>(settings, shared, remote.forTenant(id), id));
+    TieredCache<K, V> view = tenants.get(tenantId);
+    if (view != null && !view.isClosed()) {
+      return view;
+    }
+    TieredCache<K, V> fresh = new TieredCache<>(settings, shared, remote.forTenant(tenantId), tenantId, this);
+    if (tenants.size() >= MAX_CACHED_TENANT_VIEWS && view == null) {
+      return fresh;
+    }
+    TieredCache<K, V> raced =
+        tenants.compute(tenantId, (id, current) -> current == null || current.isClosed() ? fresh : current);
+    return raced;
+  }
+
+  /** Tenant views remembered (tests). */
+  int cachedTenantViews() {
+    return tenants == null ? 0 : tenants.size();
   }
 
   @Override
@@ -851,17 +887,17 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
             glob -> {
               Preconditions.requireNonNull(glob, "glob");
               checkOpen();
-              clearMemory();
+              singleFlight.markAllStale();
+              shared.order.beginClear();
               try {
-                long removed = await(remote.invalidateMatching(glob), RemoteOperation.INVALIDATE);
-                Coherence coherence = shared.coherence;
-                if (coherence != null) {
-                  coherence.publishClear();
-                }
-                return removed;
+                return await(call(() -> remote.invalidateMatching(glob)), RemoteOperation.INVALIDATE);
               } catch (RemoteFailure failure) {
                 onRemoteFailure(failure);
+                shared.outage.markAllDirty();
                 return 0L;
+              } finally {
+                shared.order.endClear();
+                publishClear();
               }
             });
       }
@@ -895,7 +931,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   protected CacheHealth currentHealth() {
     CacheHealth remoteHealth = remote.health();
     CacheHealth.Status remoteStatus =
-        shared.degraded.get() ? CacheHealth.Status.DOWN : remoteHealth.status();
+        shared.outage.isDegraded() ? CacheHealth.Status.DOWN : remoteHealth.status();
     CacheHealth.Status overall =
         remoteStatus == CacheHealth.Status.UP ? CacheHealth.Status.UP : CacheHealth.Status.DEGRADED;
     CacheHealth.Builder b =
@@ -903,10 +939,11 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
             .tier(Tier.MEMORY, CacheHealth.Status.UP)
             .tier(Tier.REDIS, remoteStatus)
             .detail("failurePolicy", shared.options.failurePolicy)
-            .detail("degraded", shared.degraded.get())
-            .detail("lastError", shared.lastError)
-            .detail("lastErrorTime", shared.lastErrorTime == null ? "never" : shared.lastErrorTime)
-            .detail("dirtyKeysDuringOutage", shared.dirtyDuringOutage.size());
+            .detail("degraded", shared.outage.isDegraded())
+            .detail("lastError", shared.outage.lastError())
+            .detail("lastErrorTime", shared.outage.lastErrorTime() == null ? "never" : shared.outage.lastErrorTime())
+            .detail("dirtyKeysDuringOutage", shared.outage.dirtyCount())
+            .detail("refreshesSkipped", shared.refreshAhead.skipped());
     Coherence coherence = shared.coherence;
     if (coherence != null) {
       b.detail("coherence.subscribed", coherence.isSubscribed())
@@ -956,15 +993,24 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   @Override
   protected void onClose() {
     if (!root) {
+      parent.tenants.remove(tenant, this);
+      remote.close();
       return;
     }
     tenants.values().forEach(TieredCache::close);
+    tenants.clear();
+    shared.outage.close();
     Coherence coherence = shared.coherence;
     if (coherence != null) {
       coherence.close();
     }
+    for (ScheduledFuture<?> task : shared.scheduled) {
+      task.cancel(false);
+    }
+    shared.scheduled.clear();
     shared.memoryCache.close();
     shared.rootRemote.close();
+    shared.threads.release();
   }
 
   // ------------------------------------------------------------------ test seams
@@ -978,6 +1024,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   }
 
   boolean isDegraded() {
-    return shared.degraded.get();
+    return shared.outage.isDegraded();
+  }
+
+  KeyOrder<V> keyOrder() {
+    return shared.order;
+  }
+
+  RefreshAhead refreshAhead() {
+    return shared.refreshAhead;
   }
 }

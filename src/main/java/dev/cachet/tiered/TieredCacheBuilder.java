@@ -19,12 +19,6 @@ import dev.cachet.spi.RemoteTierFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Builds a tiered cache: a Caffeine memory tier in front of a remote tier (Redis), kept coherent across
@@ -242,7 +236,11 @@ public final class TieredCacheBuilder<K, V> {
     return this;
   }
 
-  /** Runs refresh-ahead work (default: a shared pool of 2 threads with a bounded queue). */
+  /**
+   * Runs refresh-ahead work (default: a shared pool of 2 daemon threads with a bounded queue). The
+   * executor must throw {@link java.util.concurrent.RejectedExecutionException} when it cannot take a
+   * task (as {@link Executor#execute} requires); a rejected refresh is skipped and tried on a later hit.
+   */
   public TieredCacheBuilder<K, V> refreshExecutor(Executor executor) {
     Preconditions.requireState(refreshExecutor == null, "refreshExecutor was already set");
     refreshExecutor = Preconditions.requireNonNull(executor, "refreshExecutor");
@@ -255,7 +253,11 @@ public final class TieredCacheBuilder<K, V> {
     return this;
   }
 
-  /** Runs asynchronous calls and loads (default: the common fork-join pool). */
+  /**
+   * Runs the async view's calls that may wait for Redis, and asynchronous loads (default: a shared pool
+   * of daemon threads owned by Cachet's tiered caches, never {@code ForkJoinPool.commonPool()}, so a slow
+   * Redis cannot starve the application's parallel streams and fork-join work).
+   */
   public TieredCacheBuilder<K, V> executor(Executor executor) {
     settings.executor(executor);
     return this;
@@ -345,17 +347,28 @@ public final class TieredCacheBuilder<K, V> {
                 instrumentation.recordEviction(weight);
               }
             });
+    SharedThreads.Lease threads = SharedThreads.acquire();
+    if (!settings.hasExecutor()) {
+      built = new CacheSettings<>(built.name(), built.keyCodec(), built.maxKeyLength(), built.defaultTtl(),
+          built.loader(), threads.async());
+    }
     TieredCache.Shared<V> shared =
         new TieredCache.Shared<>(
             memoryCache,
             remoteTier,
             options,
             clock == null ? Clock.systemUTC() : clock,
-            Schedulers.SCHEDULER,
-            refreshExecutor == null ? Schedulers.REFRESH : refreshExecutor,
-            instrumentation);
-    TieredCache<K, V> cache = new TieredCache<>(built, shared, remoteTier, null);
-    cache.start();
+            threads,
+            refreshExecutor == null ? threads.refresh() : refreshExecutor,
+            instrumentation,
+            built.name());
+    TieredCache<K, V> cache = new TieredCache<>(built, shared, remoteTier, null, null);
+    try {
+      cache.start();
+    } catch (RuntimeException | Error e) {
+      cache.close();
+      throw e;
+    }
     return cache;
   }
 
@@ -405,39 +418,6 @@ public final class TieredCacheBuilder<K, V> {
     Duration leasePollInterval = Duration.ofMillis(20);
     Duration refreshAfterWrite;
     int maxDirtyKeys = 10_000;
-  }
-
-  /** Process-wide daemon threads shared by every tiered cache: cheap, bounded, never block exit. */
-  static final class Schedulers {
-    static final ScheduledExecutorService SCHEDULER = scheduler();
-    static final Executor REFRESH = refreshPool();
-
-    private static ScheduledExecutorService scheduler() {
-      ScheduledThreadPoolExecutor executor =
-          new ScheduledThreadPoolExecutor(1, daemon("cachet-tiered-scheduler"));
-      executor.setRemoveOnCancelPolicy(true);
-      return executor;
-    }
-
-    private static Executor refreshPool() {
-      ThreadPoolExecutor executor =
-          new ThreadPoolExecutor(
-              2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1_000),
-              daemon("cachet-refresh"), new ThreadPoolExecutor.DiscardPolicy());
-      executor.allowCoreThreadTimeOut(true);
-      return executor;
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
-      AtomicInteger count = new AtomicInteger();
-      return runnable -> {
-        Thread t = new Thread(runnable, prefix + "-" + count.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      };
-    }
-
-    private Schedulers() {}
   }
 
   @Override

@@ -1,0 +1,250 @@
+package dev.cachet.tiered;
+
+import dev.cachet.internal.LocalTier;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The one owner of per-key order between a tiered cache's memory tier and its remote tier. Every path
+ * that changes what memory may hold goes through it: writes (put, invalidate, a degraded write),
+ * invalidations from other instances, refills after a remote read, loads, refreshes and clears.
+ *
+ * <p><b>The guarantee</b> (checked by {@code KeyOrderLincheckTests} and {@code KeyOrderInterleavingTests}):
+ * once the calls on one instance have settled, the memory entry of a key is either absent or the value
+ * of the last write this instance applied to the remote tier, and a value read or loaded before a
+ * write or invalidation began is never stored after it. The rules:
+ *
+ * <ul>
+ *   <li>A write takes a stamp from a logical clock when it begins and drops the memory copy at once;
+ *       while any write of the key is in flight, nothing is stored for it.
+ *   <li>When a write ends, it stores its value only if it is the last write that began, no other write
+ *       (or invalidation from another instance) overlapped it, and no clear overlapped it. Overlapping
+ *       writes may reach the remote tier in either order (a retry can reorder them), so when they
+ *       overlap the last one to end leaves memory empty instead of guessing: the next read goes to the
+ *       remote tier.
+ *   <li>Refills, loads and refreshes take a read stamp before their remote read and store only if no
+ *       write of the key began since, none is in flight and no clear happened since ({@link
+ *       #storeIfUnchanged}).
+ *   <li>A clear drops everything when it begins and again when it ends; writes and refills that
+ *       overlap it store nothing.
+ * </ul>
+ *
+ * <p>Stamps are local logical numbers; nothing is sent anywhere. Per-key state is kept only while it
+ * matters: {@link #prune()} (once per coherence tick) raises a floor first, then forgets stamps at or
+ * below it; a read that began before the floor is treated as overtaken, which costs a refill, never
+ * correctness. The memory hit path does not touch this class.
+ *
+ * <p>Thread-safe. Decisions and memory stores for one key happen inside one {@link
+ * ConcurrentHashMap#compute} of that key, so they cannot interleave with another decision on it.
+ */
+final class KeyOrder<V> {
+
+  /** Per-key state; guarded by the key's bin in {@link #states}. */
+  private static final class KeyState {
+    long lastChange;
+    int inFlight;
+    boolean contended;
+  }
+
+  /** A write in progress; ended exactly once by {@link #endWrite}. */
+  static final class Write {
+    final String key;
+    final long stamp;
+    private boolean ended;
+
+    Write(String key, long stamp) {
+      this.key = key;
+      this.stamp = stamp;
+    }
+  }
+
+  private final LocalTier<String, V> memory;
+  private final AtomicLong clock = new AtomicLong();
+  private final ConcurrentHashMap<String, KeyState> states = new ConcurrentHashMap<>();
+  private final AtomicLong clearsInFlight = new AtomicLong();
+  private volatile long lastClear;
+  private volatile long pruneFloor;
+  private volatile long nextFloor;
+  /** Test switch: when set, refills ignore the read-stamp guard (the refill-race test proves it matters). */
+  volatile boolean refillGuardDisabledForTesting;
+
+  KeyOrder(LocalTier<String, V> memory) {
+    this.memory = memory;
+  }
+
+  /** The stamp to take before a remote read whose result may be stored. */
+  long readStamp() {
+    return clock.get();
+  }
+
+  /** A write of {@code key} begins: memory's copy is dropped and refills of older reads are refused. */
+  Write beginWrite(String key) {
+    long[] stamp = new long[1];
+    states.compute(
+        key,
+        (k, s) -> {
+          if (s == null) {
+            s = new KeyState();
+          }
+          stamp[0] = clock.incrementAndGet();
+          s.lastChange = stamp[0];
+          if (s.inFlight > 0) {
+            s.contended = true;
+          }
+          s.inFlight++;
+          memory.discard(k);
+          return s;
+        });
+    return new Write(key, stamp[0]);
+  }
+
+  /**
+   * Ends {@code write}. When {@code value} is non-null it is what the write applied remotely (or, for
+   * a degraded write, kept in memory only) and is stored for {@code ttl} if the rules allow; otherwise
+   * memory is left without the key. Returns whether the value was stored. Idempotent per write.
+   */
+  boolean endWrite(Write write, V value, Duration ttl) {
+    boolean[] stored = new boolean[1];
+    states.compute(
+        write.key,
+        (k, s) -> {
+          if (write.ended || s == null) {
+            return s;
+          }
+          write.ended = true;
+          s.inFlight--;
+          boolean mayStore =
+              value != null
+                  && !s.contended
+                  && s.inFlight == 0
+                  && s.lastChange == write.stamp
+                  && clearsInFlight.get() == 0
+                  && lastClear < write.stamp;
+          if (mayStore) {
+            Object handle = memory.storeWithHandle(k, value, ttl);
+            if (clearsInFlight.get() != 0 || lastClear > write.stamp) {
+              memory.removeIfSame(k, handle); // a clear began while we stored
+            } else {
+              stored[0] = true;
+            }
+          } else {
+            memory.discard(k);
+          }
+          if (s.inFlight == 0) {
+            s.contended = false;
+          }
+          return s;
+        });
+    return stored[0];
+  }
+
+  /**
+   * Another instance changed {@code key}: memory's copy is dropped, older reads may not refill, and a
+   * write of this instance still in flight will not store (the two may reach Redis in either order).
+   */
+  void changedElsewhere(String key) {
+    states.compute(
+        key,
+        (k, s) -> {
+          if (s == null) {
+            s = new KeyState();
+          }
+          s.lastChange = clock.incrementAndGet();
+          if (s.inFlight > 0) {
+            s.contended = true;
+          }
+          memory.discard(k);
+          return s;
+        });
+  }
+
+  /**
+   * Stores a value read or loaded by an operation that took {@code readStamp} before its remote read,
+   * unless the key was written or invalidated since, a write of it is in flight, or the memory tier was
+   * cleared since. Returns whether it stored.
+   */
+  boolean storeIfUnchanged(String key, long readStamp, V value, Duration ttl) {
+    if (refillGuardDisabledForTesting) {
+      memory.storeWithHandle(key, value, ttl);
+      return true;
+    }
+    if (overtaken(readStamp)) {
+      return false;
+    }
+    boolean[] stored = new boolean[1];
+    states.compute(
+        key,
+        (k, s) -> {
+          if (s != null && (s.inFlight > 0 || s.lastChange > readStamp)) {
+            return s;
+          }
+          if (overtaken(readStamp)) {
+            return s;
+          }
+          Object handle = memory.storeWithHandle(k, value, ttl);
+          if (overtaken(readStamp)) {
+            memory.removeIfSame(k, handle);
+          } else {
+            stored[0] = true;
+          }
+          return s;
+        });
+    return stored[0];
+  }
+
+  private boolean overtaken(long readStamp) {
+    return readStamp < pruneFloor || lastClear > readStamp || clearsInFlight.get() != 0;
+  }
+
+  /** A clear of the whole memory tier begins: everything is dropped and overlapping stores refused. */
+  void beginClear() {
+    clearsInFlight.incrementAndGet();
+    lastClear = clock.incrementAndGet();
+    memory.discardAll();
+  }
+
+  /** The clear begun by {@link #beginClear()} ended: drops whatever was stored meanwhile. */
+  void endClear() {
+    lastClear = clock.incrementAndGet();
+    memory.discardAll();
+    clearsInFlight.decrementAndGet();
+  }
+
+  /** A clear with nothing remote to wait for (coherence lost, a peer cleared). */
+  void clear() {
+    beginClear();
+    endClear();
+  }
+
+  /**
+   * Forgets settled stamps older than the previous call's clock: raises the floor first (reads older
+   * than it count as overtaken), then drops state at or below it. Call about once a second.
+   */
+  void prune() {
+    long floor = nextFloor;
+    nextFloor = clock.get();
+    if (floor > pruneFloor) {
+      pruneFloor = floor;
+      for (String key : states.keySet()) {
+        states.computeIfPresent(key, (k, s) -> s.inFlight == 0 && s.lastChange <= floor ? null : s);
+      }
+    }
+  }
+
+  /** Keys with state (tests). */
+  int trackedKeys() {
+    return states.size();
+  }
+
+  /** Writes of {@code key} in flight (tests). */
+  int inFlight(String key) {
+    KeyState s = states.get(key);
+    if (s == null) {
+      return 0;
+    }
+    synchronized (s) {
+      return s.inFlight;
+    }
+  }
+}
