@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       overlap the last one to end leaves memory empty instead of guessing: the next read goes to the
  *       remote tier.
  *   <li>Refills, loads and refreshes take a read stamp before their remote read and store only if no
- *       write of the key began since, none is in flight and no clear happened since ({@link
- *       #storeIfUnchanged}).
+ *       write of the key began <em>or ended</em> since, none is in flight and no clear happened since
+ *       ({@link #storeIfUnchanged}). A write that began before the read but reached the remote tier
+ *       after it ends after the read began, so its end stamp refuses the read's store.
  *   <li>A clear drops everything when it begins and again when it ends; writes and refills that
  *       overlap it store nothing.
  * </ul>
@@ -114,11 +115,16 @@ final class KeyOrder<V> {
           }
           write.ended = true;
           s.inFlight--;
+          // the write's remote effect happened before now: reads that began before now may have
+          // missed it, even if they began after the write did (found by KeyOrderLincheckTests)
+          long ended = clock.incrementAndGet();
+          boolean lastToBegin = s.lastChange == write.stamp;
+          s.lastChange = ended;
           boolean mayStore =
               value != null
                   && !s.contended
                   && s.inFlight == 0
-                  && s.lastChange == write.stamp
+                  && lastToBegin
                   && clearsInFlight.get() == 0
                   && lastClear < write.stamp;
           if (mayStore) {

@@ -1027,6 +1027,15 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     return shared.outage.isDegraded();
   }
 
+  /** What memory holds for {@code key}, without counting or reading Redis (tests). */
+  V peekMemory(K key) {
+    return shared.memory.peek(memoryKey(encode(key)));
+  }
+
+  Outage outage() {
+    return shared.outage;
+  }
+
   KeyOrder<V> keyOrder() {
     return shared.order;
   }
