@@ -47,6 +47,7 @@ final class LettuceInvalidationBus implements InvalidationBus {
   private volatile boolean established;
   private volatile boolean everEstablished;
   private volatile boolean unsubscribing;
+  private boolean holdsChannel;
 
   LettuceInvalidationBus(RedisConnections connections, String channel, String cacheName) {
     this.connections = connections;
@@ -86,7 +87,13 @@ final class LettuceInvalidationBus implements InvalidationBus {
     Preconditions.requireNonNull(listener, "listener");
     Preconditions.requireState(!closed.get(), "invalidation bus of cache '" + cacheName + "' is closed");
     Handle handle = new Handle(listener);
-    handles.add(handle);
+    synchronized (lock) {
+      handles.add(handle);
+      if (!holdsChannel) {
+        holdsChannel = true;
+        connections.channelSubscriptions.acquire(channel);
+      }
+    }
     ensureSubscribed();
     return handle;
   }
@@ -194,10 +201,25 @@ final class LettuceInvalidationBus implements InvalidationBus {
     unsubscribeQuietly();
   }
 
+  /**
+   * Lets go of the channel: removes this bus's listeners from the shared pub/sub connection and
+   * unsubscribes only if no other bus on the same connections still holds the channel.
+   */
   private void unsubscribeQuietly() {
     synchronized (lock) {
       StatefulRedisPubSubConnection<String, String> c = connection;
-      if (c == null || !c.isOpen()) {
+      Dispatcher d = dispatcher;
+      connection = null;
+      dispatcher = null;
+      established = false;
+      boolean last = holdsChannel && connections.channelSubscriptions.release(channel);
+      holdsChannel = false;
+      if (c == null) {
+        return;
+      }
+      c.removeListener((io.lettuce.core.pubsub.RedisPubSubListener<String, String>) d);
+      c.removeListener((RedisConnectionStateListener) d);
+      if (!last || !c.isOpen()) {
         return;
       }
       unsubscribing = true;
@@ -210,7 +232,13 @@ final class LettuceInvalidationBus implements InvalidationBus {
       } catch (RuntimeException e) {
         // closing anyway
       }
-      established = false;
+    }
+  }
+
+  /** Whether this bus holds a reference to its channel (tests). */
+  boolean holdsChannel() {
+    synchronized (lock) {
+      return holdsChannel;
     }
   }
 
@@ -233,10 +261,13 @@ final class LettuceInvalidationBus implements InvalidationBus {
       if (!active.compareAndSet(true, false)) {
         return;
       }
-      handles.remove(this);
-      if (handles.isEmpty()) {
-        unsubscribeQuietly();
+      synchronized (lock) {
+        handles.remove(this);
+        if (!handles.isEmpty()) {
+          return;
+        }
       }
+      unsubscribeQuietly();
     }
   }
 
@@ -266,7 +297,9 @@ final class LettuceInvalidationBus implements InvalidationBus {
 
     @Override
     public void subscribed(String ch, long count) {
-      if (channel.equals(ch)) {
+      // another bus subscribing the same channel on the shared connection confirms it again: only a
+      // subscription this bus did not have yet is news (a second one would look like a resubscription)
+      if (channel.equals(ch) && !established) {
         unsubscribing = false;
         onSubscribed();
       }

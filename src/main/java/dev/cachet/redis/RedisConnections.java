@@ -278,6 +278,9 @@ public final class RedisConnections implements AutoCloseable {
     return commandTimeout;
   }
 
+  /** Reference counts of the channels subscribed on the shared pub/sub connection. */
+  final ChannelSubscriptions channelSubscriptions = new ChannelSubscriptions();
+
   ScheduledExecutorService maintenance() {
     return maintenance;
   }

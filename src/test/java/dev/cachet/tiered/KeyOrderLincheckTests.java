@@ -165,8 +165,8 @@ public class KeyOrderLincheckTests {
   @Test
   void modelCheck_memoryNeverDisagreesWithRemoteOnceSettled() {
     new ModelCheckingOptions()
-        .iterations(30)
-        .invocationsPerIteration(300)
+        .iterations(20)
+        .invocationsPerIteration(200)
         .threads(3)
         .actorsPerThread(3)
         .check(KeyOrderLincheckTests.class);

@@ -58,6 +58,32 @@ class TieredCoherenceIntegrationTests {
   }
 
   @Test
+  void twoCachesOfOneNameOnOneConnections_closingOne_theOtherKeepsReceivingInvalidations(
+      @RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    String prefix = TieredTestSupport.prefixFrom(redis.keyPrefix());
+    RedisConnections shared = RedisConnections.create(redis.uri());
+    resources.add(shared);
+    TieredCache<String, String> kept =
+        (TieredCache<String, String>) TieredTestSupport.cache(name, shared, prefix, b -> {});
+    resources.add(kept);
+    TieredCache<String, String> closed =
+        (TieredCache<String, String>) TieredTestSupport.cache(name, shared, prefix, b -> {});
+    TieredCache<String, String> writer = instance(redis, name);
+    writer.put("k", "v1");
+    assertThat(kept.getIfPresent("k")).isEqualTo("v1");
+    long clears = kept.coherence().clearCount();
+    closed.close();
+    writer.put("k", "v2");
+    Eventually.await(PROPAGATION_DEADLINE, "the remaining cache saw the invalidation",
+        () -> kept.peekMemory("k") == null);
+    assertThat(kept.getIfPresent("k")).isEqualTo("v2");
+    assertThat(kept.coherence().isSubscribed()).isTrue();
+    assertThat(kept.coherence().clearCount()).as("no clear from the other cache's subscribe or close")
+        .isEqualTo(clears);
+  }
+
+  @Test
   void putOnOneInstance_otherInstancesServeTheNewValueAfterPropagation(
       @RedisStandaloneServer RedisServer redis) {
     String name = uniqueName();
@@ -135,10 +161,22 @@ class TieredCoherenceIntegrationTests {
   @Test
   void refillRace_invalidationDuringRefill_dropsTheStaleValue(@RedisStandaloneServer RedisServer redis)
       throws Exception {
+    refillRace(redis, false);
+  }
+
+  /** The guard above is what keeps the stale value out: with it switched off, the race happens. */
+  @Test
+  void refillRace_withTheGuardDisabled_servesTheStaleValue(@RedisStandaloneServer RedisServer redis)
+      throws Exception {
+    refillRace(redis, true);
+  }
+
+  private void refillRace(RedisServer redis, boolean guardDisabled) throws Exception {
     String name = uniqueName();
     TieredCache<String, String> a = instance(redis, name);
     TieredCache<String, String> b = instance(redis, name);
     a.put("k", "v1");
+    b.keyOrder().refillGuardDisabledForTesting = guardDisabled;
 
     CountDownLatch readDone = new CountDownLatch(1);
     CountDownLatch proceed = new CountDownLatch(1);
@@ -160,11 +198,16 @@ class TieredCoherenceIntegrationTests {
     long clearsBefore = b.coherence().clearCount();
     a.put("k", "v2");
     Eventually.await(PROPAGATION_DEADLINE, "A's invalidation reached B",
-        () -> b.coherence().peerCount() > 0 || b.coherence().clearCount() > clearsBefore);
+        () -> b.keyOrder().trackedKeys() > 0 || b.coherence().clearCount() > clearsBefore);
     // give the message time to be applied: poll B's stamp through the public path once the hook is off
     proceed.countDown();
     assertThat(read.get(10, TimeUnit.SECONDS)).isEqualTo("v1"); // the read itself began before the put
     b.setTestHook(null);
+    if (guardDisabled) {
+      assertThat(b.peekMemory("k")).as("the stale refill landed after the invalidation").isEqualTo("v1");
+      assertThat(b.getIfPresent("k")).isEqualTo("v1");
+      return;
+    }
     Eventually.await(PROPAGATION_DEADLINE, "B serves v2, never the stale v1 from its memory",
         () -> "v2".equals(b.getIfPresent("k")));
     for (int i = 0; i < 20; i++) {
