@@ -159,4 +159,53 @@ class ArchitectureTests {
           .orShould()
           .callMethod(System.class, "getenv", String.class)
           .as("only CachetEnvironment reads environment variables");
+
+  /**
+   * No public or protected signature outside {@code dev.cachet.internal} mentions an internal type
+   * (parameters, return types, generic arguments, thrown types, fields, supertypes of public types):
+   * internal code may change without notice, so applications must never need to name it.
+   */
+  @ArchTest
+  static final ArchRule publicApiMentionsNoInternalType =
+      classes()
+          .that()
+          .resideOutsideOfPackage("dev.cachet.internal..")
+          .and()
+          .arePublic()
+          .should(new com.tngtech.archunit.lang.ArchCondition<com.tngtech.archunit.core.domain.JavaClass>(
+              "mention no dev.cachet.internal type in a public or protected signature") {
+            @Override
+            public void check(
+                com.tngtech.archunit.core.domain.JavaClass type,
+                com.tngtech.archunit.lang.ConditionEvents events) {
+              java.util.function.BiConsumer<String, java.util.Set<com.tngtech.archunit.core.domain.JavaClass>> report =
+                  (where, mentioned) -> mentioned.stream()
+                      .filter(c -> c.getPackageName().startsWith("dev.cachet.internal"))
+                      .forEach(c -> events.add(com.tngtech.archunit.lang.SimpleConditionEvent.violated(
+                          type, where + " mentions internal type " + c.getName())));
+              java.util.Set<com.tngtech.archunit.core.domain.JavaClass> supertypes = new java.util.HashSet<>();
+              type.getRawSuperclass().ifPresent(supertypes::add);
+              supertypes.addAll(type.getRawInterfaces());
+              report.accept(type.getName() + " (supertypes)", supertypes);
+              for (com.tngtech.archunit.core.domain.JavaMember member : type.getMembers()) {
+                java.util.Set<com.tngtech.archunit.core.domain.JavaModifier> modifiers = member.getModifiers();
+                if (!modifiers.contains(com.tngtech.archunit.core.domain.JavaModifier.PUBLIC)
+                    && !modifiers.contains(com.tngtech.archunit.core.domain.JavaModifier.PROTECTED)) {
+                  continue;
+                }
+                java.util.Set<com.tngtech.archunit.core.domain.JavaClass> mentioned = new java.util.HashSet<>();
+                if (member instanceof com.tngtech.archunit.core.domain.JavaCodeUnit unit) {
+                  mentioned.addAll(unit.getRawParameterTypes());
+                  mentioned.add(unit.getRawReturnType());
+                  unit.getParameterTypes().forEach(t -> mentioned.addAll(t.getAllInvolvedRawTypes()));
+                  mentioned.addAll(unit.getReturnType().getAllInvolvedRawTypes());
+                  unit.getThrowsClause().getTypes().forEach(mentioned::add);
+                } else if (member instanceof com.tngtech.archunit.core.domain.JavaField field) {
+                  mentioned.addAll(field.getType().getAllInvolvedRawTypes());
+                }
+                report.accept(member.getFullName(), mentioned);
+              }
+            }
+          })
+          .allowEmptyShould(true);
 }

@@ -15,7 +15,10 @@ import dev.cachet.internal.StatsRecorder;
 import dev.cachet.memory.MemoryCacheBuilder;
 import dev.cachet.memory.ValueWeigher;
 import dev.cachet.spi.RemoteTier;
-import dev.cachet.spi.RemoteTierFactory;
+import dev.cachet.internal.RemoteTierSpecs;
+import dev.cachet.resilience.Resilience;
+import dev.cachet.resilience.ResilienceSettings;
+import dev.cachet.spi.RemoteTierSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executor;
@@ -28,7 +31,8 @@ import java.util.concurrent.Executor;
  * MultiTenantCache<String, User> users = TieredCacheBuilder.<String, User>newBuilder()
  *     .name("users")
  *     .keyCodec(KeyCodec.strings())
- *     .remoteTier(redis)                 // e.g. RedisCacheBuilder...buildRemoteTier()
+ *     .remote(redis)                     // a RedisCacheBuilder with connections, key ring, serializer
+ *     .resilience(ResilienceSettings.production())
  *     .defaultTtl(Duration.ofMinutes(30))
  *     .memoryMaximumSize(10_000)
  *     .memoryTtl(Duration.ofMinutes(2))
@@ -63,7 +67,8 @@ public final class TieredCacheBuilder<K, V> {
 
   private final CacheSettings.Builder<K, V> settings = new CacheSettings.Builder<>();
   private RemoteTier<V> remoteTier;
-  private RemoteTierFactory<V> remoteTierFactory;
+  private RemoteTierSpec<V> remoteSpec;
+  private ResilienceSettings resilience;
   private Long memoryMaximumSize;
   private Long memoryMaximumBytes;
   private ValueWeigher<? super V> memoryWeigher;
@@ -101,25 +106,36 @@ public final class TieredCacheBuilder<K, V> {
   }
 
   /**
-   * The remote tier (required). Unsupported SPI: obtain it from the Redis builder. The cache owns it
-   * from here on and closes it.
+   * The remote tier, described by a remote builder (required, or {@link #remoteTier(RemoteTier)}): e.g.
+   * a {@code RedisCacheBuilder} with its connections, key ring and serializer. The tier is built with
+   * this builder's name, key codec, default TTL and key length limit, so set those here only; the remote
+   * builder may repeat them only with the same values. The cache owns the tier it builds.
+   */
+  public TieredCacheBuilder<K, V> remote(RemoteTierSpec<V> remote) {
+    Preconditions.requireState(this.remoteTier == null && remoteSpec == null, "the remote tier was already set");
+    this.remoteSpec = Preconditions.requireNonNull(remote, "remote");
+    return this;
+  }
+
+  /**
+   * A remote tier built elsewhere: the SPI for those who write their own {@link RemoteTier} (Cachet's
+   * Redis tier is configured with {@link #remote(RemoteTierSpec)} instead). Its name must equal this
+   * cache's. The cache owns it from here on and closes it.
    */
   public TieredCacheBuilder<K, V> remoteTier(RemoteTier<V> remoteTier) {
-    Preconditions.requireState(
-        this.remoteTier == null && remoteTierFactory == null, "remoteTier was already set");
+    Preconditions.requireState(this.remoteTier == null && remoteSpec == null, "the remote tier was already set");
     this.remoteTier = Preconditions.requireNonNull(remoteTier, "remoteTier");
     return this;
   }
 
   /**
-   * The remote tier, created at {@link #build()} so that it records into this cache's statistics (e.g.
-   * {@code redisBuilder::buildRemoteTier}, or a lambda that also decorates it with {@code
-   * Resilience.decorate}). Unsupported SPI. The cache owns the tier and closes it.
+   * Puts every remote call behind Resilience4j retries and a circuit breaker named after the cache
+   * (see {@link Resilience#decorate}); default: none. {@link ResilienceSettings#production()} is the
+   * usual choice; the remote tier's command timeout must not exceed the settings'.
    */
-  public TieredCacheBuilder<K, V> remoteTier(RemoteTierFactory<V> factory) {
-    Preconditions.requireState(
-        this.remoteTier == null && remoteTierFactory == null, "remoteTier was already set");
-    this.remoteTierFactory = Preconditions.requireNonNull(factory, "remoteTier");
+  public TieredCacheBuilder<K, V> resilience(ResilienceSettings settings) {
+    Preconditions.requireState(resilience == null, "resilience was already set");
+    resilience = Preconditions.requireNonNull(settings, "resilience");
     return this;
   }
 
@@ -290,21 +306,31 @@ public final class TieredCacheBuilder<K, V> {
    *     serves another cache, or refresh-ahead has no loader
    */
   public MultiTenantCache<K, V> build() {
-    Preconditions.requireState(remoteTier != null || remoteTierFactory != null,
-        "a remote tier is required: call remoteTier(...) (without one, use MemoryCacheBuilder)");
+    Preconditions.requireState(remoteTier != null || remoteSpec != null,
+        "a remote tier is required: call remote(redisCacheBuilder) (without one, use MemoryCacheBuilder)");
     CacheSettings<K, V> built = settings.build(true);
     Preconditions.requireState(refreshAfterWrite == null || built.loader() != null,
         "refreshAfterWrite needs a build-time loader: call loader(...)");
     CacheInstrumentation instrumentation = new CacheInstrumentation();
     instrumentation.deriveMemoryHits();
     RemoteTier<V> remoteTier =
-        this.remoteTier != null ? this.remoteTier : remoteTierFactory.create(instrumentation);
+        this.remoteTier != null ? this.remoteTier : RemoteTierSpecs.build(remoteSpec, built, instrumentation);
     if (!built.name().equals(remoteTier.cacheName())) {
       if (this.remoteTier == null) {
         remoteTier.close();
       }
       throw new IllegalStateException(
           "the remote tier serves cache '" + remoteTier.cacheName() + "', not '" + built.name() + "'");
+    }
+    if (resilience != null) {
+      try {
+        remoteTier = Resilience.decorate(remoteTier, resilience);
+      } catch (RuntimeException e) {
+        if (this.remoteTier == null) {
+          remoteTier.close();
+        }
+        throw e;
+      }
     }
 
     if (failurePolicy == FailurePolicy.STRICT) {
@@ -423,6 +449,7 @@ public final class TieredCacheBuilder<K, V> {
   @Override
   public String toString() {
     return "TieredCacheBuilder{" + settings.describe()
-        + (remoteTier == null && remoteTierFactory == null ? "" : ", remoteTier") + '}';
+        + (remoteTier == null ? "" : ", remoteTier") + (remoteSpec == null ? "" : ", remote")
+        + (resilience == null ? "" : ", resilience") + '}';
   }
 }
