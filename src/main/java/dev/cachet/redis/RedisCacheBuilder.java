@@ -177,7 +177,9 @@ public final class RedisCacheBuilder<K, V> {
 
   /**
    * The largest serialized value accepted, checked before anything is sent (also the cap on inflated
-   * size); default {@value #DEFAULT_MAX_VALUE_SIZE} bytes.
+   * size); default {@value #DEFAULT_MAX_VALUE_SIZE} bytes. A larger value is refused with {@link
+   * dev.cachet.InvalidValueException} ({@code TOO_LARGE}) on the caller's thread: a caller error, never
+   * retried and never counted by a circuit breaker.
    */
   public RedisCacheBuilder<K, V> maxValueSize(int bytes) {
     Preconditions.requireState(maxValueSize == null, "maxValueSize was already set");
