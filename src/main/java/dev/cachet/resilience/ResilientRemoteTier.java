@@ -236,7 +236,6 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
     return guardedOnly(RemoteOperation.PUT, () -> delegate.putIfAbsent(key, value, ttl));
   }
 
-  /** Compare-and-set: not idempotent in its answer, so through the breaker only, never retried. */
   @Override
   public CompletableFuture<Boolean> replace(String key, RemoteEntry<V> expected, V value, Duration ttl) {
     return guardedOnly(RemoteOperation.PUT, () -> delegate.replace(key, expected, value, ttl));
