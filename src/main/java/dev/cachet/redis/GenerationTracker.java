@@ -3,6 +3,7 @@ package dev.cachet.redis;
 import io.lettuce.core.ScriptOutputType;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,15 @@ import org.slf4j.LoggerFactory;
  * also recreates a lost generation key above every generation seen), and updated at once by this
  * instance's own bumps. When a bump cannot be written, the cache is <em>suspended</em>: reads miss
  * without asking Redis and the bump is retried every refresh interval until it succeeds. Thread-safe.
+ *
+ * <p>Every generation reply also carries the server's {@code TIME}, from which the tracker keeps the
+ * offset of this instance's clock to the Redis server's ({@link #serverTimeOffsetMillis()}): envelope
+ * expiry is sealed and checked in server time, so a writer's skewed clock does not decide expiry for
+ * every reader. The offset is learned by the first read of the generation (which every operation waits
+ * for) and refreshed with it; no command is added to a read or a write. Until it is known it is 0 (the
+ * local clock is trusted).
+ *
+ * <p>{@link #stop()} cancels the periodic refresh; afterwards the tracker sends nothing on its own.
  */
 final class GenerationTracker {
 
@@ -30,7 +40,10 @@ final class GenerationTracker {
   private volatile long highestSeen;
   private volatile boolean suspended;
   private volatile CompletableFuture<Long> pending;
-  private ScheduledFuture<?> refresher;
+  private volatile long offsetMillis;
+  private volatile boolean offsetKnown;
+  private volatile boolean stopped;
+  private volatile ScheduledFuture<?> refresher;
 
   GenerationTracker(
       RedisConnections connections, String cacheName, String generationKey, Clock clock,
@@ -42,7 +55,10 @@ final class GenerationTracker {
     this.refreshInterval = refreshInterval;
   }
 
-  void start() {
+  synchronized void start() {
+    if (stopped) {
+      return;
+    }
     refresher =
         connections
             .maintenance()
@@ -53,11 +69,31 @@ final class GenerationTracker {
                 TimeUnit.MILLISECONDS);
   }
 
-  void stop() {
+  synchronized void stop() {
+    stopped = true;
     ScheduledFuture<?> r = refresher;
     if (r != null) {
       r.cancel(false);
     }
+  }
+
+  /** Whether the periodic refresh is still scheduled (a seam for lifecycle tests). */
+  boolean isRefreshScheduled() {
+    ScheduledFuture<?> r = refresher;
+    return r != null && !r.isDone();
+  }
+
+  /**
+   * Milliseconds to add to this instance's clock to get the Redis server's: {@code serverTime - localTime}
+   * as of the last generation reply, 0 before the first.
+   */
+  long serverTimeOffsetMillis() {
+    return offsetMillis;
+  }
+
+  /** Whether a server {@code TIME} has been seen (the offset is not just the default 0). */
+  boolean serverTimeOffsetKnown() {
+    return offsetKnown;
   }
 
   boolean isSuspended() {
@@ -110,6 +146,9 @@ final class GenerationTracker {
   }
 
   private void refresh() {
+    if (stopped) {
+      return;
+    }
     try {
       if (suspended) {
         bump();
@@ -123,14 +162,15 @@ final class GenerationTracker {
 
   private CompletableFuture<Long> run(String mode) {
     byte[][] keys = {key};
-    byte[] now = Long.toString(clock.millis()).getBytes(StandardCharsets.US_ASCII);
+    long sentAt = clock.millis();
+    byte[] now = Long.toString(sentAt).getBytes(StandardCharsets.US_ASCII);
     byte[] seen = Long.toString(highestSeen).getBytes(StandardCharsets.US_ASCII);
     byte[] m = mode.getBytes(StandardCharsets.US_ASCII);
     return connections
         .commands()
         .thenCompose(
             c ->
-                c.<Long>eval(LuaScripts.GENERATION, ScriptOutputType.INTEGER, keys, m, now, seen)
+                c.<List<Object>>eval(LuaScripts.GENERATION, ScriptOutputType.MULTI, keys, m, now, seen)
                     .toCompletableFuture())
         .whenComplete(
             (g, error) -> {
@@ -139,9 +179,16 @@ final class GenerationTracker {
               }
             })
         .thenApply(
-            g -> {
-              observe(g);
-              return g;
+            reply -> {
+              long generation = ((Number) reply.get(0)).longValue();
+              long serverMillis =
+                  ((Number) reply.get(1)).longValue() * 1000 + ((Number) reply.get(2)).longValue() / 1000;
+              long receivedAt = clock.millis();
+              // the reply was made somewhere between send and receipt: take the midpoint
+              offsetMillis = serverMillis - (sentAt + (receivedAt - sentAt) / 2);
+              offsetKnown = true;
+              observe(generation);
+              return generation;
             });
   }
 

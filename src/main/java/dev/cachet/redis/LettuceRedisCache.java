@@ -26,6 +26,15 @@ import java.util.concurrent.TimeoutException;
  * A {@link dev.cachet.Cache} backed only by Redis, built by {@link RedisCacheBuilder#build()}. Every
  * call goes to Redis; a Redis failure is thrown as a {@link dev.cachet.spi.RemoteTierException} (a
  * {@code CacheUnavailableException}). The async view is natively asynchronous. Thread-safe.
+ *
+ * <p>A value that cannot be stored (too large, not serializable) is refused with {@link
+ * dev.cachet.InvalidValueException} before anything is sent: thrown by {@code put}, {@code putAll} and
+ * {@code get(key, loader)} (for the loaded value); the async view completes its future with it.
+ *
+ * <p>A loaded value is stored with {@code SET NX}, so it never overwrites a value another instance (or
+ * this one) put while the loader ran. When the load turned stale (this instance invalidated or put the
+ * key meanwhile), the loaded value is removed again only if Redis still holds exactly the bytes this load
+ * wrote (compare-and-delete), never whatever is there.
  */
 final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
 
@@ -106,6 +115,19 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
   @Override
   protected void store(K key, V value, Duration ttl) {
     await(tier.put(encodeKey(key), value, ttl));
+  }
+
+  /** {@code SET NX}: a loaded value never overwrites a newer one; the handle is what was written. */
+  @Override
+  protected Object storeLoaded(K key, V value) {
+    return await(tier.storeIfAbsent(encodeKey(key), value, settings.defaultTtl()));
+  }
+
+  /** Removes the loaded value only if Redis still holds exactly what this load wrote. */
+  @Override
+  protected void undoLoadedStore(K key, Object handle) {
+    LettuceRedisTier.Written written = (LettuceRedisTier.Written) handle;
+    await(tier.compareAndDelete(written.redisKey, written.token));
   }
 
   @Override
@@ -226,7 +248,13 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
       checkOpen();
       String encoded = encodeKey(key);
       singleFlight.markStale(key);
-      return tier.put(encoded, value, ttl).thenRun(() -> instrumentation.recordPuts(1));
+      CompletableFuture<Void> written;
+      try {
+        written = tier.put(encoded, value, ttl);
+      } catch (dev.cachet.InvalidValueException e) {
+        return CompletableFuture.failedFuture(e); // not an argument error: completes the future
+      }
+      return written.thenRun(() -> instrumentation.recordPuts(1));
     }
 
     @Override

@@ -43,6 +43,24 @@ import org.slf4j.LoggerFactory;
  * {@link RedisKeyLayout} and {@link ValueCodec}). Tenant views share everything but the key layout.
  * Records Redis tier gets, remote operation timings and errors, and decryption failures into the
  * instrumentation it was built with. Thread-safe.
+ *
+ * <p><b>Caller errors.</b> Writes serialize and check the size on the caller's thread and throw {@link
+ * dev.cachet.InvalidValueException} before anything is sent.
+ *
+ * <p><b>Bad entries.</b> A value that cannot be opened, and a value of another Redis type at an entry key
+ * (a {@code WRONGTYPE} reply), is a miss counted as a decryption failure (the latter with reason {@code
+ * FORMAT}), deleted when bad-entry deletion is on (compare-and-delete, or delete-if-not-a-string), and
+ * never a remote failure.
+ *
+ * <p><b>Expiry.</b> Sealed expiry is in the Redis server's time: the local clock plus the offset the
+ * {@link GenerationTracker} learns from the server's {@code TIME} with every generation reply. A reader
+ * treats an envelope as expired once the server time it estimates passes the sealed expiry by more than
+ * {@link RedisCacheBuilder#EXPIRY_SKEW_ALLOWANCE_MILLIS}, and reports the expiry converted to its own
+ * clock ({@link RemoteEntry#expiresAtEpochMillis()}).
+ *
+ * <p><b>Lifecycle.</b> The root view, and the tenant view a builder made for a tenant-scoped cache, own
+ * the shared state: closing them stops the generation refresh, the invalidation bus and background
+ * cleanup. A view made by {@link #forTenant(String)} owns nothing: closing it only closes the view.
  */
 final class LettuceRedisTier<V> implements RemoteTier<V> {
 
@@ -88,12 +106,23 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     }
   }
 
+  /** Marks a {@code GET} answered with {@code WRONGTYPE}: another Redis type sits at the entry key. */
+  private static final byte[] WRONG_TYPE = new byte[0];
+
   private final Shared<V> shared;
   private final RedisKeyLayout layout;
+  private final boolean ownsShared;
+  private final AtomicBoolean viewClosed = new AtomicBoolean();
 
+  /** A view that owns the shared state (closing it closes everything). */
   LettuceRedisTier(Shared<V> shared, RedisKeyLayout layout) {
+    this(shared, layout, true);
+  }
+
+  LettuceRedisTier(Shared<V> shared, RedisKeyLayout layout, boolean ownsShared) {
     this.shared = shared;
     this.layout = layout;
+    this.ownsShared = ownsShared;
   }
 
   RedisKeyLayout layout() {
@@ -119,7 +148,32 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
 
   private void checkOpen() {
     Preconditions.requireState(
-        !shared.closed.get(), "Redis tier of cache '" + shared.cacheName + "' is closed");
+        !shared.closed.get() && !viewClosed.get(),
+        "Redis tier of cache '" + shared.cacheName + "' is closed");
+  }
+
+  /** Whether {@code failure} is Redis's {@code WRONGTYPE} reply (another type at the key). */
+  private static boolean isWrongType(Throwable failure) {
+    return "WRONGTYPE".equals(RedisErrors.serverErrorWord(RedisErrors.unwrap(failure)));
+  }
+
+  /** A {@code GET} whose {@code WRONGTYPE} reply completes with {@link #WRONG_TYPE} instead of failing. */
+  private static CompletableFuture<byte[]> getOrWrongType(
+      RedisClusterAsyncCommands<byte[], byte[]> c, byte[] redisKey) {
+    return c.get(redisKey)
+        .toCompletableFuture()
+        .handle(
+            (value, error) -> {
+              if (error == null) {
+                return value;
+              }
+              if (isWrongType(error)) {
+                return WRONG_TYPE;
+              }
+              throw error instanceof java.util.concurrent.CompletionException
+                  ? (java.util.concurrent.CompletionException) error
+                  : new java.util.concurrent.CompletionException(error);
+            });
   }
 
   // ---------------------------------------------------------------- reads
@@ -140,7 +194,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
               return shared.connections.commands()
                   .thenCompose(
                       c -> {
-                        CompletableFuture<byte[]> value = c.get(rkb).toCompletableFuture();
+                        CompletableFuture<byte[]> value = getOrWrongType(c, rkb);
                         CompletableFuture<Long> pttl =
                             plain() ? c.pttl(rkb).toCompletableFuture() : CompletableFuture.completedFuture(0L);
                         return value.thenCombine(pttl, (token, ttl) -> new Object[] {token, ttl});
@@ -150,6 +204,9 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
                         byte[] token = (byte[]) pair[0];
                         if (token == null) {
                           return migrate(key, gen);
+                        }
+                        if (token == WRONG_TYPE) {
+                          return CompletableFuture.completedFuture(wrongType(rk));
                         }
                         return CompletableFuture.completedFuture(open(rk, token, (Long) pair[1]));
                       });
@@ -209,10 +266,12 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
       }
     }
     Map<String, CompletableFuture<RemoteEntry<V>>> pending = new LinkedHashMap<>();
+    List<String> absent = new ArrayList<>();
     for (String key : keys) {
       String rk = redisKeys.get(key);
       byte[] token = tokens.get(rk);
       if (token == null) {
+        absent.add(rk);
         if (migrationActive()) {
           pending.put(key, migrate(key, gen));
         }
@@ -222,6 +281,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
         pending.put(key, CompletableFuture.completedFuture(open(rk, token, 0L)));
       }
     }
+    checkForWrongTypes(c, absent);
     return CompletableFuture.allOf(pending.values().toArray(new CompletableFuture<?>[0]))
         .thenApply(
             ignored -> {
@@ -241,15 +301,95 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     return shared.codec.format() == RedisValueFormat.PLAIN_JSON;
   }
 
-  /** Opens a token; a failure is a miss, counted, logged (rate-limited) and possibly deleted. */
+  /**
+   * Opens a token; a failure is a miss, counted, logged (rate-limited) and possibly deleted. A sealed
+   * expiry is in server time: the envelope counts as expired once the estimated server time is past it
+   * by more than the skew allowance, and the entry's expiry is converted to this instance's clock.
+   */
   private RemoteEntry<V> open(String redisKey, byte[] token, long pttlMillis) {
     long now = shared.clock.millis();
+    long offset = shared.generations.serverTimeOffsetMillis();
     long plainExpiry = now + (pttlMillis > 0 ? pttlMillis : shared.defaultTtl.toMillis());
-    ValueCodec.Opened<V> opened = shared.codec.open(redisKey, token, now, plainExpiry);
+    ValueCodec.Opened<V> opened =
+        shared.codec.open(
+            redisKey, token, now + offset - RedisCacheBuilder.EXPIRY_SKEW_ALLOWANCE_MILLIS, plainExpiry);
     if (opened.ok()) {
-      return new RemoteEntry<>(opened.value, opened.expiresAtMillis);
+      long expiresAt = plain() ? opened.expiresAtMillis : opened.expiresAtMillis - offset;
+      return new RemoteEntry<>(opened.value, expiresAt, token);
     }
-    DecryptionFailureReason reason = opened.failure;
+    badEntry(opened.failure, now);
+    if (shared.deleteBadEntries && opened.failure != DecryptionFailureReason.DESERIALIZE) {
+      compareAndDelete(bytes(redisKey), token)
+          .whenComplete(
+              (deleted, error) -> {
+                if (error == null && deleted) {
+                  shared.badEntriesDeleted.increment();
+                }
+              });
+    }
+    return null;
+  }
+
+  /**
+   * Another Redis type at an entry key ({@code WRONGTYPE}): a miss, counted as a {@code FORMAT} failure,
+   * and deleted (only while it is still not a string) when bad-entry deletion is on. Never a remote
+   * failure: it says nothing about Redis's health.
+   */
+  private RemoteEntry<V> wrongType(String redisKey) {
+    badEntry(DecryptionFailureReason.FORMAT, shared.clock.millis());
+    if (shared.deleteBadEntries && !shared.closed.get()) {
+      byte[][] keys = {bytes(redisKey)};
+      shared.connections.commands()
+          .thenCompose(
+              c ->
+                  c.<Long>eval(LuaScripts.DELETE_IF_NOT_STRING, ScriptOutputType.INTEGER, keys)
+                      .toCompletableFuture())
+          .whenComplete(
+              (deleted, error) -> {
+                if (error == null && deleted != null && deleted > 0) {
+                  shared.badEntriesDeleted.increment();
+                }
+              });
+    }
+    return null;
+  }
+
+  /**
+   * {@code MGET} answers nil both for an absent key and for a key of another Redis type, so after a
+   * {@code getAll} with misses one {@code EXISTS} over the missed keys (one per slot on a cluster) runs in
+   * the background, never awaited by the caller: when it finds any, each missed key still not a string is
+   * a bad entry ({@link #wrongType}). Hits send nothing more.
+   */
+  private void checkForWrongTypes(RedisClusterAsyncCommands<byte[], byte[]> c, List<String> absent) {
+    if (absent.isEmpty() || shared.closed.get()) {
+      return;
+    }
+    byte[][] keys = new byte[absent.size()][];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = bytes(absent.get(i));
+    }
+    c.exists(keys)
+        .toCompletableFuture()
+        .thenAccept(
+            n -> {
+              if (n == null || n == 0 || shared.closed.get()) {
+                return;
+              }
+              for (String rk : absent) {
+                c.type(bytes(rk))
+                    .toCompletableFuture()
+                    .thenAccept(
+                        type -> {
+                          if (type != null && !"string".equals(type) && !"none".equals(type)) {
+                            wrongType(rk);
+                          }
+                        });
+              }
+            });
+  }
+
+  /** Counts and (rate-limited) logs an entry that could not be used. */
+  private void badEntry(DecryptionFailureReason reason, long now) {
     shared.instrumentation.recordDecryptionFailure(reason);
     long last = shared.lastLogged.get(reason.ordinal());
     if (now - last >= LOG_INTERVAL_MILLIS
@@ -261,16 +401,6 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
           reason.tagValue(),
           shared.instrumentation.decryptionFailureCount(reason));
     }
-    if (shared.deleteBadEntries && reason != DecryptionFailureReason.DESERIALIZE) {
-      compareAndDelete(bytes(redisKey), token)
-          .whenComplete(
-              (deleted, error) -> {
-                if (error == null && deleted) {
-                  shared.badEntriesDeleted.increment();
-                }
-              });
-    }
-    return null;
   }
 
   /** Deletes {@code key} only if it still holds {@code expected}; completes with whether it did. */
@@ -324,19 +454,22 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
                           byte[] token;
                           try {
                             byte[] payload = shared.codec.serialize(value);
-                            token = shared.codec.sealPayload(rk, payload, expiresAt);
+                            token = shared.codec.sealPayload(rk, payload, serverTime(expiresAt));
                           } catch (RuntimeException e) {
                             return CompletableFuture.completedFuture(null);
                           }
-                          RemoteEntry<V> entry = new RemoteEntry<>(value, expiresAt);
                           return c.set(bytes(rk), token, SetArgs.Builder.nx().px(ttlMillis))
                               .toCompletableFuture()
-                              .thenCompose(ok -> compareAndDelete(legacyKey, raw))
-                              .thenApply(
-                                  deleted -> {
-                                    shared.legacyMigrations.increment();
-                                    return entry;
-                                  });
+                              .thenCompose(
+                                  ok ->
+                                      compareAndDelete(legacyKey, raw)
+                                          .thenApply(
+                                              deleted -> {
+                                                shared.legacyMigrations.increment();
+                                                // the token is comparable only if it is what is stored
+                                                return new RemoteEntry<>(
+                                                    value, expiresAt, "OK".equals(ok) ? token : null);
+                                              }));
                         }));
   }
 
@@ -360,9 +493,104 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
       byte[] payload, Duration ttl) {
     String rk = layout.entryKey(gen, key);
     long ttlMillis = Math.max(1, ttl.toMillis());
-    byte[] token = shared.codec.sealPayload(rk, payload, shared.clock.millis() + ttlMillis);
+    byte[] token = shared.codec.sealPayload(rk, payload, serverTime(shared.clock.millis() + ttlMillis));
     return commands.thenCompose(
         c -> c.set(bytes(rk), token, SetArgs.Builder.px(ttlMillis)).toCompletableFuture().thenApply(ok -> null));
+  }
+
+  /** {@code localMillis} of this instance's clock in the Redis server's time (sealed expiries are). */
+  private long serverTime(long localMillis) {
+    return localMillis + shared.generations.serverTimeOffsetMillis();
+  }
+
+  /** What a conditional write stored: the entry key and the exact token, for a compare-and-delete. */
+  static final class Written {
+    final byte[] redisKey;
+    final byte[] token;
+
+    Written(byte[] redisKey, byte[] token) {
+      this.redisKey = redisKey;
+      this.token = token;
+    }
+  }
+
+  @Override
+  public CompletableFuture<Boolean> putIfAbsent(String key, V value, Duration ttl) {
+    return storeIfAbsent(key, value, ttl).thenApply(written -> written != null);
+  }
+
+  /**
+   * {@code SET NX PX}: stores {@code value} only if the key holds nothing (a key of another type counts
+   * as something). Completes with what was written, or null when nothing was.
+   *
+   * @throws dev.cachet.InvalidValueException before anything is sent, for a value that cannot be stored
+   */
+  CompletableFuture<Written> storeIfAbsent(String key, V value, Duration ttl) {
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(value, "value");
+    Preconditions.requireTtl(ttl, "ttl");
+    checkOpen();
+    byte[] payload = shared.codec.serialize(value); // size checked before anything is sent
+    long start = System.nanoTime();
+    CompletableFuture<Written> result =
+        withGeneration(
+            gen -> {
+              String rk = layout.entryKey(gen, key);
+              long ttlMillis = Math.max(1, ttl.toMillis());
+              byte[] token =
+                  shared.codec.sealPayload(rk, payload, serverTime(shared.clock.millis() + ttlMillis));
+              byte[] rkb = bytes(rk);
+              return shared.connections.commands()
+                  .thenCompose(
+                      c -> c.set(rkb, token, SetArgs.Builder.nx().px(ttlMillis)).toCompletableFuture())
+                  .thenApply(ok -> "OK".equals(ok) ? new Written(rkb, token) : null);
+            });
+    return observe(RemoteOperation.PUT, start, result);
+  }
+
+  /**
+   * Compare-and-set on the exact token bytes {@code expected} was read from (one-key Lua script, so it
+   * works on a cluster); {@code expected == null} is {@code SET NX}. An entry read under an older
+   * generation never matches (its key is gone from the current generation), nor does one without a
+   * token.
+   *
+   * @throws dev.cachet.InvalidValueException before anything is sent, for a value that cannot be stored
+   */
+  @Override
+  public CompletableFuture<Boolean> replace(
+      String key, RemoteEntry<V> expected, V value, Duration ttl) {
+    if (expected == null) {
+      return putIfAbsent(key, value, ttl);
+    }
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(value, "value");
+    Preconditions.requireTtl(ttl, "ttl");
+    checkOpen();
+    byte[] payload = shared.codec.serialize(value); // size checked before anything is sent
+    byte[] expectedToken = expected.token();
+    if (expectedToken == null) {
+      return CompletableFuture.completedFuture(Boolean.FALSE);
+    }
+    long start = System.nanoTime();
+    CompletableFuture<Boolean> result =
+        withGeneration(
+            gen -> {
+              String rk = layout.entryKey(gen, key);
+              long ttlMillis = Math.max(1, ttl.toMillis());
+              byte[] token =
+                  shared.codec.sealPayload(rk, payload, serverTime(shared.clock.millis() + ttlMillis));
+              byte[][] keys = {bytes(rk)};
+              byte[] px = Long.toString(ttlMillis).getBytes(StandardCharsets.US_ASCII);
+              return shared.connections.commands()
+                  .thenCompose(
+                      c ->
+                          c.<Long>eval(
+                                  LuaScripts.COMPARE_AND_SET, ScriptOutputType.INTEGER, keys,
+                                  expectedToken, token, px)
+                              .toCompletableFuture())
+                  .thenApply(n -> n != null && n > 0);
+            });
+    return observe(RemoteOperation.PUT, start, result);
   }
 
   @Override
@@ -527,7 +755,15 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     Preconditions.requireState(
         layout.tenant() == null,
         "cache '" + shared.cacheName + "' is already scoped to a tenant; scope the root view instead");
-    return new LettuceRedisTier<>(shared, layout.forTenant(tenantId));
+    return new LettuceRedisTier<>(shared, layout.forTenant(tenantId), false);
+  }
+
+  /**
+   * The tenant view of a cache built for one tenant: it owns the shared state, so closing it stops
+   * everything the cache scheduled.
+   */
+  LettuceRedisTier<V> owningTenantView(String tenantId) {
+    return new LettuceRedisTier<>(shared, layout.forTenant(tenantId), true);
   }
 
   @Override
@@ -603,10 +839,18 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     return shared.badEntriesDeleted.sum();
   }
 
+  /** Whether this view or the shared state still has anything scheduled (a lifecycle-test seam). */
+  boolean hasScheduledWork() {
+    return shared.generations.isRefreshScheduled() || shared.cleaning.get();
+  }
+
   @Override
   public void close() {
-    if (layout.tenant() != null) {
-      return; // tenant views share the root's resources
+    if (!viewClosed.compareAndSet(false, true)) {
+      return;
+    }
+    if (!ownsShared) {
+      return; // a forTenant view acquired nothing of its own; the root's resources stay
     }
     if (!shared.closed.compareAndSet(false, true)) {
       return;

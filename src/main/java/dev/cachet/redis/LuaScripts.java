@@ -34,6 +34,10 @@ final class LuaScripts {
    * may be skewed, and millisecond resolution let a key recreated within the same millisecond as the
    * last bump land on the bumped generation. A recreated key therefore lands above every generation
    * used before the loss unless more than one bump per microsecond ran ahead of the server clock.
+   *
+   * <p>Returns {@code {generation, seconds, microseconds}}: the generation and the server's {@code TIME}
+   * reply, from which the caller learns the offset of its clock to the server's (expiry is sealed in
+   * server time) without a command of its own.
    */
   static final String GENERATION =
       "local raw = redis.call('GET', KEYS[1]) "
@@ -42,9 +46,30 @@ final class LuaScripts {
           + "local t = redis.call('TIME') "
           + "local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) + 1 "
           + "local seen = tonumber(ARGV[3]) "
-          + "if ARGV[1] == 'ensure' and cur and cur >= seen then return cur end "
+          + "if ARGV[1] == 'ensure' and cur and cur >= seen then return {cur, tonumber(t[1]), tonumber(t[2])} end "
           + "local n = math.max(now, seen + 1) "
           + "if cur and cur >= n then n = cur + 1 end "
           + "redis.call('SET', KEYS[1], string.format('%d', n)) "
-          + "return n";
+          + "return {n, tonumber(t[1]), tonumber(t[2])}";
+
+  /**
+   * Compare-and-set on one entry key: sets KEYS[1] to ARGV[2] with {@code PX} ARGV[3] only if it holds
+   * exactly the bytes ARGV[1]; returns 1 when set, 0 otherwise (changed, deleted, expired, or a value
+   * of another type, which is left alone).
+   */
+  static final String COMPARE_AND_SET =
+      "local cur = redis.pcall('GET', KEYS[1]) "
+          + "if type(cur) ~= 'string' or cur ~= ARGV[1] then return 0 end "
+          + "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) "
+          + "return 1";
+
+  /**
+   * Deletes KEYS[1] only if it holds a value that is not a string (a list, hash, set, ... where an
+   * entry belongs: a {@code WRONGTYPE} reply); returns 1 when deleted. A string written meanwhile is a
+   * real entry and is left alone.
+   */
+  static final String DELETE_IF_NOT_STRING =
+      "local t = redis.call('TYPE', KEYS[1])['ok'] "
+          + "if t ~= 'string' and t ~= 'none' then return redis.call('DEL', KEYS[1]) end "
+          + "return 0";
 }

@@ -62,6 +62,13 @@ public final class RedisCacheBuilder<K, V> {
   public static final int DEFAULT_SCHEMA_VERSION = 1;
   /** Default interval at which an instance re-reads the cache's generation number, in milliseconds. */
   public static final long DEFAULT_GENERATION_REFRESH_MILLIS = 1_000;
+  /**
+   * How far past its sealed expiry an envelope is still accepted, in milliseconds. Expiry is sealed and
+   * checked in the Redis server's time (each instance's clock corrected by the offset it learns from the
+   * server's {@code TIME} with every generation refresh); this allowance absorbs the error of that
+   * estimate (half a round trip, clock drift between refreshes). Not configurable.
+   */
+  public static final long EXPIRY_SKEW_ALLOWANCE_MILLIS = 1_000;
 
   private final CacheSettings.Builder<K, V> settings = new CacheSettings.Builder<>();
   private final KeyCodec<? super K> defaultCodec;
@@ -170,7 +177,9 @@ public final class RedisCacheBuilder<K, V> {
 
   /**
    * The largest serialized value accepted, checked before anything is sent (also the cap on inflated
-   * size); default {@value #DEFAULT_MAX_VALUE_SIZE} bytes.
+   * size); default {@value #DEFAULT_MAX_VALUE_SIZE} bytes. A larger value is refused with {@link
+   * dev.cachet.InvalidValueException} ({@code TOO_LARGE}) on the caller's thread: a caller error, never
+   * retried and never counted by a circuit breaker.
    */
   public RedisCacheBuilder<K, V> maxValueSize(int bytes) {
     Preconditions.requireState(maxValueSize == null, "maxValueSize was already set");
@@ -277,7 +286,12 @@ public final class RedisCacheBuilder<K, V> {
     return this;
   }
 
-  /** The wall clock for envelope expiry; for tests. Default the system UTC clock. */
+  /**
+   * This instance's wall clock; for tests. Default the system UTC clock. Envelope expiry is sealed and
+   * checked in the Redis server's time, this clock corrected by its offset to the server's {@code TIME}
+   * (learned with every generation refresh), so a skewed clock does not shorten or lengthen other
+   * instances' entries; see {@link #EXPIRY_SKEW_ALLOWANCE_MILLIS}.
+   */
   public RedisCacheBuilder<K, V> clock(Clock value) {
     Preconditions.requireState(clock == null, "clock was already set");
     clock = Objects.requireNonNull(value, "clock must not be null");
@@ -368,7 +382,8 @@ public final class RedisCacheBuilder<K, V> {
     generations.start();
     generations.current(); // learn the generation in the background
     LettuceRedisTier<V> root = new LettuceRedisTier<>(shared, layout);
-    return tenant == null ? root : (LettuceRedisTier<V>) root.forTenant(tenant);
+    // a tenant-scoped cache owns the shared state through its tenant view: closing it stops everything
+    return tenant == null ? root : root.owningTenantView(tenant);
   }
 
   /** Lists the options that were set, never keys, secrets or URIs. */

@@ -1,10 +1,10 @@
 package dev.cachet.redis;
 
+import dev.cachet.InvalidValueException;
 import dev.cachet.crypto.FernetKeyRing;
 import dev.cachet.crypto.ValueDecryptionException;
 import dev.cachet.internal.CacheInstrumentation;
 import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
-import dev.cachet.serialization.SerializationException;
 import dev.cachet.serialization.ValueSerializer;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -75,10 +75,11 @@ final class ValueCodec<V> {
   }
 
   /**
-   * Serializes {@code value} and checks the maximum value size, before anything is sent.
+   * Serializes {@code value} and checks the maximum value size, before anything is sent: a caller's
+   * error, thrown on the caller's thread and never completed into a remote future.
    *
-   * @throws IllegalArgumentException if the serialized value exceeds the maximum value size
-   * @throws SerializationException if the serializer fails
+   * @throws InvalidValueException {@code TOO_LARGE} if the serialized value exceeds the maximum value
+   *     size, {@code NOT_SERIALIZABLE} if the serializer fails or returns null
    */
   byte[] serialize(V value) {
     byte[] payload = serializeRaw(value);
@@ -113,9 +114,12 @@ final class ValueCodec<V> {
 
   void checkSize(int size) {
     if (size > maxValueSize) {
-      throw new IllegalArgumentException(
+      throw new InvalidValueException(
+          cacheName,
+          InvalidValueException.Reason.TOO_LARGE,
           "value for cache '" + cacheName + "' is " + size + " bytes serialized; the maximum is "
-              + maxValueSize + " bytes (raise maxValueSize or store less)");
+              + maxValueSize + " bytes (raise maxValueSize or store less)",
+          null);
     }
   }
 
@@ -123,14 +127,22 @@ final class ValueCodec<V> {
     byte[] bytes;
     try {
       bytes = serializer.serialize(value);
-    } catch (SerializationException e) {
-      throw e;
     } catch (RuntimeException e) {
-      throw new SerializationException(
-          "serializer of cache '" + cacheName + "' failed: " + e.getClass().getSimpleName(), e);
+      throw new InvalidValueException(
+          cacheName,
+          InvalidValueException.Reason.NOT_SERIALIZABLE,
+          "the serializer of cache '" + cacheName + "' cannot write a value of type "
+              + value.getClass().getName() + " (" + e.getClass().getSimpleName()
+              + "); make the type serializable by it or configure another serializer",
+          e);
     }
     if (bytes == null) {
-      throw new SerializationException("serializer of cache '" + cacheName + "' returned null", null);
+      throw new InvalidValueException(
+          cacheName,
+          InvalidValueException.Reason.NOT_SERIALIZABLE,
+          "the serializer of cache '" + cacheName + "' returned null for a value of type "
+              + value.getClass().getName() + "; serializers must return bytes",
+          null);
     }
     return bytes;
   }

@@ -1,5 +1,6 @@
 package dev.cachet.resilience;
 
+import dev.cachet.InvalidValueException;
 import dev.cachet.spi.RemoteErrorReason;
 import dev.cachet.spi.RemoteTierException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
@@ -23,6 +24,9 @@ import java.util.concurrent.TimeoutException;
  *   <li>Recorded by the breaker: every remote failure (a server that refuses us permission is as
  *       unusable as one that is down), but not decryption or serialization failures of one entry, which
  *       say nothing about Redis's health.
+ *   <li>Caller errors ({@link InvalidValueException}: a value too large or not serializable, refused
+ *       before anything is sent) are neither retried nor recorded: the breaker <em>ignores</em> them
+ *       ({@link #isCallerError}), so they count neither as failures nor as successes.
  * </ul>
  */
 final class FailureClassifier {
@@ -36,10 +40,15 @@ final class FailureClassifier {
     return t;
   }
 
+  /** Whether {@code failure} is the caller's mistake, not the remote tier's: ignored by the breaker. */
+  static boolean isCallerError(Throwable failure) {
+    return unwrap(failure) instanceof InvalidValueException;
+  }
+
   /** Whether retrying may help. */
   static boolean isRetryable(Throwable failure) {
     Throwable t = unwrap(failure);
-    if (t instanceof CallNotPermittedException) {
+    if (t instanceof CallNotPermittedException || t instanceof InvalidValueException) {
       return false;
     }
     if (t instanceof RemoteTierException) {
@@ -51,7 +60,7 @@ final class FailureClassifier {
   /** Whether the breaker counts the failure. */
   static boolean isRecordedByBreaker(Throwable failure) {
     Throwable t = unwrap(failure);
-    if (t instanceof CancellationException) {
+    if (t instanceof CancellationException || t instanceof InvalidValueException) {
       return false;
     }
     if (t instanceof RemoteTierException) {

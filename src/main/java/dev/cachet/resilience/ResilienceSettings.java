@@ -239,6 +239,7 @@ public final class ResilienceSettings {
         .permittedNumberOfCallsInHalfOpenState(permittedCallsInHalfOpenState)
         .automaticTransitionFromOpenToHalfOpenEnabled(true)
         .recordException(FailureClassifier::isRecordedByBreaker)
+        .ignoreException(FailureClassifier::isCallerError)
         .build();
   }
 
@@ -249,6 +250,7 @@ public final class ResilienceSettings {
         .intervalFunction(
             IntervalFunction.ofExponentialRandomBackoff(initialBackoff, backoffMultiplier, jitter, maxBackoff))
         .retryOnException(FailureClassifier::isRetryable)
+        .ignoreExceptions(dev.cachet.InvalidValueException.class)
         .failAfterMaxAttempts(false)
         .build();
   }

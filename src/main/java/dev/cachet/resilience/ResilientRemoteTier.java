@@ -1,6 +1,7 @@
 package dev.cachet.resilience;
 
 import dev.cachet.CacheHealth;
+import dev.cachet.InvalidValueException;
 import dev.cachet.Tier;
 import dev.cachet.spi.RemoteErrorReason;
 import dev.cachet.spi.RemoteOperation;
@@ -29,6 +30,11 @@ import java.util.function.Supplier;
  * acquisition) go through the breaker only, never blindly retried (a timed-out {@code SET NX} may have
  * succeeded: the caller re-reads instead). An open breaker fails calls at once with a {@link
  * RemoteTierException} of reason {@code CIRCUIT_OPEN}. Tenant views share the breaker and retry.
+ *
+ * <p>A caller error ({@link InvalidValueException}, thrown by the delegate's writes before anything is
+ * sent) passes through untouched and synchronously: the breaker ignores it, the retry does not retry
+ * it, and it is not remembered as the tier's last error. (While the breaker is open the delegate is not
+ * called, so such a value fails with {@code CIRCUIT_OPEN} instead.)
  */
 final class ResilientRemoteTier<V> implements RemoteTier<V> {
 
@@ -98,6 +104,9 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
 
     void failed(Throwable error) {
       Throwable t = FailureClassifier.unwrap(error);
+      if (FailureClassifier.isCallerError(t)) {
+        return; // the caller's mistake says nothing about the remote tier
+      }
       if (t instanceof RemoteTierException) {
         RemoteTierException remote = (RemoteTierException) t;
         lastErrorReason = remote.reason();
@@ -130,14 +139,53 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   }
 
   private <T> CompletableFuture<T> retried(RemoteOperation operation, Supplier<CompletableFuture<T>> call) {
-    Supplier<CompletableFuture<T>> tracked = tracker.track(call);
+    CallerErrors<T> refused = new CallerErrors<>(call);
+    Supplier<CompletableFuture<T>> tracked = tracker.track(refused);
     Supplier<CompletionStage<T>> guarded = CircuitBreaker.decorateCompletionStage(breaker, tracked::get);
-    return translate(operation, Retry.decorateCompletionStage(retry, scheduler, guarded).get());
+    CompletableFuture<T> result =
+        translate(operation, Retry.decorateCompletionStage(retry, scheduler, guarded).get());
+    refused.rethrow();
+    return result;
   }
 
   private <T> CompletableFuture<T> guardedOnly(RemoteOperation operation, Supplier<CompletableFuture<T>> call) {
-    Supplier<CompletableFuture<T>> tracked = tracker.track(call);
-    return translate(operation, CircuitBreaker.decorateCompletionStage(breaker, tracked::get).get());
+    CallerErrors<T> refused = new CallerErrors<>(call);
+    Supplier<CompletableFuture<T>> tracked = tracker.track(refused);
+    CompletableFuture<T> result =
+        translate(operation, CircuitBreaker.decorateCompletionStage(breaker, tracked::get).get());
+    refused.rethrow();
+    return result;
+  }
+
+  /**
+   * Remembers an {@link InvalidValueException} the delegate threw synchronously (the decorators turn it
+   * into a failed stage, ignored by the breaker and not retried) so that it is rethrown to the caller
+   * synchronously, as the SPI promises.
+   */
+  private static final class CallerErrors<T> implements Supplier<CompletableFuture<T>> {
+    private final Supplier<CompletableFuture<T>> call;
+    private volatile InvalidValueException refused;
+
+    CallerErrors(Supplier<CompletableFuture<T>> call) {
+      this.call = call;
+    }
+
+    @Override
+    public CompletableFuture<T> get() {
+      try {
+        return call.get();
+      } catch (InvalidValueException e) {
+        refused = e;
+        throw e;
+      }
+    }
+
+    void rethrow() {
+      InvalidValueException e = refused;
+      if (e != null) {
+        throw e;
+      }
+    }
   }
 
   private <T> CompletableFuture<T> translate(RemoteOperation operation, CompletionStage<T> stage) {
