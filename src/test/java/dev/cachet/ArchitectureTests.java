@@ -92,8 +92,13 @@ class ArchitectureTests {
           .that()
           .resideInAPackage("dev.cachet.internal..")
           .should()
-          .onlyDependOnClassesThat()
-          .resideInAnyPackage("dev.cachet", "dev.cachet.internal..", "java..", "org.slf4j..");
+          .onlyDependOnClassesThat(
+              com.tngtech.archunit.base.DescribedPredicate.or(
+                  com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage(
+                      "dev.cachet", "dev.cachet.internal..", "java..", "org.slf4j.."),
+                  com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf(
+                      dev.cachet.spi.RemoteOperation.class, dev.cachet.spi.RemoteErrorReason.class)))
+          .as("internal depends only on the root package, the JDK, SLF4J and the SPI's public enums");
 
   @ArchTest
   static final ArchRule tieredKnowsNoRedis =

@@ -90,6 +90,26 @@ public record CacheSettings<K, V>(
       return name;
     }
 
+    /** The key codec set, or null. */
+    public KeyCodec<? super K> keyCodecOrNull() {
+      return keyCodec;
+    }
+
+    /** Whether {@link #defaultTtl(Duration)} was called. */
+    public boolean hasDefaultTtl() {
+      return defaultTtl != null;
+    }
+
+    /** Whether {@link #maxKeyLength(int)} was called. */
+    public boolean hasMaxKeyLength() {
+      return maxKeyLength != null;
+    }
+
+    /** Whether {@link #loader} was called. */
+    public boolean hasLoader() {
+      return loader != null;
+    }
+
     /** Whether {@link #executor(Executor)} was called. */
     public boolean hasExecutor() {
       return executor != null;

@@ -8,7 +8,9 @@ import dev.cachet.internal.AbstractCache;
 import dev.cachet.internal.CacheInstrumentation;
 import dev.cachet.internal.CacheSettings;
 import dev.cachet.internal.Preconditions;
+import dev.cachet.resilience.Resilience;
 import dev.cachet.spi.RemoteEntry;
+import dev.cachet.spi.RemoteTier;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,20 +40,37 @@ import java.util.concurrent.TimeoutException;
  */
 final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
 
-  private final LettuceRedisTier<V> tier;
+  /** The tier every call goes through: the Redis tier, or the same behind the resilience decorator. */
+  private final RemoteTier<V> tier;
+  /** The bare Redis tier, for the load path's SET NX and its compare-and-delete undo. */
+  private final LettuceRedisTier<V> raw;
   private final long awaitMillis;
 
+  /**
+   * @param awaitBound the longest a synchronous call waits: a few sequential commands, each bounded by
+   *     the command timeout (with resilience: the decorator's worst case, retries included)
+   */
   LettuceRedisCache(
-      CacheSettings<K, V> settings, CacheInstrumentation instrumentation, LettuceRedisTier<V> tier,
-      Duration commandTimeout) {
+      CacheSettings<K, V> settings, CacheInstrumentation instrumentation, LettuceRedisTier<V> raw,
+      RemoteTier<V> tier, Duration awaitBound) {
     super(settings, instrumentation);
+    this.raw = raw;
     this.tier = tier;
-    // Each call is at most a few sequential commands, each bounded by the command timeout.
-    this.awaitMillis = commandTimeout.toMillis() * 4 + 1_000;
+    this.awaitMillis = awaitBound.toMillis();
   }
 
   LettuceRedisTier<V> tier() {
-    return tier;
+    return raw;
+  }
+
+  @Override
+  public Optional<Object> circuitBreaker() {
+    return Resilience.circuitBreakerOf(tier).map(Object.class::cast);
+  }
+
+  @Override
+  public Optional<Object> retry() {
+    return Resilience.retryOf(tier).map(Object.class::cast);
   }
 
   private <T> T await(CompletableFuture<T> future) {
@@ -120,14 +139,14 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
   /** {@code SET NX}: a loaded value never overwrites a newer one; the handle is what was written. */
   @Override
   protected Object storeLoaded(K key, V value) {
-    return await(tier.storeIfAbsent(encodeKey(key), value, settings.defaultTtl()));
+    return await(raw.storeIfAbsent(encodeKey(key), value, settings.defaultTtl()));
   }
 
   /** Removes the loaded value only if Redis still holds exactly what this load wrote. */
   @Override
   protected void undoLoadedStore(K key, Object handle) {
     LettuceRedisTier.Written written = (LettuceRedisTier.Written) handle;
-    await(tier.compareAndDelete(written.redisKey, written.token));
+    await(raw.compareAndDelete(written.redisKey, written.token));
   }
 
   @Override

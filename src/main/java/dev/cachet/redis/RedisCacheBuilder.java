@@ -10,9 +10,13 @@ import dev.cachet.crypto.KeyNameHasher;
 import dev.cachet.internal.CacheInstrumentation;
 import dev.cachet.internal.CacheSettings;
 import dev.cachet.internal.Preconditions;
+import dev.cachet.internal.RemoteTierSpecs;
+import dev.cachet.resilience.Resilience;
+import dev.cachet.resilience.ResilienceSettings;
 import dev.cachet.serialization.ValueSerializer;
 import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.spi.RemoteTier;
+import dev.cachet.spi.RemoteTierSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,7 +56,14 @@ import java.util.concurrent.Executor;
  * @param <K> the key type
  * @param <V> the value type
  */
-public final class RedisCacheBuilder<K, V> {
+public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
+
+  static {
+    RemoteTierSpecs.register(
+        RedisCacheBuilder.class,
+        (spec, composing, instrumentation) ->
+            ((RedisCacheBuilder<?, ?>) spec).buildTierFor(composing, instrumentation));
+  }
 
   /** Default maximum serialized value size: 1 MiB. */
   public static final int DEFAULT_MAX_VALUE_SIZE = 1 << 20;
@@ -87,6 +98,7 @@ public final class RedisCacheBuilder<K, V> {
   private Instant legacyDeadline;
   private Duration generationRefresh;
   private Clock clock;
+  private ResilienceSettings resilience;
 
   private RedisCacheBuilder(KeyCodec<? super K> defaultCodec, ValueSerializer<V> defaultSerializer) {
     this.defaultCodec = defaultCodec;
@@ -287,6 +299,19 @@ public final class RedisCacheBuilder<K, V> {
   }
 
   /**
+   * Puts every Redis call behind Resilience4j retries and a circuit breaker named after the cache (see
+   * {@link Resilience#decorate}); default none. For a Redis-only cache, a failure is then thrown after
+   * the retries, and an open breaker fails calls at once with a {@code CacheUnavailableException}
+   * (reason {@code CIRCUIT_OPEN}) instead of waiting for Redis. When this builder describes the remote
+   * tier of a tiered cache, set resilience on one of the two builders only.
+   */
+  public RedisCacheBuilder<K, V> resilience(ResilienceSettings settings) {
+    Preconditions.requireState(resilience == null, "resilience was already set");
+    resilience = Objects.requireNonNull(settings, "resilience must not be null");
+    return this;
+  }
+
+  /**
    * This instance's wall clock; for tests. Default the system UTC clock. Envelope expiry is sealed and
    * checked in the Redis server's time, this clock corrected by its offset to the server's {@code TIME}
    * (learned with every generation refresh), so a skewed clock does not shorten or lengthen other
@@ -312,27 +337,74 @@ public final class RedisCacheBuilder<K, V> {
       s = new CacheSettings<>(s.name(), defaultCodec, s.maxKeyLength(), s.defaultTtl(), s.loader(), s.executor());
     }
     CacheInstrumentation instrumentation = new CacheInstrumentation();
-    LettuceRedisTier<V> tier = buildTier(s.name(), instrumentation, s.defaultTtl());
-    return new LettuceRedisCache<>(s, instrumentation, tier, connections.commandTimeout());
+    LettuceRedisTier<V> raw = buildTier(s.name(), instrumentation, s.defaultTtl());
+    RemoteTier<V> tier = raw;
+    Duration awaitBound = connections.commandTimeout().multipliedBy(4).plusSeconds(1);
+    if (resilience != null) {
+      try {
+        tier = Resilience.decorate(raw, resilience);
+      } catch (RuntimeException e) {
+        raw.close();
+        throw e;
+      }
+      Duration worst = resilience.worstCaseLatency().multipliedBy(2).plusSeconds(1);
+      awaitBound = worst.compareTo(awaitBound) > 0 ? worst : awaitBound;
+    }
+    return new LettuceRedisCache<>(s, instrumentation, raw, tier, awaitBound);
   }
 
   /**
-   * Builds the Redis {@link RemoteTier} for a tiered cache, recording into {@code instrumentation}
-   * (Redis tier gets, remote timings and errors, decryption failures). <b>Unsupported for
-   * applications</b>: for Cachet's tiered cache and resilience layer. Closing the tier does not close
+   * Builds this builder's Redis tier as the remote tier of a composing cache (a tiered cache), with the
+   * composing cache's name and TTL; this builder may repeat them only with the same values.
+   */
+  RemoteTier<V> buildTierFor(CacheSettings<?, ?> composing, CacheInstrumentation instrumentation) {
+    requireSameOrUnset("name", settings.name(), composing.name());
+    if (settings.hasDefaultTtl()) {
+      requireSameOrUnset("defaultTtl", settings.defaultTtl(), composing.defaultTtl());
+    }
+    if (keyCodecSet) {
+      requireSameOrUnset("keyCodec", settings.keyCodecOrNull(), composing.keyCodec());
+    }
+    Preconditions.requireState(!settings.hasLoader(),
+        "set the loader on the tiered cache's builder, not on the RedisCacheBuilder describing its remote tier");
+    LettuceRedisTier<V> raw = buildTier(composing.name(), instrumentation, composing.defaultTtl());
+    if (resilience == null) {
+      return raw;
+    }
+    try {
+      return Resilience.decorate(raw, resilience);
+    } catch (RuntimeException e) {
+      raw.close();
+      throw e;
+    }
+  }
+
+  private static void requireSameOrUnset(String setting, Object mine, Object composing) {
+    if (mine != null && !mine.equals(composing)) {
+      throw new CacheConfigurationException(
+          Reason.INCONSISTENT_SETTINGS,
+          "the RedisCacheBuilder describing the remote tier of cache '" + composing + "' sets " + setting
+              + " differently from the tiered cache's builder; set " + setting + " once, on the tiered"
+              + " cache's builder");
+    }
+  }
+
+  /**
+   * Builds the bare Redis {@link RemoteTier} (no resilience decorator), recording into a fresh
+   * instrumentation: the SPI for code that composes remote tiers itself and for Cachet's tests. A tiered
+   * cache is built with {@code TieredCacheBuilder.remote(this)} instead. Closing the tier does not close
    * the connections.
    *
    * @throws CacheConfigurationException as {@link #build()}
    */
-  public RemoteTier<V> buildRemoteTier(CacheInstrumentation instrumentation) {
-    Objects.requireNonNull(instrumentation, "instrumentation must not be null");
-    Preconditions.requireState(settings.name() != null, "a cache name is required: call name(...)");
-    return buildTier(settings.name(), instrumentation, settings.defaultTtl());
-  }
-
-  /** Like {@link #buildRemoteTier(CacheInstrumentation)} with a fresh instrumentation. Unsupported. */
   public RemoteTier<V> buildRemoteTier() {
     return buildRemoteTier(new CacheInstrumentation());
+  }
+
+  /** {@link #buildRemoteTier()} recording into {@code instrumentation} (tests). */
+  RemoteTier<V> buildRemoteTier(CacheInstrumentation instrumentation) {
+    Preconditions.requireState(settings.name() != null, "a cache name is required: call name(...)");
+    return buildTier(settings.name(), instrumentation, settings.defaultTtl());
   }
 
   private LettuceRedisTier<V> buildTier(String name, CacheInstrumentation instrumentation, Duration ttl) {
@@ -402,6 +474,7 @@ public final class RedisCacheBuilder<K, V> {
     if (keyNameHasher != null) sb.append(", keyNameHasher");
     if (deleteBadEntries != null) sb.append(", deleteBadEntries=").append(deleteBadEntries);
     if (legacyPrefix != null) sb.append(", legacyPlaintextMigration");
+    if (resilience != null) sb.append(", resilience");
     return sb.append('}').toString();
   }
 }

@@ -1,6 +1,8 @@
 package dev.cachet.resilience;
 
 import dev.cachet.CacheConfigurationException;
+import dev.cachet.Cache;
+import dev.cachet.internal.Instrumented;
 import dev.cachet.internal.Preconditions;
 import dev.cachet.spi.RemoteTier;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -15,8 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Puts a remote tier behind Resilience4j: {@code Resilience.decorate(redisTier, settings)} returns the
  * same tier with Retry(CircuitBreaker(call)) around every call, one breaker and one retry per cache,
- * both named after the cache. The fallback (degraded mode) is the tiered cache's: hand the decorated
- * tier to {@code TieredCacheBuilder.remoteTier(...)}.
+ * both named after the cache. Most code never calls it: {@code TieredCacheBuilder.resilience(settings)}
+ * and {@code RedisCacheBuilder.resilience(settings)} decorate the tier they build. The fallback
+ * (degraded mode) is the tiered cache's.
  *
  * <p>Breakers and retries are created in the settings' registries when given (a breaker of the same
  * name already there is reused), else in private ones that are dropped when the tier closes.
@@ -68,6 +71,31 @@ public final class Resilience {
         new ResilientRemoteTier<>(tier, breaker, retry, RETRY_SCHEDULER, onClose, true);
     decorated.worstCaseLatency(settings.worstCaseLatency());
     return decorated;
+  }
+
+  /**
+   * The circuit breaker guarding {@code cache}'s remote tier (a tiered or Redis-only cache built with
+   * resilience settings), for metrics, health checks and operators; empty for caches without one.
+   *
+   * @throws NullPointerException if {@code cache} is null
+   */
+  public static Optional<CircuitBreaker> circuitBreakerOf(Cache<?, ?> cache) {
+    Preconditions.requireNonNull(cache, "cache");
+    return cache instanceof Instrumented
+        ? ((Instrumented) cache).circuitBreaker().filter(CircuitBreaker.class::isInstance).map(CircuitBreaker.class::cast)
+        : Optional.empty();
+  }
+
+  /**
+   * The retry of {@code cache}'s remote tier; empty for caches without resilience settings.
+   *
+   * @throws NullPointerException if {@code cache} is null
+   */
+  public static Optional<Retry> retryOf(Cache<?, ?> cache) {
+    Preconditions.requireNonNull(cache, "cache");
+    return cache instanceof Instrumented
+        ? ((Instrumented) cache).retry().filter(Retry.class::isInstance).map(Retry.class::cast)
+        : Optional.empty();
   }
 
   /** The breaker of a tier made by {@link #decorate}, for metrics and operators. */

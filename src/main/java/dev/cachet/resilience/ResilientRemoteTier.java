@@ -128,16 +128,6 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
     return retry;
   }
 
-  @Override
-  public Optional<Object> circuitBreaker() {
-    return Optional.of(breaker);
-  }
-
-  @Override
-  public Optional<Object> retry() {
-    return Optional.of(retry);
-  }
-
   private <T> CompletableFuture<T> retried(RemoteOperation operation, Supplier<CompletableFuture<T>> call) {
     CallerErrors<T> refused = new CallerErrors<>(call);
     Supplier<CompletableFuture<T>> tracked = tracker.track(refused);

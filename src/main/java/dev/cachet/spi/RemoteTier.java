@@ -96,19 +96,6 @@ public interface RemoteTier<V> extends AutoCloseable {
   LeaseLock leaseLock();
 
   /**
-   * The Resilience4j {@code CircuitBreaker} guarding this tier, typed {@code Object} so that callers
-   * need not depend on Resilience4j; empty unless the tier is decorated.
-   */
-  default java.util.Optional<Object> circuitBreaker() {
-    return java.util.Optional.empty();
-  }
-
-  /** The Resilience4j {@code Retry} of this tier, typed {@code Object}; empty unless decorated. */
-  default java.util.Optional<Object> retry() {
-    return java.util.Optional.empty();
-  }
-
-  /**
    * Re-reads state that other instances may have changed behind this tier's back (the Redis tier's
    * {@code invalidateAll} generation, which it otherwise refreshes periodically). The tiered cache
    * calls it when coherence tells it another instance invalidated the whole cache, or that messages

@@ -15,6 +15,7 @@ import dev.cachet.internal.CacheSettings;
 import dev.cachet.internal.LocalTier;
 import dev.cachet.internal.Preconditions;
 import dev.cachet.internal.SingleFlight;
+import dev.cachet.resilience.Resilience;
 import dev.cachet.spi.LeaseLock;
 import dev.cachet.spi.RemoteEntry;
 import dev.cachet.spi.RemoteOperation;
@@ -912,13 +913,13 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   /** The breaker of the remote tier, when it is decorated with one. */
   @Override
   public Optional<Object> circuitBreaker() {
-    return remote.circuitBreaker();
+    return Resilience.circuitBreakerOf(remote).map(Object.class::cast);
   }
 
   /** The retry of the remote tier, when it is decorated with one. */
   @Override
   public Optional<Object> retry() {
-    return remote.retry();
+    return Resilience.retryOf(remote).map(Object.class::cast);
   }
 
   /** Memory and Redis: the metrics binder registers per-tier, Redis and crypto meters. */
@@ -1030,6 +1031,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   /** What memory holds for {@code key}, without counting or reading Redis (tests). */
   V peekMemory(K key) {
     return shared.memory.peek(memoryKey(encode(key)));
+  }
+
+  RemoteTier<V> remote() {
+    return remote;
   }
 
   Outage outage() {

@@ -313,8 +313,11 @@ public final class TieredCacheBuilder<K, V> {
         "refreshAfterWrite needs a build-time loader: call loader(...)");
     CacheInstrumentation instrumentation = new CacheInstrumentation();
     instrumentation.deriveMemoryHits();
+    @SuppressWarnings("unchecked")
     RemoteTier<V> remoteTier =
-        this.remoteTier != null ? this.remoteTier : RemoteTierSpecs.build(remoteSpec, built, instrumentation);
+        this.remoteTier != null
+            ? this.remoteTier
+            : (RemoteTier<V>) RemoteTierSpecs.build(remoteSpec, built, instrumentation);
     if (!built.name().equals(remoteTier.cacheName())) {
       if (this.remoteTier == null) {
         remoteTier.close();

@@ -4,7 +4,6 @@ import dev.cachet.KeyCodec;
 import dev.cachet.crypto.FernetKeyRing;
 import dev.cachet.redis.RedisCacheBuilder;
 import dev.cachet.redis.RedisConnections;
-import dev.cachet.resilience.Resilience;
 import dev.cachet.resilience.ResilienceSettings;
 import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.tiered.TieredCacheBuilder;
@@ -15,18 +14,16 @@ public class TieredQuickStart {
 
   public static void main(String[] args) {
     CachetEnvironment env = CachetEnvironment.system();             // CACHET_REDIS_URL, CACHET_ENCRYPTION_KEYS
-    try (RedisConnections redis = RedisConnections.fromEnvironment(env)) {   // share one per process
-      RedisCacheBuilder<String, User> remote = RedisCacheBuilder.<String, User>newBuilder()
-          .name("users").connections(redis).keyCodec(KeyCodec.strings())
-          .keyRing(FernetKeyRing.requireFromEnvironment(env))        // values are always sealed
-          .serializer(ValueSerializers.json(User.class));
-      try (Cache<String, User> users = TieredCacheBuilder.<String, User>newBuilder()
-          .name("users").keyCodec(KeyCodec.strings()).defaultTtl(Duration.ofMinutes(30))
-          .remoteTier(i -> Resilience.decorate(remote.buildRemoteTier(i), ResilienceSettings.production()))
-          .build()) {
-        User user = users.get("42", id -> new User(id, "Ada"));      // memory -> Redis -> loader
-        System.out.println(user + " " + users.health().status());
-      }
+    try (RedisConnections redis = RedisConnections.fromEnvironment(env);       // share one per process
+        Cache<String, User> users = TieredCacheBuilder.<String, User>newBuilder()
+            .name("users").keyCodec(KeyCodec.strings()).defaultTtl(Duration.ofMinutes(30))
+            .remote(RedisCacheBuilder.<String, User>newBuilder().connections(redis)
+                .keyRing(FernetKeyRing.requireFromEnvironment(env))       // values are always sealed
+                .serializer(ValueSerializers.json(User.class)))
+            .resilience(ResilienceSettings.production())              // retries and a circuit breaker
+            .build()) {
+      User user = users.get("42", id -> new User(id, "Ada"));        // memory -> Redis -> loader
+      System.out.println(user + " " + users.health().status());
     }
   }
 }

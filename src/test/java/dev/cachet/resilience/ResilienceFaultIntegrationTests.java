@@ -310,8 +310,8 @@ class ResilienceFaultIntegrationTests {
       for (int i = 0; i < 20; i++) {
         node.cache.put("k" + i, valueOf("k" + i));
       }
-      long retriedBefore = node.remote == null ? 0
-          : Resilience.retryOf(node.remote).orElseThrow().getMetrics().getNumberOfSuccessfulCallsWithRetryAttempt();
+      long retriedBefore =
+          Resilience.retryOf(node.cache).orElseThrow().getMetrics().getNumberOfSuccessfulCallsWithRetryAttempt();
       for (int round = 0; round < 5; round++) {
         proxy.resetMidNextReply();
         // a remote read: a fresh instance has nothing in memory
@@ -344,7 +344,7 @@ class ResilienceFaultIntegrationTests {
       assertThat(node.cache.get("k", k -> "loaded")).isEqualTo("loaded");
       node.cache.put("k2", "v2");
 
-      var retry = Resilience.retryOf(node.remote).orElseThrow().getMetrics();
+      var retry = Resilience.retryOf(node.cache).orElseThrow().getMetrics();
       assertThat(retry.getNumberOfFailedCallsWithoutRetryAttempt()).as("permission errors fail at once").isPositive();
       assertThat(retry.getNumberOfFailedCallsWithRetryAttempt()).as("and are never retried").isZero();
       assertThat(node.remoteErrors(RemoteErrorReason.PERMISSION)).isPositive();

@@ -132,16 +132,13 @@ final class ResilienceTestSupport {
         TieredCacheBuilder.<String, String>newBuilder()
             .name(name)
             .keyCodec(KeyCodec.strings())
-            .remoteTier(
-                instr -> {
-                  instrumentation.set(instr);
-                  RemoteTier<String> decorated = Resilience.decorate(redis.buildRemoteTier(instr), settings);
-                  remote.set(decorated);
-                  return decorated;
-                })
+            .remote(redis)
+            .resilience(settings)
             .remoteTimeout(remoteTimeout);
     customizer.accept(b);
     MultiTenantCache<String, String> cache = b.build();
+    instrumentation.set(((dev.cachet.internal.Instrumented) cache).instrumentation());
+    remote.set(dev.cachet.tiered.TieredTestAccess.remoteOf(cache));
     return new Node(cache, remote.get(), instrumentation.get(), connections, settings, remoteTimeout);
   }
 

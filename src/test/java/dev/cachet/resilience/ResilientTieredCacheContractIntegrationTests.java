@@ -48,7 +48,7 @@ class ResilientTieredCacheContractIntegrationTests extends CacheContractTests {
             .keyCodec(spec.keyCodec())
             .defaultTtl(spec.defaultTtl())
             .maxKeyLength(spec.maxKeyLength())
-            .remoteTier(i -> Resilience.decorate(remote.buildRemoteTier(i), ResilienceSettings.production()));
+            .remote(remote).resilience(ResilienceSettings.production());
     if (spec.maximumSize() > 0) {
       b.memoryMaximumSize(spec.maximumSize());
     }

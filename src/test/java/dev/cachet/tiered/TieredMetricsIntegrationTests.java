@@ -95,17 +95,12 @@ class TieredMetricsIntegrationTests {
             TieredCacheBuilder.<String, String>newBuilder()
                 .name("breaker-meters")
                 .keyCodec(dev.cachet.KeyCodec.strings())
-                .remoteTier(
-                    i ->
-                        dev.cachet.resilience.Resilience.decorate(
-                            dev.cachet.redis.RedisCacheBuilder.<String, String>newBuilder()
-                                .name("breaker-meters")
-                                .connections(conn)
-                                .keyRing(TieredTestSupport.RING)
-                                .serializer(dev.cachet.serialization.ValueSerializers.json(String.class))
-                                .keyCodec(dev.cachet.KeyCodec.strings())
-                                .buildRemoteTier(i),
-                            settings))
+                .remote(
+                    dev.cachet.redis.RedisCacheBuilder.<String, String>newBuilder()
+                        .connections(conn)
+                        .keyRing(TieredTestSupport.RING)
+                        .serializer(dev.cachet.serialization.ValueSerializers.json(String.class)))
+                .resilience(settings)
                 .heartbeatInterval(Duration.ofMillis(200))
                 .build()) {
       TieredCacheMetrics.monitor(registry, cache);

@@ -39,7 +39,7 @@ final class TieredTestSupport {
     return TieredCacheBuilder.<K, String>newBuilder()
         .name(name)
         .keyCodec(codec)
-        .remoteTier(redis::buildRemoteTier)
+        .remote(redis)
         .heartbeatInterval(Duration.ofMillis(200));
   }
 

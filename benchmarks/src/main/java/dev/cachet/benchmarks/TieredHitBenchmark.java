@@ -115,7 +115,7 @@ public class TieredHitBenchmark {
           TieredCacheBuilder.<String, String>newBuilder()
               .name("bench")
               .keyCodec(KeyCodec.strings())
-              .remoteTier(remote::buildRemoteTier)
+              .remote(remote)
               .memoryMaximumSize(10_000)
               .defaultTtl(Duration.ofMinutes(10))
               .build();

@@ -78,7 +78,7 @@ public class TieredZipfBenchmark {
         TieredCacheBuilder.<String, String>newBuilder()
             .name("zipf")
             .keyCodec(KeyCodec.strings())
-            .remoteTier(remote::buildRemoteTier)
+            .remote(remote)
             .memoryMaximumSize(UNIVERSE / 10)
             .defaultTtl(Duration.ofHours(1))
             .build();
