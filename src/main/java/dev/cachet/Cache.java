@@ -36,8 +36,9 @@ public interface Cache<K, V> extends AutoCloseable {
   String name();
 
   /**
-   * Returns the value cached for {@code key}, or {@code null} when absent or expired. Counts a hit or a
-   * miss.
+   * Returns the value cached for {@code key}, or {@code null} when absent or expired; never loads (as
+   * Caffeine's {@code getIfPresent}). Counts a hit or a miss. To load on a miss, use {@link
+   * #get(Object, CacheLoader)} or {@link #get(Object)}.
    */
   V getIfPresent(K key);
 
@@ -53,7 +54,9 @@ public interface Cache<K, V> extends AutoCloseable {
   V get(K key, CacheLoader<? super K, ? extends V> loader);
 
   /**
-   * Like {@link #get(Object, CacheLoader)} with the loader given when the cache was built.
+   * Returns the value for {@code key}, <em>loading it on a miss</em> with the loader given when the
+   * cache was built: like Caffeine's {@code LoadingCache.get}, not like {@code Map.get}. The read that
+   * never loads is {@link #getIfPresent(Object)}.
    *
    * @throws IllegalStateException if the cache was built without a loader
    */
