@@ -566,37 +566,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   /** Renews the lease at a third of its lifetime while the load runs (non-blocking renewals). */
   private Optional<LeaseLock.Lease> startRenewing(LeaseLock.Lease lease) {
-    long period = Math.max(1, shared.options.leaseTime.toMillis() / 3);
-    ScheduledFuture<?> renewal =
-        shared.threads.scheduler().scheduleWithFixedDelay(
-            () -> {
-              try {
-                lease.renew(shared.options.leaseTime);
-              } catch (RuntimeException e) {
-                log.debug("cache '{}': renewing a lease failed: {}", name, e.toString());
-              }
-            },
-            period, period, TimeUnit.MILLISECONDS);
-    shared.scheduled.add(renewal);
     return Optional.of(
-        new LeaseLock.Lease() {
-          @Override
-          public String key() {
-            return lease.key();
-          }
-
-          @Override
-          public CompletableFuture<Boolean> renew(Duration leaseTime) {
-            return lease.renew(leaseTime);
-          }
-
-          @Override
-          public CompletableFuture<Boolean> release() {
-            renewal.cancel(false);
-            shared.scheduled.remove(renewal);
-            return lease.release();
-          }
-        });
+        RenewedLease.start(lease, shared.options.leaseTime, shared.threads.scheduler(), shared.scheduled, name));
   }
 
   private void release(LeaseLock.Lease lease) {
@@ -930,36 +901,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   @Override
   protected CacheHealth currentHealth() {
-    CacheHealth remoteHealth = remote.health();
-    CacheHealth.Status remoteStatus =
-        shared.outage.isDegraded() ? CacheHealth.Status.DOWN : remoteHealth.status();
-    CacheHealth.Status overall =
-        remoteStatus == CacheHealth.Status.UP ? CacheHealth.Status.UP : CacheHealth.Status.DEGRADED;
-    CacheHealth.Builder b =
-        CacheHealth.newBuilder(overall)
-            .tier(Tier.MEMORY, CacheHealth.Status.UP)
-            .tier(Tier.REDIS, remoteStatus)
-            .detail("failurePolicy", shared.options.failurePolicy)
-            .detail("degraded", shared.outage.isDegraded())
-            .detail("lastError", shared.outage.lastError())
-            .detail("lastErrorTime", shared.outage.lastErrorTime() == null ? "never" : shared.outage.lastErrorTime())
-            .detail("dirtyKeysDuringOutage", shared.outage.dirtyCount())
-            .detail("refreshesSkipped", shared.refreshAhead.skipped());
-    Coherence coherence = shared.coherence;
-    if (coherence != null) {
-      b.detail("coherence.subscribed", coherence.isSubscribed())
-          .detail("coherence.peers", coherence.peerCount())
-          .detail("coherence.memoryClears", coherence.clearCount())
-          .detail("coherence.malformedMessages", coherence.malformedCount())
-          .detail("coherence.lastClearReason", coherence.lastClearReason());
-    }
-    remoteHealth.details().forEach((k, v) -> b.detail("redis." + k, v));
-    for (Map.Entry<Tier, CacheHealth.Status> e : remoteHealth.tiers().entrySet()) {
-      if (e.getKey() != Tier.REDIS && e.getKey() != Tier.MEMORY) {
-        b.tier(e.getKey(), e.getValue());
-      }
-    }
-    return b.build();
+    return TieredHealth.of(remote.health(), shared.options.failurePolicy, shared.outage, shared.refreshAhead,
+        shared.coherence);
   }
 
   @Override
