@@ -155,6 +155,7 @@ public class PeersZipfBenchmark extends ZipfBenchmarkBase {
               .valueEncoder(JavaValueEncoder.INSTANCE)
               .valueDecoder(JavaValueDecoder.INSTANCE)
               .broadcastChannel("jetcache-zipf")
+              .asyncResultTimeoutInMillis(30_000) // loading on a busy machine; reads never wait this long
               .expireAfterWrite(1, TimeUnit.HOURS);
       CaffeineCacheBuilder<?> local =
           CaffeineCacheBuilder.createCaffeineCacheBuilder()
@@ -188,7 +189,9 @@ public class PeersZipfBenchmark extends ZipfBenchmarkBase {
       for (int i = 0; i < keys.length; i++) {
         batch.put(keys[i], ZipfWorkload.value(i));
         if (batch.size() == 1_000 || i == keys.length - 1) {
-          cache.putAll(batch);
+          if (!cache.PUT_ALL(batch).isSuccess()) { // waits for the asynchronous PSETEXs
+            throw new IllegalStateException("JetCache could not store a batch");
+          }
           batch.clear();
         }
       }
