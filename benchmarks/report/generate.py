@@ -133,8 +133,12 @@ class Run:
             self.files.extend(sorted(glob.glob(_abs(pattern))))
         self.results = {}
         for path in self.files:
-            with open(path) as f:
-                records = json.load(f)
+            try:
+                with open(path) as f:
+                    records = json.load(f)
+            except (OSError, ValueError) as e:  # a JMH call still running, or one that failed
+                print(f"warning: skipping {path}: {e}", file=sys.stderr)
+                continue
             for record in records:
                 key = (record["benchmark"], tuple(sorted((record.get("params") or {}).items())), record["mode"])
                 if key not in self.results:
