@@ -364,7 +364,7 @@ class Page:
         self.out("|---|---|---|---:|---:|---:|---:|---|")
         for (cls, subject, mode, threads), g in sorted(groups.items()):
             calls = max(g["calls"], 1)
-            hit = 1.0 - g["reads"] / calls
+            hit = max(0.0, 1.0 - g["reads"] / calls)  # a subject without a local tier may read a little more
             by = ", ".join(f"{name} {num(1000 * n / calls)}" for name, n in
                            sorted(g["by"].items(), key=lambda kv: -kv[1]))
             owned = "" if g["owned"] else " (shared server)"
@@ -411,13 +411,25 @@ class Page:
         if run.empty:
             return
         rows = run.select(block.get("select", {}))
+        rows = [p for p in rows
+                if not any(p.params.get(k) in values for k, values in (block.get("exclude") or {}).items())]
         if not rows:
             return
         name = block["name"]
+        keys = []  # one colour per subject (label parameter value), whatever the thread count
+
+        def colour(p):
+            key = p.params.get(label_param) if label_param else p.short
+            if block.get("labelPrefix"):
+                key = "".join(prefix for pattern, prefix in block["labelPrefix"].items()
+                              if re.search(pattern, p.benchmark)) + str(key)
+            if key not in keys:
+                keys.append(key)
+            return keys.index(key)
         label_param = block.get("labelParam")
 
         def label(p):
-            text = p.params.get(label_param) if label_param else (params_text(p.params) or p.short)
+            text = p.params.get(label_param) if label_param else p.benchmark.split(".")[-1]
             if block.get("labelPrefix"):
                 for pattern, prefix in block["labelPrefix"].items():
                     if re.search(pattern, p.benchmark):
@@ -430,7 +442,7 @@ class Page:
                 est, unit = p.stat(block.get("stat", "score"), self.confidence)
                 scale = block.get("scale", 1)
                 data.append((label(p), est.point * scale, (est.low * scale, est.high * scale)
-                             if est.has_interval() else None))
+                             if est.has_interval() else None, colour(p)))
             svg = bar_chart(block["title"], data, block.get("unit") or unit)
         else:
             series = []
@@ -471,26 +483,28 @@ def _svg(width, height, body, title):
 
 
 def bar_chart(title, data, unit):
-    """Horizontal bars with their confidence intervals as whiskers. data: (label, value, (low, high)|None)."""
-    left, right, top, bar_h, gap = 230, 40, 40, 18, 8
+    """Horizontal bars with their confidence intervals as whiskers.
+    data: (label, value, (low, high) or None, colour index)."""
+    left, right, top, bar_h, gap = 230, 90, 40, 18, 8
     width = 760
     height = top + len(data) * (bar_h + gap) + 40
-    top_value = max([max(v, iv[1] if iv else v) for _, v, iv in data] + [1e-12])
+    top_value = _nice_ceiling(max([max(v, iv[1] if iv else v) for _, v, iv, _ in data] + [1e-12]))
     plot_w = width - left - right
     scale = plot_w / top_value
     body = []
-    for i, (lab, value, iv) in enumerate(data):
+    for i, (lab, value, iv, colour) in enumerate(data):
         y = top + i * (bar_h + gap)
         w = max(value, 0) * scale
         body.append(f'<text x="{left - 6}" y="{y + bar_h - 5}" text-anchor="end">{html.escape(lab)}</text>')
-        body.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{PALETTE[i % len(PALETTE)]}"/>')
+        body.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{PALETTE[colour % len(PALETTE)]}"/>')
         if iv:
             lo, hi = max(iv[0], 0) * scale + left, iv[1] * scale + left
             mid = y + bar_h / 2
             body.append(f'<line x1="{lo:.1f}" y1="{mid}" x2="{hi:.1f}" y2="{mid}" stroke="black"/>')
             body.append(f'<line x1="{lo:.1f}" y1="{mid - 5}" x2="{lo:.1f}" y2="{mid + 5}" stroke="black"/>')
             body.append(f'<line x1="{hi:.1f}" y1="{mid - 5}" x2="{hi:.1f}" y2="{mid + 5}" stroke="black"/>')
-        body.append(f'<text x="{left + w + 4:.1f}" y="{y + 12}" font-size="10" fill="#333">{num(value)}</text>')
+        end = max(w, (iv[1] * scale) if iv else 0)
+        body.append(f'<text x="{left + end + 4:.1f}" y="{y + 12}" font-size="10" fill="#333">{num(value)}</text>')
     axis_y = top + len(data) * (bar_h + gap) + 4
     body.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + plot_w}" y2="{axis_y}" stroke="#999"/>')
     for k in range(5):
@@ -500,6 +514,15 @@ def bar_chart(title, data, unit):
     body.append(f'<text x="{left + plot_w / 2}" y="{axis_y + 30}" text-anchor="middle">{html.escape(unit)} '
                 f'(whiskers: 99.9 % confidence interval)</text>')
     return _svg(width, height, "\n".join(body) + "\n", title)
+
+
+def _nice_ceiling(x):
+    """The smallest of 1, 2, 2.5, 5 or 10 times a power of ten that is at least x."""
+    power = 10 ** math.floor(math.log10(x))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * power >= x:
+            return step * power
+    return 10 * power
 
 
 def percentile_chart(title, series, unit):
