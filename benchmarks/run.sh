@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark suite in one command. From anywhere in the checkout:
 #
-#   benchmarks/run.sh smoke      # about 10 minutes on 2 cores: before/after comparisons (1 fork)
-#   benchmarks/run.sh thorough   # 3 forks of everything, about 80 minutes on 2 cores: verdicts
+#   benchmarks/run.sh smoke      # 10 to 15 minutes on 2 cores: before/after comparisons (1 fork)
+#   benchmarks/run.sh thorough   # 3 forks of everything, about 1.5 hours on 2 cores: verdicts
 #   benchmarks/run.sh check      # seconds per benchmark: proves the wiring only, never quote its figures
 #
 # Options: --out DIR (default benchmarks/results/runs/<profile>-<UTC time>), --no-build, and after "--"
