@@ -86,6 +86,28 @@ class VerdictTests(unittest.TestCase):
             verdicts.verdict(est(1, 2), "<", 3)
 
 
+class SampleTimeTests(unittest.TestCase):
+    def test_histogramPercentile_firstValueReachingRank(self):
+        hist = [[3.0, 10], [1.0, 80], [100.0, 10]]  # unsorted, as counts per value
+        self.assertEqual(generate._hist_percentile(hist, 0.5), 1.0)
+        self.assertEqual(generate._hist_percentile(hist, 0.9), 3.0)
+        self.assertEqual(generate._hist_percentile(hist, 0.99), 100.0)
+
+    def test_pooledSampleTime_percentileIntervalOverIterations_forksCounted(self):
+        record = {"benchmark": "x.B.m", "mode": "sample", "threads": 1, "params": {"subject": "s"},
+                  "primaryMetric": {"scoreUnit": "us/op", "rawDataHistogram": [
+                      [[[1.0, 9], [10.0, 1]], [[2.0, 9], [20.0, 1]]],
+                      [[[1.0, 9], [10.0, 1]]]]},
+                  "secondaryMetrics": {}}
+        pooled = generate.Pooled(record)
+        pooled.add(record)
+        p50, unit = pooled.stat("p50", 0.999)
+        self.assertEqual((p50.forks, p50.samples, unit), (2, 3, "us/op"))
+        self.assertAlmostEqual(p50.point, 4.0 / 3)
+        mean, _ = pooled.stat("score", 0.999)
+        self.assertAlmostEqual(mean.point, (1.9 + 3.8 + 1.9) / 3)
+
+
 class GoalRenderingTests(unittest.TestCase):
     """A goal table from two tiny JMH files: the verdict follows the pooled intervals and fork count."""
 
