@@ -46,7 +46,7 @@ public final class BenchRedis implements AutoCloseable {
     this.host = host;
     this.port = port;
     if (process != null) {
-      shutdownHook = new Thread(process::destroyForcibly, "bench-redis-stop");
+      shutdownHook = new Thread(this::stopAtExit, "bench-redis-stop");
       Runtime.getRuntime().addShutdownHook(shutdownHook);
     } else {
       shutdownHook = null;
@@ -209,6 +209,20 @@ public final class BenchRedis implements AutoCloseable {
     } catch (IllegalStateException shuttingDown) {
       // the hook runs anyway
     }
+    deleteDir();
+  }
+
+  private void stopAtExit() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    deleteDir();
+  }
+
+  private void deleteDir() {
     File[] files = dir.toFile().listFiles();
     if (files != null) {
       for (File f : files) {
