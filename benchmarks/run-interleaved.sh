@@ -2,14 +2,16 @@
 # Runs FernetBenchmark and FernetThreadsBenchmark as many one-fork JMH invocations, interleaving the
 # implementations and rotating their order on every repetition, so that a change in background load on
 # a shared machine hits every implementation alike instead of whichever JMH happens to run last.
-# Three repetitions give three forks per benchmark; verdicts.py pools them.
+# Three repetitions give three forks per benchmark; the report generator pools them (list the files
+# as one run in benchmarks/report/inputs.json, as "fernet-interleaved" does).
 #
-# Usage (repository root, after building benchmarks/target/benchmarks.jar):
+# Usage (repository root; needs JDK 21+ for FernetThreadsBenchmark):
+#   JAVA_HOME=/path/to/jdk21+ benchmarks/run.sh check   # or any profile: builds benchmarks/target/benchmarks.jar
 #   benchmarks/run-interleaved.sh benchmarks/results/interleaved
-#   python3 benchmarks/verdicts.py benchmarks/results/interleaved/*.json
+#   python3 benchmarks/report/generate.py
 set -euo pipefail
 out=${1:-benchmarks/results/interleaved}
-java=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+java=${JAVA:-${JAVA_HOME:+$JAVA_HOME/bin/}java}
 jar=benchmarks/target/benchmarks.jar
 mkdir -p "$out"
 

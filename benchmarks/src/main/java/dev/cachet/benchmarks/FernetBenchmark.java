@@ -42,12 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Both decrypt paths that check a TTL use a long one, so tokens made in setup stay valid. {@link
  * FernetThreadsBenchmark} covers platform versus virtual threads.
  *
- * <p>Run (from the repository root, after building as described in {@code benchmarks/pom.xml}):
- *
- * <pre>
- * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar benchmarks/target/benchmarks.jar 'FernetBenchmark|FernetThreadsBenchmark' \
- *     -f 3 -wi 3 -w 1s -i 5 -r 1s -rf json -rff benchmarks/results/fernet.json
- * </pre>
+ * <p>Run through {@code benchmarks/run.sh} (any JDK 17 or newer); see {@code docs/benchmarks.md}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

@@ -29,12 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Each {@code setup} value runs in its own forks, so the cache call site stays monomorphic in each.
  * Every key is present (1,024 keys, cycled by a mask, in a cache of 10,000), so every call is a hit.
  *
- * <p>Run (from the repository root, after building as described in {@code benchmarks/pom.xml}):
- *
- * <pre>
- * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar benchmarks/target/benchmarks.jar MetricsOverheadBenchmark \
- *     -f 3 -wi 5 -w 1s -i 5 -r 1s -prof gc -rf json -rff benchmarks/results/metrics-overhead.json
- * </pre>
+ * <p>Run through {@code benchmarks/run.sh} (any JDK 17 or newer); see {@code docs/benchmarks.md}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -8,12 +8,12 @@ import dev.cachet.redis.RedisCacheBuilder;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.serialization.ValueSerializer;
 import dev.cachet.serialization.ValueSerializers;
+import dev.cachet.benchmarks.shared.BenchRedis;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -38,8 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * The Redis tier against raw Lettuce on a loopback Redis this benchmark starts itself ({@code
- * redis-server --port <free> --save "" --appendonly no}, from PATH), 1 KB values, sealed format:
+ * The Redis tier against raw Lettuce on a loopback Redis this benchmark starts itself ({@link
+ * BenchRedis}), 1 KB values, sealed format:
  *
  * <ul>
  *   <li>{@code tierGet} ({@code Cache.getIfPresent}: GET, decrypt, envelope checks, JSON) against {@code
@@ -54,12 +54,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * Keys are drawn uniformly from 1,000 stored entries. Everything runs on one thread against a server
  * on the same (shared) machine, so absolute numbers are loopback round trips, not a network.
  *
- * <p>Run (from the repository root, after building as described in {@code benchmarks/pom.xml}):
- *
- * <pre>
- * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar benchmarks/target/benchmarks.jar RedisTierBenchmark \
- *     -f 3 -wi 3 -w 1s -i 5 -r 1s -rf json -rff benchmarks/results/redis-tier.json
- * </pre>
+ * <p>Run through {@code benchmarks/run.sh}; see {@code docs/benchmarks.md}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -72,7 +67,7 @@ public class RedisTierBenchmark {
   private static final int ENTRIES = 1_000;
   private static final int BATCH = 100;
 
-  private Process server;
+  private BenchRedis server;
   private RedisConnections connections;
   private Cache<String, String> cache;
   private RedisClient rawClient;
@@ -86,18 +81,8 @@ public class RedisTierBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    server =
-        new ProcessBuilder(
-                "redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no")
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    String uri = "redis://127.0.0.1:" + port;
+    server = BenchRedis.acquire();
+    String uri = server.uri();
     rawClient = RedisClient.create();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
@@ -106,7 +91,7 @@ public class RedisTierBenchmark {
         break;
       } catch (RuntimeException e) {
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("redis-server did not start on port " + port, e);
+          throw new IllegalStateException("Redis did not answer at " + uri, e);
         }
         Thread.sleep(50);
       }
@@ -149,12 +134,12 @@ public class RedisTierBenchmark {
   }
 
   @TearDown(Level.Trial)
-  public void tearDown() {
+  public void tearDown() throws InterruptedException {
     cache.close();
     connections.close();
     rawConnection.close();
     rawClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-    server.destroy();
+    server.close();
   }
 
   private int next() {

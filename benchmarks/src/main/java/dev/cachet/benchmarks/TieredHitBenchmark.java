@@ -10,6 +10,7 @@ import dev.cachet.redis.RedisCacheBuilder;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.tiered.TieredCacheBuilder;
+import dev.cachet.benchmarks.shared.BenchRedis;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -33,12 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * by a mask; memory holds 10,000), so every call is a memory hit; Redis (a local {@code redis-server}
  * started by the benchmark) is never touched on the measured path.
  *
- * <p>Run (after building as described in {@code benchmarks/pom.xml}; needs {@code redis-server} on PATH):
- *
- * <pre>
- * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar benchmarks/target/benchmarks.jar TieredHitBenchmark \
- *     -f 3 -wi 5 -w 1s -i 5 -r 1s -prof gc -rf json -rff benchmarks/results/tiered-hit.json
- * </pre>
+ * <p>Run through {@code benchmarks/run.sh} (needs {@code redis-server} on PATH), which adds {@code -prof
+ * gc}; see {@code docs/benchmarks.md}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -66,7 +63,7 @@ public class TieredHitBenchmark {
   private dev.cachet.Cache<String, String> memory;
   private MultiTenantCache<String, String> tiered;
   private RedisConnections connections;
-  private LocalRedis redis;
+  private BenchRedis redis;
   private int index;
 
   @Setup(Level.Trial)
@@ -102,7 +99,7 @@ public class TieredHitBenchmark {
         memory.put(k, "value-" + k);
       }
     } else {
-      redis = LocalRedis.start();
+      redis = BenchRedis.acquire();
       connections = RedisConnections.create(redis.uri());
       RedisCacheBuilder<String, String> remote =
           RedisCacheBuilder.<String, String>newBuilder()

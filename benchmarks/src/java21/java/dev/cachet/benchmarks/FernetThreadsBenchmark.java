@@ -39,8 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * Scores are round trips per second.
  *
- * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar FernetThreadsBenchmark -f 3 -wi 3 -w 1s -i 5
- * -r 1s -rf json} (see {@link FernetBenchmark} for the full command).
+ * <p>Needs Java 21 (built by the {@code java21} profile of {@code benchmarks/pom.xml} when Maven runs on
+ * 21+); {@code benchmarks/run.sh thorough} runs it then.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
