@@ -232,6 +232,23 @@ class RedisCallerErrorIntegrationTests {
   }
 
   @Test
+  void replace_listAtTheEntryKey_storesNothing_andDoesNotFail(@RedisStandaloneServer RedisServer redis)
+      throws Exception {
+    try (RedisConnections c = RedisConnections.create(redis.uri());
+        Cache<String, Object> cache = builder(c, "wrongtype-cas").keyPrefix(prefix(redis)).build()) {
+      LettuceRedisTier<Object> tier = ((LettuceRedisCache<String, Object>) cache).tier();
+      cache.put("k", "v");
+      RemoteEntry<Object> read = tier.get("k").get(5, TimeUnit.SECONDS);
+      String key = entryKey(cache, "k");
+      redis.command("DEL", key);
+      redis.command("RPUSH", key, "a");
+      assertThat(tier.replace("k", read, "new", Duration.ofMinutes(1)).get(5, TimeUnit.SECONDS)).isFalse();
+      assertThat(tier.replace("k", null, "new", Duration.ofMinutes(1)).get(5, TimeUnit.SECONDS)).isFalse();
+      assertThat(redis.command("TYPE", key)).isEqualTo("list");
+    }
+  }
+
+  @Test
   void deleteIfNotString_sparesAStringWrittenMeanwhile(@RedisStandaloneServer RedisServer redis)
       throws Exception {
     try (RedisConnections c = RedisConnections.create(redis.uri())) {

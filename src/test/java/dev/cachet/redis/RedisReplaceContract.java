@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link RemoteTier#replace}: a single-key compare-and-set on the exact token bytes last read, and
- * {@link RemoteEntry#token()} on every read. Run on a standalone server and on a 6-node cluster.
+ * {@link RemoteEntry#token()} on every read; also {@code getAll}'s detection of a value of another Redis
+ * type (its background {@code EXISTS} spans slots on a cluster). Run on a standalone server and on a
+ * 6-node cluster.
  */
 abstract class RedisReplaceContract {
 
@@ -26,6 +28,7 @@ abstract class RedisReplaceContract {
   abstract RedisConnections connections();
 
   RemoteTier<String> tier;
+  final dev.cachet.internal.CacheInstrumentation stats = new dev.cachet.internal.CacheInstrumentation();
 
   @BeforeEach
   void buildTier() {
@@ -36,7 +39,7 @@ abstract class RedisReplaceContract {
             .connections(connections())
             .keyRing(RedisTestSupport.RING)
             .keyPrefix(prefix)
-            .buildRemoteTier();
+            .buildRemoteTier(stats);
   }
 
   @AfterEach
@@ -171,5 +174,27 @@ abstract class RedisReplaceContract {
       assertThat(await(decorated.replace("k", read, "v3", TTL))).isFalse();
       assertThat(await(decorated.get("k")).value()).isEqualTo("v2");
     }
+  }
+
+  @Test
+  void getAll_listAtOneEntryKey_otherKeysRead_theListIsCountedAndDeleted() throws Exception {
+    List<String> keys = List.of("a", "b", "c", "d", "e", "f");
+    for (String k : keys) {
+      await(tier.put(k, "value-" + k, TTL));
+    }
+    LettuceRedisTier<String> lettuce = (LettuceRedisTier<String>) tier;
+    byte[] listKey =
+        LettuceRedisTier.bytes(lettuce.layout().entryKey(lettuce.shared().generations.known(), "bad"));
+    var commands = await(connections().commands());
+    await(commands.rpush(listKey, LettuceRedisTier.bytes("x")).toCompletableFuture());
+    List<String> asked = new java.util.ArrayList<>(keys);
+    asked.add("bad");
+    asked.add("absent");
+    assertThat(await(tier.getAll(asked))).containsOnlyKeys(keys);
+    dev.cachet.testing.Eventually.await(Duration.ofSeconds(10), "counted as format",
+        () -> stats.decryptionFailureCount(
+            dev.cachet.internal.StatsRecorder.DecryptionFailureReason.FORMAT) == 1);
+    dev.cachet.testing.Eventually.await(Duration.ofSeconds(10), "the list was deleted",
+        () -> assertThat(await(commands.exists(listKey).toCompletableFuture())).isZero());
   }
 }
