@@ -245,12 +245,13 @@ final class KeyOrder<V> {
 
   /** Writes of {@code key} in flight (tests). */
   int inFlight(String key) {
-    KeyState s = states.get(key);
-    if (s == null) {
-      return 0;
-    }
-    synchronized (s) {
-      return s.inFlight;
-    }
+    int[] count = new int[1];
+    states.computeIfPresent(
+        key,
+        (k, s) -> {
+          count[0] = s.inFlight;
+          return s;
+        });
+    return count[0];
   }
 }
