@@ -54,6 +54,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   private final Map<String, Peer> peers = new ConcurrentHashMap<>();
   private final LongAdder clears = new LongAdder();
   private final LongAdder malformed = new LongAdder();
+  private final LongAdder peerInvalidationsApplied = new LongAdder();
   private final Runnable onTick;
   private volatile InvalidationBus.Subscription subscription;
   private volatile ScheduledFuture<?> heartbeat;
@@ -187,6 +188,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
     switch (message.kind()) {
       case INVALIDATE:
         target.invalidateLocal(message.keys());
+        peerInvalidationsApplied.increment();
         break;
       case CLEAR:
         clear("instance " + message.origin() + " invalidated the whole cache");
@@ -221,6 +223,11 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
 
   long clearCount() {
     return clears.sum();
+  }
+
+  /** Invalidation messages from peers applied to the memory tier so far (tests wait on it). */
+  long peerInvalidationsApplied() {
+    return peerInvalidationsApplied.sum();
   }
 
   long malformedCount() {

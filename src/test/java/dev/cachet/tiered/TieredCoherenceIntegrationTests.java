@@ -196,10 +196,13 @@ class TieredCoherenceIntegrationTests {
     assertThat(readDone.await(10, TimeUnit.SECONDS)).isTrue();
     // A's invalidation arrives at B meanwhile
     long clearsBefore = b.coherence().clearCount();
+    long appliedBefore = b.coherence().peerInvalidationsApplied();
     a.put("k", "v2");
-    Eventually.await(PROPAGATION_DEADLINE, "A's invalidation reached B",
-        () -> b.keyOrder().trackedKeys() > 0 || b.coherence().clearCount() > clearsBefore);
-    // give the message time to be applied: poll B's stamp through the public path once the hook is off
+    // wait until B has applied A's invalidation (or cleared its memory), not merely until B tracks the
+    // key: B's own paused read already tracks it, so that condition held before the message arrived
+    Eventually.await(PROPAGATION_DEADLINE, "A's invalidation was applied on B",
+        () -> b.coherence().peerInvalidationsApplied() > appliedBefore
+            || b.coherence().clearCount() > clearsBefore);
     proceed.countDown();
     assertThat(read.get(10, TimeUnit.SECONDS)).isEqualTo("v1"); // the read itself began before the put
     b.setTestHook(null);
