@@ -55,7 +55,7 @@ final class FailSafe {
       return true;
     }
     long now = memory.nowNanos();
-    boolean trusted = !unsure && !(suspecting && written - suspectBefore < 0);
+    boolean trusted = !unsure && !(suspecting && written - suspectBefore <= 0);
     if (trusted) {
       return true;
     }
