@@ -598,6 +598,11 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
     return lastLossReason;
   }
 
+  /** Memory hits not served by the fail-safe. */
+  long failSafeBypasses() {
+    return failSafe.bypassed();
+  }
+
   long publishFailures() {
     return publishFailures.sum();
   }
