@@ -999,6 +999,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     return shared.coherence;
   }
 
+  CoherenceKeys coherenceKeys() {
+    return shared.coherenceKeys;
+  }
+
   boolean isDegraded() {
     return shared.outage.isDegraded();
   }

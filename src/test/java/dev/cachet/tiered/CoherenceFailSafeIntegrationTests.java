@@ -265,6 +265,21 @@ class CoherenceFailSafeIntegrationTests {
     redis.start();
   }
 
+  /** A kind this version does not know (a later release's) is treated as a clear: safe, never ignored. */
+  @Test
+  void unknownKind_isTreatedAsAClear(@RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> b = instance(redis, name);
+    awaitInSync(b);
+    b.put("k", "v1");
+    assertThat(b.peekMemory("k")).isEqualTo("v1");
+    redis.command("PUBLISH", channel(redis, name), "cachet2 later 1 T - 6:t.acme");
+    Eventually.await(DEADLINE, "B cleared its memory", () -> b.coherence().clearCount() == 1);
+    assertThat(b.peekMemory("k")).isNull();
+    assertThat(b.coherence().lastClearReason()).contains("does not know");
+    assertThat(b.coherence().malformedCount()).isZero();
+  }
+
   @Test
   void mixedVersions_previousVersionPeer_isReadAndAnsweredInItsFormat(@RedisStandaloneServer RedisServer redis) {
     String name = uniqueName();

@@ -129,6 +129,61 @@ class CoherenceWireSnifferIntegrationTests {
     }
   }
 
+  /**
+   * The refill race with hidden names: B reads v1 and pauses before filling memory; A's invalidation,
+   * naming the key only by its hidden name, arrives meanwhile; B must not store v1.
+   */
+  @Test
+  void refillRace_withHiddenNames_dropsTheStaleValue(@RedisStandaloneServer RedisServer redis) throws Exception {
+    String name = "sniff-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    TieredCache<String, String> a = hidingInstance(redis, name, secret);
+    TieredCache<String, String> b = hidingInstance(redis, name, secret);
+    a.put("k", "v1");
+    java.util.concurrent.CountDownLatch readDone = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
+    b.setTestHook((memoryKey, phase) -> {
+      if (memoryKey.equals("k") && phase == TieredCache.Phase.AFTER_REMOTE_READ) {
+        readDone.countDown();
+        try {
+          proceed.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    java.util.concurrent.CompletableFuture<String> read =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> b.getIfPresent("k"));
+    assertThat(readDone.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    long applied = b.coherence().peerInvalidationsApplied();
+    a.put("k", "v2");
+    Eventually.await(DEADLINE, "B received A's hidden invalidation",
+        () -> b.coherence().peerInvalidationsApplied() > applied);
+    proceed.countDown();
+    assertThat(read.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("v1");
+    b.setTestHook(null);
+    assertThat(b.peekMemory("k")).as("the stale refill was refused").isNull();
+    assertThat(b.getIfPresent("k")).isEqualTo("v2");
+  }
+
+  /** The hidden-name index follows memory: entries that left memory leave the index at the next tick. */
+  @Test
+  void hiddenNameIndex_isPrunedWhenEntriesLeaveMemory(@RedisStandaloneServer RedisServer redis) {
+    String name = "sniff-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    TieredCache<String, String> a = hidingInstance(redis, name, secret);
+    for (int i = 0; i < 100; i++) {
+      a.put("k" + i, "v" + i);
+    }
+    assertThat(a.coherenceKeys().indexed()).isEqualTo(100);
+    for (int i = 0; i < 60; i++) {
+      a.invalidate("k" + i);
+    }
+    Eventually.await(DEADLINE, "the index holds only what memory holds", () -> a.coherenceKeys().indexed() == 40);
+  }
+
   private static Set<Character> kinds(List<String> captured) {
     Set<Character> kinds = new java.util.HashSet<>();
     for (String line : captured) {
