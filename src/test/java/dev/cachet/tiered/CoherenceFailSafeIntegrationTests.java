@@ -280,6 +280,32 @@ class CoherenceFailSafeIntegrationTests {
     assertThat(b.coherence().malformedCount()).isZero();
   }
 
+  /**
+   * Under STRICT, a put that timed out but was applied throws, and still publishes its invalidation: a
+   * peer holding the old value drops it.
+   */
+  @Test
+  void strictWrite_timedOutButApplied_stillPublishesItsInvalidation(@RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    dev.cachet.testing.redis.FaultProxy proxy = dev.cachet.testing.redis.FaultProxy.forward(redis.port());
+    resources.add(proxy);
+    RedisConnections slow = RedisConnections.create(proxy.uri());
+    resources.add(slow);
+    TieredCache<String, String> a =
+        (TieredCache<String, String>) TieredTestSupport.cache(name, slow, TieredTestSupport.prefixFrom(redis.keyPrefix()),
+            builder -> builder.failurePolicy(FailurePolicy.STRICT).remoteTimeout(Duration.ofMillis(300)));
+    resources.add(a);
+    // B's entries never age past the fail-safe bound: only the invalidation can make B drop v1
+    TieredCache<String, String> b = instance(redis, name, builder -> builder.ticker(new FakeTicker()));
+    a.put("k", "v1");
+    assertThat(b.getIfPresent("k")).isEqualTo("v1");
+    proxy.setLatency(Duration.ofMillis(500)); // the SET arrives and is applied; its reply comes too late
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.put("k", "v2"))
+        .isInstanceOf(dev.cachet.CacheUnavailableException.class);
+    Eventually.await(DEADLINE, "B dropped v1 and serves the applied v2", () -> "v2".equals(b.getIfPresent("k")));
+    proxy.setLatency(Duration.ZERO);
+  }
+
   @Test
   void mixedVersions_previousVersionPeer_isReadAndAnsweredInItsFormat(@RedisStandaloneServer RedisServer redis) {
     String name = uniqueName();
