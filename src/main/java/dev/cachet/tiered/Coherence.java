@@ -124,6 +124,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   private boolean sending;
   private boolean retryDue;
   private boolean heartbeatDue;
+  private boolean lastWasHeartbeat;
   private long assigned;
   private volatile long acknowledged;
   private CompletableFuture<Void> drained;
@@ -213,7 +214,9 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
       if (sending) {
         return;
       }
-      if (heartbeatDue) {
+      boolean messageWaiting = (inFlight != null && retryDue) || (inFlight == null && !queue.isEmpty());
+      if (heartbeatDue && !(lastWasHeartbeat && messageWaiting)) {
+        // heartbeats and messages alternate when both wait: neither starves the other
         heartbeatDue = false;
         isHeartbeat = true;
         text = encodeControl(CoherenceMessage.HEARTBEAT, acknowledged);
@@ -235,6 +238,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
         text = inFlight;
       }
       sending = true;
+      lastWasHeartbeat = isHeartbeat;
     }
     send(text, isHeartbeat);
   }
