@@ -118,6 +118,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   // sending state (guarded by `sendLock`)
   private final Object sendLock = new Object();
   private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+  private final java.util.Set<String> pendingKeys = new java.util.HashSet<>();
   private int queuedKeys;
   private String inFlight;
   private long inFlightSequence;
@@ -176,13 +177,27 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
 
   // ------------------------------------------------------------------ sending
 
-  /** Announces that these memory keys changed here. */
+  /**
+   * Announces that these memory keys changed here. A key already queued and not yet sent is not queued
+   * again: the queued invalidation goes out after this change reached Redis, so it covers both.
+   */
   void publishInvalidation(List<String> memoryKeys) {
-    List<String> items = new ArrayList<>(memoryKeys.size());
-    for (String key : memoryKeys) {
+    List<String> fresh = new ArrayList<>(memoryKeys.size());
+    synchronized (sendLock) {
+      for (String key : memoryKeys) {
+        if (pendingKeys.add(key)) {
+          fresh.add(key);
+        }
+      }
+    }
+    if (fresh.isEmpty()) {
+      return;
+    }
+    List<String> items = new ArrayList<>(fresh.size());
+    for (String key : fresh) {
       items.add(keys.itemOf(key));
     }
-    enqueue(new Queued(List.copyOf(memoryKeys), items), memoryKeys.size());
+    enqueue(new Queued(fresh, items), fresh.size());
   }
 
   /** Announces that the whole cache was invalidated here. */
@@ -196,6 +211,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
         log.warn("cache '{}': {} invalidations could not be published in time; publishing one CLEAR instead",
             cacheName, queuedKeys + size);
         queue.clear();
+        pendingKeys.clear();
         queue.add(new Queued(null, null));
         queuedKeys = 1;
       } else {
@@ -285,6 +301,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
     Queued q = head;
     while (true) {
       queuedKeys -= q.memoryKeys().size();
+      pendingKeys.removeAll(q.memoryKeys());
       List<String> source = legacy ? q.memoryKeys() : q.items();
       for (String s : source) {
         out.add(s);

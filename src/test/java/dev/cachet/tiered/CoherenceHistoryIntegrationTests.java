@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Heartbeats every 200 ms, 3 missed: the model's bound is (3 + 1) x 200 ms plus one Redis read; the
  * checker allows 400 ms for that read and for scheduling on a loaded test machine, so 1.2 s. Operations
- * per thread: {@code -Dcachet.history.ops} (default 6,000: about 290,000 operations over the four runs).
+ * per thread: at least {@code -Dcachet.history.ops} (default 6,000), and on until the fault script ends:
+ * a few hundred thousand operations over the four runs.
  */
 class CoherenceHistoryIntegrationTests {
 
@@ -72,10 +73,14 @@ class CoherenceHistoryIntegrationTests {
     return (TieredCache<String, String>) cache;
   }
 
-  /** Runs the workload on every instance; {@code fault} runs alongside until the workload ends. */
+  /**
+   * Runs the workload on every instance while {@code fault} runs: each thread does at least its
+   * operations and goes on until the fault script has finished, so every fault hits a running workload.
+   */
   private History run(List<TieredCache<String, String>> instances, Fault fault) throws Exception {
     History history = new History();
     AtomicBoolean running = new AtomicBoolean(true);
+    AtomicBoolean faultDone = new AtomicBoolean();
     List<CompletableFuture<Void>> workers = new ArrayList<>();
     List<AtomicBoolean> stops = new ArrayList<>();
     for (int i = 0; i < instances.size(); i++) {
@@ -84,7 +89,7 @@ class CoherenceHistoryIntegrationTests {
       AtomicBoolean stop = new AtomicBoolean();
       stops.add(stop);
       for (int t = 0; t < THREADS; t++) {
-        workers.add(CompletableFuture.runAsync(() -> work(cache, id, history, stop), daemonThread()));
+        workers.add(CompletableFuture.runAsync(() -> work(cache, id, history, stop, faultDone), daemonThread()));
       }
     }
     CompletableFuture<Void> faults = CompletableFuture.runAsync(() -> {
@@ -92,6 +97,8 @@ class CoherenceHistoryIntegrationTests {
         fault.run(running, stops);
       } catch (Exception e) {
         throw new IllegalStateException(e);
+      } finally {
+        faultDone.set(true);
       }
     }, daemonThread());
     CompletableFuture.allOf(workers.toArray(new CompletableFuture<?>[0])).get(10, TimeUnit.MINUTES);
@@ -108,9 +115,10 @@ class CoherenceHistoryIntegrationTests {
     };
   }
 
-  private static void work(TieredCache<String, String> cache, String id, History history, AtomicBoolean stop) {
+  private static void work(
+      TieredCache<String, String> cache, String id, History history, AtomicBoolean stop, AtomicBoolean faultDone) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    for (int i = 0; i < OPS_PER_THREAD && !stop.get(); i++) {
+    for (int i = 0; (i < OPS_PER_THREAD || !faultDone.get()) && !stop.get(); i++) {
       String key = "key" + random.nextInt(KEYS);
       int dice = cache.coherence() == null ? 100 : random.nextInt(100); // without coherence: reads only
       long start = System.nanoTime();
@@ -186,7 +194,23 @@ class CoherenceHistoryIntegrationTests {
         (TieredCache<String, String>) TieredTestSupport.cache(
             name, connections, TieredTestSupport.prefixFrom(redis.keyPrefix()), b -> b.coherence(false));
     resources.add(deaf);
-    History history = run(List.of(instance(redis, name), deaf), (running, stops) -> {});
+    TieredCache<String, String> writer = instance(redis, name);
+    History history = run(List.of(writer, deaf), (running, stops) -> {});
+    // then every key is written once more, and read on the deaf instance twice the bound later
+    for (int k = 0; k < KEYS; k++) {
+      String key = "key" + k;
+      String value = history.nextValue(key, "i0");
+      long start = System.nanoTime();
+      writer.put(key, value);
+      history.record(new History.Op("i0", History.Kind.PUT, key, value, start, System.nanoTime()));
+    }
+    Thread.sleep(BOUND.multipliedBy(2).toMillis()); // the workload's timing, not an assertion
+    for (int k = 0; k < KEYS; k++) {
+      String key = "key" + k;
+      long start = System.nanoTime();
+      String value = deaf.getIfPresent(key);
+      history.record(new History.Op("i1", History.Kind.READ, key, value, start, System.nanoTime()));
+    }
     HistoryChecker.Result result = checkAndLog("coherence off", history);
     assertThat(result.stale()).as(result.toString()).isPositive();
   }
@@ -199,13 +223,12 @@ class CoherenceHistoryIntegrationTests {
         List.of(instance(redis, name), instance(redis, name), instance(redis, name));
     int[] kills = new int[1];
     History history = run(instances, (running, stops) -> {
-      while (running.get()) {
+      for (int round = 0; round < 5; round++) {
         pause(Duration.ofMillis(1500), running);
-        if (running.get()) {
-          kills[0] += Integer.parseInt(redis.command("CLIENT", "KILL", "TYPE", "pubsub").trim());
-          kills[0] += CoherenceFailSafeIntegrationTests.killSubscribers(redis);
-        }
+        kills[0] += Integer.parseInt(redis.command("CLIENT", "KILL", "TYPE", "pubsub").trim());
+        kills[0] += CoherenceFailSafeIntegrationTests.killSubscribers(redis);
       }
+      pause(Duration.ofMillis(1500), running);
     });
     HistoryChecker.Result result = checkAndLog("pubsub killed", history);
     assertThat(kills[0]).as("subscriber connections killed").isPositive();
@@ -249,6 +272,7 @@ class CoherenceHistoryIntegrationTests {
       proxy.blackhole(true);
       pause(Duration.ofMillis(2500), running);
       proxy.blackhole(false);
+      pause(Duration.ofMillis(2000), running);
     });
     HistoryChecker.Result result = checkAndLog("blackholed", history);
     assertThat(result.ok()).as(result.toString()).isTrue();
@@ -267,6 +291,7 @@ class CoherenceHistoryIntegrationTests {
       stops.get(2).set(true);
       Thread.sleep(100); // its workers finish the operation they are in
       instances.get(2).close();
+      pause(Duration.ofMillis(1500), running);
     });
     HistoryChecker.Result result = checkAndLog("closed mid-run", history);
     assertThat(result.ok()).as(result.toString()).isTrue();
