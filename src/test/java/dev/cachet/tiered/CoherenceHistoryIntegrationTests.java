@@ -180,6 +180,41 @@ class CoherenceHistoryIntegrationTests {
     assertNoneDegraded(instances);
   }
 
+  /** With key names hidden, messages name keys by their HMAC and receivers map them back: same model. */
+  @Test
+  void normalRunning_withKeyNamesHidden(@RedisStandaloneServer RedisServer redis) throws Exception {
+    String name = uniqueName();
+    byte[] secret = new byte[32];
+    new java.security.SecureRandom().nextBytes(secret);
+    List<TieredCache<String, String>> instances = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      RedisConnections connections = RedisConnections.create(redis.uri());
+      resources.add(connections);
+      TieredCache<String, String> cache =
+          (TieredCache<String, String>)
+              TieredCacheBuilder.<String, String>newBuilder()
+                  .name(name)
+                  .keyCodec(KeyCodec.strings())
+                  .remote(dev.cachet.redis.RedisCacheBuilder.<String, String>newBuilder()
+                      .connections(connections)
+                      .keyRing(TieredTestSupport.RING)
+                      .serializer(dev.cachet.serialization.ValueSerializers.json(String.class))
+                      .keyPrefix(TieredTestSupport.prefixFrom(redis.keyPrefix()))
+                      .keyNameHasher(dev.cachet.crypto.KeyNameHasher.of(secret)))
+                  .heartbeatInterval(Duration.ofMillis(200))
+                  .build();
+      resources.add(cache);
+      instances.add(cache);
+    }
+    History history = run(instances, (running, stops) -> {});
+    HistoryChecker.Result result = checkAndLog("normal, hidden names", history);
+    assertThat(result.ok()).as(result.toString()).isTrue();
+    for (TieredCache<String, String> cache : instances) {
+      assertThat(cache.coherence().clearCount()).isZero();
+      assertThat(cache.coherence().lossCount()).as(cache.coherence().lastLossReason()).isZero();
+    }
+  }
+
   /**
    * The checker has teeth: an instance with coherence off that only reads keeps serving what it first
    * read, and the checker finds those reads staler than the bound.
