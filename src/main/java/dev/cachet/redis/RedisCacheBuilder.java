@@ -112,7 +112,9 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
 
   /**
    * A builder with the built-in key codec of {@code keyType} (when there is one: {@code String}, {@code
-   * UUID}, {@code Long}, {@code Integer}) and JSON for {@code valueType}.
+   * UUID}, {@code Long}, {@code Integer}; otherwise set {@link #keyCodec}) and the serializer {@link
+   * ValueSerializers#forType} picks for {@code valueType}: raw bytes for {@code byte[]}, JSON with the
+   * default mapper ({@code java.time} included) for anything else. Either may be replaced by its setter.
    *
    * @throws NullPointerException if a type is null
    */
@@ -127,7 +129,7 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     }
     RedisCacheBuilder<K, V> b = new RedisCacheBuilder<>(codec, null);
     b.serializer = null;
-    b.defaultSerializer = ValueSerializers.json(valueType);
+    b.defaultSerializer = ValueSerializers.forType(valueType);
     return b;
   }
 
@@ -158,7 +160,11 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     return this;
   }
 
-  /** How values become bytes; default JSON (with {@link #newBuilder(Class, Class)}). */
+  /**
+   * How values become bytes; required with {@link #newBuilder()}, with {@link #newBuilder(Class, Class)}
+   * default {@link ValueSerializers#forType}. E.g. {@code ValueSerializers.json(myObjectMapper,
+   * Order.class)} for your own Jackson mapper, {@link ValueSerializers#bytes()} for raw bytes.
+   */
   public RedisCacheBuilder<K, V> serializer(ValueSerializer<V> value) {
     Preconditions.requireState(!serializerSet, "serializer was already set");
     serializer = Objects.requireNonNull(value, "serializer must not be null");
