@@ -41,6 +41,17 @@ public record CacheSettings<K, V>(
     }
   }
 
+  /**
+   * The key length limit when key names never reach the remote store as they are (hidden by an HMAC):
+   * none.
+   */
+  public static final int UNLIMITED_KEY_LENGTH = Integer.MAX_VALUE;
+
+  /** The same settings with another key length limit. */
+  public CacheSettings<K, V> withMaxKeyLength(int newMaxKeyLength) {
+    return new CacheSettings<>(name, keyCodec, newMaxKeyLength, defaultTtl, loader, executor);
+  }
+
   /** The same settings under another name (tenant views, tiers of one composition). */
   public CacheSettings<K, V> withName(String newName) {
     return new CacheSettings<>(newName, keyCodec, maxKeyLength, defaultTtl, loader, executor);

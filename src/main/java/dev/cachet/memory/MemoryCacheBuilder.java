@@ -130,7 +130,11 @@ public final class MemoryCacheBuilder<K, V> {
     return this;
   }
 
-  /** The longest accepted encoded key (default {@value CacheSettings#DEFAULT_MAX_KEY_LENGTH}). */
+  /**
+   * The longest accepted key, in characters of its encoded form ({@code String} keys themselves when no
+   * codec is set); default 1,024. A longer key is refused with {@code IllegalArgumentException} on
+   * writes and loads.
+   */
   public MemoryCacheBuilder<K, V> maxKeyLength(int maxKeyLength) {
     settings.maxKeyLength(maxKeyLength);
     return this;

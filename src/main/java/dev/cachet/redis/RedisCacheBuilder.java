@@ -62,7 +62,8 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     RemoteTierSpecs.register(
         RedisCacheBuilder.class,
         (spec, composing, instrumentation) ->
-            ((RedisCacheBuilder<?, ?>) spec).buildTierFor(composing, instrumentation));
+            ((RedisCacheBuilder<?, ?>) spec).buildTierFor(composing, instrumentation),
+        spec -> ((RedisCacheBuilder<?, ?>) spec).keyNameHasher != null);
   }
 
   /** Default maximum serialized value size: 1 MiB. */
@@ -230,7 +231,9 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
 
   /**
    * Hides key names: the encoded key is replaced by an HMAC under the hasher's dedicated naming secret
-   * (which must never rotate with the encryption keys). Pattern invalidation is then unavailable.
+   * (which must never rotate with the encryption keys). Pattern invalidation is then unavailable. Since
+   * Redis then stores a fixed-length name, keys of any length are accepted unless {@link #maxKeyLength}
+   * sets a limit.
    */
   public RedisCacheBuilder<K, V> keyNameHasher(KeyNameHasher value) {
     Preconditions.requireState(keyNameHasher == null, "keyNameHasher was already set");
@@ -279,7 +282,12 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     return this;
   }
 
-  /** The longest encoded key; default {@value CacheSettings#DEFAULT_MAX_KEY_LENGTH}. */
+  /**
+   * The longest encoded key; default 1,024 characters when key names are stored as they are, no limit
+   * with {@link #keyNameHasher} (Redis then stores a fixed-length HMAC). A longer key is refused with
+   * {@code IllegalArgumentException} on writes and is a miss on reads. For long keys without hiding, use
+   * {@link KeyCodec#sha256(KeyCodec)}.
+   */
   public RedisCacheBuilder<K, V> maxKeyLength(int length) {
     settings.maxKeyLength(length);
     return this;
@@ -341,6 +349,9 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     CacheSettings<K, V> s = settings.build(!keyCodecSet && defaultCodec == null);
     if (!keyCodecSet && defaultCodec != null) {
       s = new CacheSettings<>(s.name(), defaultCodec, s.maxKeyLength(), s.defaultTtl(), s.loader(), s.executor());
+    }
+    if (keyNameHasher != null && !settings.hasMaxKeyLength()) {
+      s = s.withMaxKeyLength(CacheSettings.UNLIMITED_KEY_LENGTH);
     }
     CacheInstrumentation instrumentation = new CacheInstrumentation();
     LettuceRedisTier<V> raw = buildTier(s.name(), instrumentation, s.defaultTtl());
