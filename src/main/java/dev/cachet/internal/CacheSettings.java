@@ -57,7 +57,7 @@ public record CacheSettings<K, V>(
     return new CacheSettings<>(newName, keyCodec, maxKeyLength, defaultTtl, loader, executor);
   }
 
-  /** Settings for a builder: the mutable side, checked by {@link #build()}. Not thread-safe. */
+  /** Settings for a builder: the mutable side, checked by {@link Builder#build(boolean)}. Not thread-safe. */
   public static final class Builder<K, V> {
     private String name;
     private KeyCodec<? super K> keyCodec;
