@@ -46,8 +46,12 @@ import java.util.concurrent.Executor;
  * shorter). Under {@link FailurePolicy#SERVE_DEGRADED}, writes made while Redis is down live in memory
  * for at most {@code degradedTtl} and are invalidated in Redis and on other instances when it is back.
  *
- * <p>Each setter may be called once; bad values throw {@code IllegalArgumentException} naming the
- * setting. Not thread-safe. The cache takes ownership of the remote tier and closes it.
+ * <p>Each setter may be called once ({@code IllegalStateException} otherwise), throws {@code
+ * NullPointerException} for null and {@code IllegalArgumentException} naming the setting for a value
+ * out of range; {@link #build()} checks what only makes sense together. Not thread-safe; the caches it
+ * builds are. The cache owns the remote tier (built from {@link #remote} or given to {@link
+ * #remoteTier}) and closes it; the {@code RedisConnections} of a {@code RedisCacheBuilder} stay
+ * borrowed.
  *
  * @param <K> the key type
  * @param <V> the value type
