@@ -100,6 +100,21 @@ class ValueSerializersTests {
   }
 
   @Test
+  void json_javaUtilDate_isWrittenAsIsoText_andEpochMillisFromEarlierVersionsStillRead() throws Exception {
+    record Legacy(java.util.Date at) {}
+    ValueSerializer<Legacy> serializer = ValueSerializers.json(Legacy.class);
+    Legacy value = new Legacy(new java.util.Date(1_700_000_000_123L));
+    byte[] bytes = serializer.serialize(value);
+    assertThat(new String(bytes, StandardCharsets.UTF_8)).contains("2023-11-14T22:13:20.123");
+    assertThat(serializer.deserialize(bytes)).isEqualTo(value);
+    assertThat(serializer.deserialize("{\"at\":1700000000123}".getBytes(StandardCharsets.UTF_8)))
+        .isEqualTo(value);
+    // an earlier version's reader (Jackson's defaults) reads the new form
+    Legacy readByEarlier = new ObjectMapper().readerFor(Legacy.class).readValue(bytes);
+    assertThat(readByEarlier).isEqualTo(value);
+  }
+
+  @Test
   void json_ignoresUnknownProperties_writtenByANewerVersion() {
     record Old(String userId) {}
     ValueSerializer<Old> serializer = ValueSerializers.json(Old.class);
