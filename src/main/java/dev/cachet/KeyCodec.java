@@ -11,10 +11,11 @@ import java.util.UUID;
  * order.tenant() + "/" + order.id()} only when neither part can contain {@code /}.
  *
  * <p>Implementations must be thread-safe, deterministic across JVMs and releases (encoded keys are
- * stored), and must not return null. Caches enforce a maximum encoded length (default 1,024 characters)
- * on keys whose encoded form is stored or sent as it is; a Redis tier that hides key names ({@code
- * RedisCacheBuilder.keyNameHasher}) stores an HMAC instead and accepts keys of any length. For keys of
- * any length without hiding (an LLM prompt, a long URL), wrap the codec in {@link #sha256(KeyCodec)}.
+ * stored), and must not return null. Redis-only and tiered caches refuse keys whose encoded form is
+ * longer than {@code maxKeyLength} (default 1,024 characters), unless the Redis tier hides key names
+ * ({@code RedisCacheBuilder.keyNameHasher}): Redis then stores a fixed-length HMAC, and any length is
+ * accepted. For keys of any length without hiding (an LLM prompt, a long URL), wrap the codec in
+ * {@link #sha256(KeyCodec)}. Memory-only caches set no default limit.
  *
  * @param <K> the key type
  */
