@@ -230,6 +230,32 @@ class UserKeysAndValuesIntegrationTests {
     }
   }
 
+  @Test
+  void sha256Codec_repeatedOnTheRedisBuilder_isTheSameSetting(@RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName("prompts");
+    String prefix = prefix(redis);
+    try (RedisConnections connections = RedisConnections.create(redis.uri());
+        Cache<String, String> cache =
+            TieredCacheBuilder.<String, String>newBuilder()
+                .name(name)
+                .keyCodec(KeyCodec.sha256())
+                .remote(redisBuilder(connections, prefix, String.class).keyCodec(KeyCodec.sha256()))
+                .build()) {
+      cache.put(PROMPT, "v");
+      assertThat(cache.getIfPresent(PROMPT)).isEqualTo("v");
+    }
+    try (RedisConnections connections = RedisConnections.create(redis.uri())) {
+      TieredCacheBuilder<String, String> mismatched =
+          TieredCacheBuilder.<String, String>newBuilder()
+              .name(name)
+              .keyCodec(KeyCodec.sha256())
+              .remote(redisBuilder(connections, prefix, String.class).keyCodec(KeyCodec.strings()));
+      assertThatThrownBy(mismatched::build)
+          .isInstanceOf(CacheConfigurationException.class)
+          .hasMessageContaining("keyCodec");
+    }
+  }
+
   // ------------------------------------------------------------------ builders
 
   private static <V> RedisCacheBuilder<String, V> redisBuilder(
