@@ -398,6 +398,10 @@ public final class CacheFactory implements AutoCloseable {
     return keyPrefix;
   }
 
+  RedisConnections connections() {
+    return connections;
+  }
+
   /** This factory's preset. */
   public Preset preset() {
     return preset;
