@@ -110,7 +110,8 @@ final class Presets {
         case REQUIRED:
           return "required: with Redis, refuses to start without the secret";
         case EPHEMERAL:
-          return "the secret if set, else one generated for the factory";
+          return "the secret if the factory's environment sets it (`forTesting` reads none), else one"
+              + " generated for the factory";
         default:
           return "on whenever the secret is set";
       }
@@ -119,12 +120,13 @@ final class Presets {
         : "on: lease " + duration(v.leaseTime()) + " (renewed while loading), others wait up to "
             + duration(v.leaseWait()) + "; duplicates counted in `cache.load.duplicates`"));
     rows.add(row("encryption key", v -> v.ephemeralEncryptionKey()
-        ? "the configured ring if set, else an ephemeral key (logged as a WARN)"
+        ? "the builder's `keyRing(...)` if given, else an ephemeral key (logged as a WARN); never read"
+            + " from the environment"
         : "required with Redis (`" + CachetEnvironment.ENCRYPTION_KEYS + "`, `"
             + CachetEnvironment.ENCRYPTION_KEY + "` or `" + CachetEnvironment.LEGACY_ENCRYPTION_KEY
             + "`); refuses to start without one"));
     rows.add(row("resilience (retries, circuit breaker)", v -> v.noRetries()
-        ? "`ResilienceSettings.testing()` with 1 attempt (no retries)"
+        ? "`ResilienceSettings.testing()` with 1 attempt (no retries) and a 1 s command timeout"
         : "`" + CachetEnvironment.RESILIENCE_PROFILE + "`, else `" + CachetEnvironment.ENV
             + "` (`production` when unset)"));
     rows.add(row("failure policy", v -> "`" + v.failurePolicy() + "` (memory and loaders while Redis"
