@@ -98,7 +98,7 @@ final class Presets {
     rows.add(row("memory TTL (how long memory keeps a Redis entry)", v -> duration(v.memoryTtl())));
     rows.add(row("memory bound (`CACHET_CACHE_<NAME>_MAX_SIZE` sets an entry bound instead)",
         v -> v.boundedByBytes() ? bytes(v.memoryMaximumBytes()) + " (weighed: exact for `String` and"
-            + " `byte[]`, else the serialized size)" : String.format("%,d entries", v.memoryMaximumSize())));
+            + " `byte[]`, else the serialized size)" : String.format(java.util.Locale.ROOT, "%,d entries", v.memoryMaximumSize())));
     rows.add(row("largest value stored in Redis", v -> bytes(v.maxValueSize())));
     rows.add(row("compression", v -> v.compressionThreshold() == 0 ? "off"
         : "values over " + bytes(v.compressionThreshold()) + " are compressed before sealing. Leak:"
