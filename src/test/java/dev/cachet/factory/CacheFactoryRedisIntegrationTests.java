@@ -15,6 +15,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -98,6 +103,48 @@ class CacheFactoryRedisIntegrationTests {
       assertThat(redisKeysContaining(prompt.digest())).as("prompt digests are hidden too").isEmpty();
       assertThat(registry.get(CacheMetricNames.DUPLICATE_LOADS).tag("cache", "answers").functionCounter().count())
           .isZero();
+    }
+  }
+
+  @Test
+  void aiApp_concurrentMissOnTwoInstances_oneModelCall_theOtherWaitsForItsAnswer() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    PromptKey prompt = PromptKey.of("gpt-4o", List.of(Map.of("role", "user", "content", "slow one")), Map.of());
+    AtomicInteger modelCalls = new AtomicInteger();
+    CountDownLatch aIsLoading = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try (CacheFactory a = factory(CacheFactory.Preset.AI_APP, env(true));
+        CacheFactory b =
+            CacheFactory.newBuilder()
+                .preset(CacheFactory.Preset.AI_APP)
+                .environment(CachetEnvironment.of(env(true)))
+                .keyPrefix(FactoryRedisContractBase.prefix(redis))
+                .meterRegistry(registry)
+                .build()) {
+      Cache<PromptKey, String> answersA = a.promptCache("slow-answers", String.class);
+      Cache<PromptKey, String> answersB = b.promptCache("slow-answers", String.class);
+      Future<String> fromA =
+          pool.submit(
+              () ->
+                  answersA.get(prompt, k -> {
+                    modelCalls.incrementAndGet();
+                    aIsLoading.countDown();
+                    release.await(); // A holds the prompt's lease until released
+                    return "answer from A";
+                  }));
+      assertThat(aIsLoading.await(30, TimeUnit.SECONDS)).isTrue();
+      // B misses both tiers while A loads: it cannot take the lease, so it waits for A's answer
+      Future<String> fromB =
+          pool.submit(() -> answersB.get(prompt, k -> "answer from B (call " + modelCalls.incrementAndGet() + ")"));
+      release.countDown();
+      assertThat(fromA.get(30, TimeUnit.SECONDS)).isEqualTo("answer from A");
+      assertThat(fromB.get(30, TimeUnit.SECONDS)).isEqualTo("answer from A");
+      assertThat(modelCalls).hasValue(1);
+      assertThat(registry.get(CacheMetricNames.DUPLICATE_LOADS).tag("cache", "slow-answers").functionCounter().count())
+          .isZero();
+    } finally {
+      pool.shutdownNow();
     }
   }
 
