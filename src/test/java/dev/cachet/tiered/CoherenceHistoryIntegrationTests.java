@@ -311,6 +311,8 @@ class CoherenceHistoryIntegrationTests {
     });
     HistoryChecker.Result result = checkAndLog("blackholed", history);
     assertThat(result.ok()).as(result.toString()).isTrue();
+    assertThat(instances.get(0).coherence().lossCount())
+        .as("the fault took effect: A forgot the silent C (or saw its gap)").isPositive();
     for (TieredCache<String, String> cache : instances) {
       assertThat(cache.coherence().clearCount()).isZero();
     }
