@@ -375,13 +375,9 @@ public final class CacheFactory implements AutoCloseable {
     };
   }
 
-  @SuppressWarnings("unchecked")
   private static <V> ValueSerializer<V> serializerFor(Class<V> valueType) {
     Objects.requireNonNull(valueType, "valueType must not be null");
-    if (valueType == byte[].class) {
-      return (ValueSerializer<V>) ValueSerializers.bytes();
-    }
-    return ValueSerializers.json(valueType);
+    return ValueSerializers.forType(valueType); // byte[] as is, JSON otherwise
   }
 
   // ---------------------------------------------------------------- state
