@@ -207,10 +207,16 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     return this;
   }
 
-  /** Scopes the cache to a tenant, {@code [A-Za-z0-9_.-]{1,64}}: a key segment covered by the key digest. */
+  /**
+   * Scopes the cache to a tenant: a key segment covered by the key digest, with a generation of its own
+   * ({@code invalidateAll} of this cache empties this tenant alone). The id follows the one tenant-id
+   * rule, {@code [A-Za-z0-9_.-]{1,64}}, as {@link dev.cachet.MultiTenantCache#forTenant} does.
+   *
+   * @throws IllegalArgumentException naming the rule, if {@code value} does not match it
+   */
   public RedisCacheBuilder<K, V> tenant(String value) {
     Preconditions.requireState(tenant == null, "tenant was already set");
-    tenant = RedisKeyLayout.requireSegment(value, "tenant");
+    tenant = Preconditions.requireTenantId(value);
     return this;
   }
 

@@ -42,7 +42,7 @@ final class RedisKeyLayout {
     Preconditions.requireArgument(
         schemaVersion >= 0, () -> "schemaVersion must not be negative: " + schemaVersion);
     this.schemaVersion = schemaVersion;
-    this.tenant = tenant == null ? null : requireSegment(tenant, "tenant");
+    this.tenant = tenant == null ? null : Preconditions.requireTenantId(tenant);
     this.hasher = hasher;
     this.cacheRoot = prefix + ":" + cacheName + ":";
     this.tenantSegment = tenant == null ? "-" : "t." + tenant;

@@ -816,12 +816,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     Preconditions.requireNonNull(tenantId, "tenantId");
     checkOpen();
     Preconditions.requireState(root, "cache '" + name + "' is already a tenant view");
-    try {
-      Preconditions.requireCacheName(tenantId);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "tenantId must match [a-z0-9][a-z0-9_-]{0,62}: '" + Preconditions.printable(tenantId) + "'");
-    }
+    Preconditions.requireTenantId(tenantId);
     TieredCache<K, V> view = tenants.get(tenantId);
     if (view != null && !view.isClosed()) {
       return view;

@@ -67,6 +67,11 @@ public class KeyOrderLincheckTests {
     public void discardAll() {
       map.clear();
     }
+
+    @Override
+    public void discardPrefix(String prefix) {
+      map.keySet().removeIf(k -> k.startsWith(prefix));
+    }
   }
 
   /** The remote tier: values with versions, so refreshes can compare-and-set on what they read. */
