@@ -451,7 +451,7 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
             maxValueSize == null ? DEFAULT_MAX_VALUE_SIZE : maxValueSize, instrumentation);
     GenerationTracker generations =
         new GenerationTracker(
-            connections, name, layout.generationKey(), c,
+            connections, name, layout.generationKey(), layout.tenantGenerationsKey(), c,
             generationRefresh == null ? Duration.ofMillis(DEFAULT_GENERATION_REFRESH_MILLIS) : generationRefresh);
     LettuceRedisTier.Shared<V> shared =
         new LettuceRedisTier.Shared<>(

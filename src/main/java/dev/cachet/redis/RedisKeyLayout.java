@@ -10,12 +10,15 @@ import java.util.regex.Pattern;
  * <pre>
  *   entry:      {prefix}:{cache}:v{schema}:g{generation}:{tenant}:k:{encodedKey}
  *   hidden:     {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h:{hmac(encodedKey)}
- *   generation: {prefix}:{cache}:gen
+ *   generation: {prefix}:{cache}:gen                  (the cache's)
+ *               {prefix}:{cache}:gen:tenants          (a hash: tenant id -> the tenant's generation)
  *   lease:      {prefix}:{cache}:lease:v{schema}:{tenant}:k:{encodedKey}
  *   channel:    {prefix}:{cache}:bus
  * </pre>
  *
- * where {@code {tenant}} is {@code -} without a tenant and {@code t.<id>} with one. Every segment before
+ * where {@code {tenant}} is {@code -} without a tenant and {@code t.<id>} with one, and {@code
+ * {generation}} is the cache's generation without a tenant and {@code <cache's>.<tenant's>} with one (a
+ * tenant's {@code invalidateAll} bumps its own generation only). Every segment before
  * the encoded key is validated to exclude {@code :} and glob characters, so the segments parse back
  * unambiguously: tenant {@code a} + key {@code b:c} and tenant {@code a:b} + key {@code c} cannot both
  * exist (the second tenant is invalid), and the key is always the whole rest of the name. The key itself
@@ -73,6 +76,10 @@ final class RedisKeyLayout {
     return cacheRoot + "gen";
   }
 
+  String tenantGenerationsKey() {
+    return cacheRoot + "gen:tenants";
+  }
+
   String channel() {
     return cacheRoot + "bus";
   }
@@ -81,9 +88,15 @@ final class RedisKeyLayout {
     return hasher == null ? "k:" + encodedKey : "h:" + hasher.hash(encodedKey);
   }
 
-  String entryKey(long generation, String encodedKey) {
+  /** The entry key in {@code generation}: the cache's, then {@code .} and the tenant's for a tenant view. */
+  String entryKey(String generation, String encodedKey) {
     return cacheRoot + "v" + schemaVersion + ":g" + generation + ":" + tenantSegment + ":"
         + keyPart(encodedKey);
+  }
+
+  /** The entry key of the untenanted view in cache generation {@code generation} (tests). */
+  String entryKey(long generation, String encodedKey) {
+    return entryKey(Long.toString(generation), encodedKey);
   }
 
   String leaseKey(String encodedKey) {
@@ -94,7 +107,7 @@ final class RedisKeyLayout {
    * The {@code SCAN MATCH} pattern of this view's entries in {@code generation} whose encoded key
    * matches {@code glob} ({@code *} and {@code ?} wild, everything else literal).
    */
-  String matchPattern(long generation, String glob) {
+  String matchPattern(String generation, String glob) {
     return escapeGlob(cacheRoot + "v" + schemaVersion + ":g" + generation + ":" + tenantSegment + ":k:")
         + globToRedis(glob);
   }
@@ -104,7 +117,15 @@ final class RedisKeyLayout {
     return escapeGlob(cacheRoot + "v") + "*";
   }
 
-  /** The generation of an entry key of this cache, or -1 when the name is not one. */
+  /**
+   * The pattern of every entry of this view's tenant, all schema versions and generations (entries of
+   * other tenants whose encoded key happens to match are filtered with {@link #isEntryOfThisTenant}).
+   */
+  String tenantEntriesPattern() {
+    return escapeGlob(cacheRoot + "v") + "*:" + escapeGlob(tenantSegment + ":") + "*";
+  }
+
+  /** The cache generation of an entry key of this cache, or -1 when the name is not one. */
   long generationOf(String redisKey) {
     if (!redisKey.startsWith(cacheRoot + "v")) {
       return -1;
@@ -117,8 +138,34 @@ final class RedisKeyLayout {
     if (end < 0) {
       return -1;
     }
+    int dot = redisKey.indexOf('.', g + 2);
+    if (dot >= 0 && dot < end) {
+      end = dot;
+    }
     try {
       return Long.parseLong(redisKey, g + 2, end, 10);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * The tenant generation of an entry key of this cache ({@code g<cache>.<tenant>}), or -1 when the
+   * name is not an entry key or has none (an untenanted entry, or one written before tenants had
+   * generations).
+   */
+  long tenantGenerationOf(String redisKey) {
+    if (generationOf(redisKey) < 0) {
+      return -1;
+    }
+    int g = redisKey.indexOf(":g", cacheRoot.length());
+    int end = redisKey.indexOf(':', g + 2);
+    int dot = redisKey.indexOf('.', g + 2);
+    if (dot < 0 || dot > end) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(redisKey, dot + 1, end, 10);
     } catch (NumberFormatException e) {
       return -1;
     }
