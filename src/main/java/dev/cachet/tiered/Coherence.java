@@ -32,6 +32,9 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
 
     /** Drops the whole memory tier; {@code reason} is for logs and health. */
     void clearLocal(String reason);
+
+    /** Drops one tenant's memory; {@code announcedTenant} as {@link dev.cachet.spi.RemoteTier#announcedTenantId}. */
+    void clearTenantLocal(String announcedTenant);
   }
 
   private static final class Peer {
@@ -53,6 +56,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   private final AtomicLong sequence = new AtomicLong();
   private final Map<String, Peer> peers = new ConcurrentHashMap<>();
   private final LongAdder clears = new LongAdder();
+  private final LongAdder tenantClears = new LongAdder();
   private final LongAdder malformed = new LongAdder();
   private final LongAdder peerInvalidationsApplied = new LongAdder();
   private final Runnable onTick;
@@ -103,6 +107,13 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   /** Announces that these memory keys changed here. */
   void publishInvalidation(List<String> memoryKeys) {
     publish(new CoherenceMessage(origin, sequence.incrementAndGet(), CoherenceMessage.Kind.INVALIDATE, memoryKeys));
+  }
+
+  /** Announces that one tenant ({@code announcedTenant}, as the remote tier announces it) was invalidated here. */
+  void publishTenantClear(String announcedTenant) {
+    publish(
+        new CoherenceMessage(
+            origin, sequence.incrementAndGet(), CoherenceMessage.Kind.TENANT_CLEAR, List.of(announcedTenant)));
   }
 
   /** Announces that the whole cache was invalidated here. */
@@ -193,6 +204,10 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
       case CLEAR:
         clear("instance " + message.origin() + " invalidated the whole cache");
         break;
+      case TENANT_CLEAR:
+        tenantClears.increment();
+        target.clearTenantLocal(message.keys().get(0));
+        break;
       default:
         break;
     }
@@ -223,6 +238,11 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
 
   long clearCount() {
     return clears.sum();
+  }
+
+  /** Tenant clears received from peers (tests wait on it). */
+  long tenantClearsReceived() {
+    return tenantClears.sum();
   }
 
   /** Invalidation messages from peers applied to the memory tier so far (tests wait on it). */

@@ -12,7 +12,11 @@ import java.util.Objects;
  * </pre>
  *
  * where {@code kind} is {@code I} (invalidate the listed memory keys), {@code C} (clear the whole
- * memory tier) or {@code H} (heartbeat: carries the origin's latest sequence, no keys). Keys are
+ * memory tier), {@code T} (clear one tenant's memory: one item, the tenant as the remote tier announces
+ * it, {@code t.<id>} or, with hidden key names, {@code h.<keyed hash>}) or {@code H} (heartbeat: carries
+ * the origin's latest sequence, no keys). An instance that does not know {@code T} ignores it as
+ * malformed and, seeing the sender's sequence jump with its next message or heartbeat, clears its whole
+ * memory tier instead. Keys are
  * length-prefixed (UTF-16 length), so they may contain any character. An invalidation of one key is
  * a few dozen bytes.
  *
@@ -29,6 +33,7 @@ record CoherenceMessage(String origin, long sequence, Kind kind, List<String> ke
   enum Kind {
     INVALIDATE('I'),
     CLEAR('C'),
+    TENANT_CLEAR('T'),
     HEARTBEAT('H');
 
     final char code;
@@ -94,7 +99,7 @@ record CoherenceMessage(String origin, long sequence, Kind kind, List<String> ke
         keys.add(text.substring(start, start + length));
         pos = start + length;
       }
-      if (kind != Kind.INVALIDATE && !keys.isEmpty()) {
+      if (kind == Kind.TENANT_CLEAR ? keys.size() != 1 : kind != Kind.INVALIDATE && !keys.isEmpty()) {
         return null;
       }
       return new CoherenceMessage(origin, sequence, kind, keys);

@@ -64,6 +64,13 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   /** At most this many tenant views are remembered; beyond, {@code forTenant} returns new views. */
   static final int MAX_CACHED_TENANT_VIEWS = 1_000;
 
+  /**
+   * At most this many hidden tenant names ({@link RemoteTier#announcedTenantId}) are mapped back to
+   * tenant ids for peers' tenant clears; when full the map starts over, and a clear naming a tenant no
+   * longer mapped clears the whole memory tier instead.
+   */
+  static final int MAX_ANNOUNCED_TENANTS = 10_000;
+
   /** Points of the read path where tests may pause (the refill-race test). */
   enum Phase {
     AFTER_REMOTE_READ
@@ -82,6 +89,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     final Outage outage;
     final CacheInstrumentation instrumentation;
     final Set<ScheduledFuture<?>> scheduled = ConcurrentHashMap.newKeySet();
+    /** Hidden tenant name -> tenant id, filled when a tenant view is made (never on a hit). */
+    final ConcurrentHashMap<String, String> tenantsByAnnouncedId = new ConcurrentHashMap<>();
     volatile Coherence coherence;
     volatile BiConsumer<String, Phase> testHook;
 
@@ -137,6 +146,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   private final boolean root;
   private final TieredCache<K, V> parent;
   private final ConcurrentHashMap<String, TieredCache<K, V>> tenants;
+  /** The memory-key prefix of this tenant view's entries; null for the root. */
+  private final String scope;
+  /** How this tenant is named in coherence messages; null for the root. */
+  private final String announcedTenant;
 
   TieredCache(
       CacheSettings<K, V> settings, Shared<V> shared, RemoteTier<V> remote, String tenant,
@@ -148,6 +161,32 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     this.root = tenant == null;
     this.parent = parent;
     this.tenants = root ? new ConcurrentHashMap<>() : null;
+    this.scope = root ? null : scopeOf(tenant);
+    this.announcedTenant = root ? null : remote.announcedTenantId(tenant);
+    if (announcedTenant != null && announcedTenant.startsWith("h.")) {
+      if (shared.tenantsByAnnouncedId.size() >= MAX_ANNOUNCED_TENANTS) {
+        shared.tenantsByAnnouncedId.clear();
+      }
+      shared.tenantsByAnnouncedId.put(announcedTenant, tenant);
+    }
+  }
+
+  /** The memory-key prefix of {@code tenant}'s entries (see {@link #memoryKey}). */
+  static String scopeOf(String tenant) {
+    return "\0" + tenant + "\0";
+  }
+
+  /** The tenant id named by a peer's tenant clear, or null when this instance cannot tell. */
+  private String tenantOfAnnounced(String announced) {
+    if (announced.startsWith("t.")) {
+      String id = announced.substring(2);
+      try {
+        return Preconditions.requireTenantId(id);
+      } catch (IllegalArgumentException e) {
+        return null;
+      }
+    }
+    return announced.startsWith("h.") ? shared.tenantsByAnnouncedId.get(announced) : null;
   }
 
   /** Starts coherence (or the plain tick without it); called once on the root cache after construction. */
@@ -162,6 +201,24 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                 public void invalidateLocal(List<String> memoryKeys) {
                   for (String key : memoryKeys) {
                     shared.order.changedElsewhere(key);
+                  }
+                }
+
+                @Override
+                public void clearTenantLocal(String announced) {
+                  String id = tenantOfAnnounced(announced);
+                  if (id == null) {
+                    clearLocal("a peer cleared a tenant this instance cannot name");
+                    return;
+                  }
+                  String tenantScope = scopeOf(id);
+                  shared.order.clear(tenantScope);
+                  // the peer bumped the tenant's Redis generation: re-read it, then drop whatever was
+                  // refilled from the old generation meanwhile
+                  try {
+                    remote.resynchronize().whenComplete((ok, error) -> shared.order.clear(tenantScope));
+                  } catch (RuntimeException e) {
+                    log.debug("cache '{}': resynchronizing the remote tier failed: {}", name, e.toString());
                   }
                 }
 
@@ -209,7 +266,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     if (root) {
       return encoded.isEmpty() || encoded.charAt(0) != '\0' ? encoded : "\0\1" + encoded;
     }
-    return "\0" + tenant + "\0" + encoded;
+    return scope + encoded;
   }
 
   private String encode(K key) {
@@ -763,9 +820,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     publish(memoryKeys);
   }
 
+  /**
+   * The root: a new cache generation in Redis (every tenant included), all memory cleared, a CLEAR
+   * message. A tenant view: a new generation of this tenant alone, this tenant's memory cleared here
+   * and, through a tenant-clear message, on every instance; other tenants keep their entries.
+   */
   @Override
   protected void clear() {
-    shared.order.beginClear();
+    beginScopedClear();
     try {
       await(call(remote::invalidateAll), RemoteOperation.INVALIDATE_ALL);
     } catch (RemoteFailure failure) {
@@ -777,15 +839,37 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       }
       shared.outage.markAllDirty();
     } finally {
-      shared.order.endClear();
+      endScopedClear();
     }
     publishClear();
   }
 
+  /** Begins a clear of this view's memory: everything for the root, this tenant's entries for a view. */
+  private void beginScopedClear() {
+    if (root) {
+      shared.order.beginClear();
+    } else {
+      shared.order.beginClear(scope);
+    }
+  }
+
+  private void endScopedClear() {
+    if (root) {
+      shared.order.endClear();
+    } else {
+      shared.order.endClear(scope);
+    }
+  }
+
+  /** Announces a clear of this view: the whole cache for the root, this tenant for a view. */
   private void publishClear() {
     Coherence coherence = shared.coherence;
     if (coherence != null) {
-      coherence.publishClear();
+      if (root) {
+        coherence.publishClear();
+      } else {
+        coherence.publishTenantClear(announcedTenant);
+      }
     }
   }
 
@@ -835,6 +919,11 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     return tenants == null ? 0 : tenants.size();
   }
 
+  /** Hidden tenant names mapped back to tenant ids (tests). */
+  int announcedTenantsMapped() {
+    return shared.tenantsByAnnouncedId.size();
+  }
+
   @Override
   public CachePolicy policy() {
     checkOpen();
@@ -855,7 +944,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               Preconditions.requireNonNull(glob, "glob");
               checkOpen();
               singleFlight.markAllStale();
-              shared.order.beginClear();
+              beginScopedClear(); // a tenant view's pattern touches only that tenant's entries
               try {
                 return await(call(() -> remote.invalidateMatching(glob)), RemoteOperation.INVALIDATE);
               } catch (RemoteFailure failure) {
@@ -863,7 +952,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                 shared.outage.markAllDirty();
                 return 0L;
               } finally {
-                shared.order.endClear();
+                endScopedClear();
                 publishClear();
               }
             });
