@@ -786,6 +786,11 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     return new LettuceRedisTier<>(shared, layout.forTenant(tenantId), false);
   }
 
+  @Override
+  public String announcedTenantId(String tenantId) {
+    return layout.announcedTenant(Preconditions.requireTenantId(tenantId));
+  }
+
   /**
    * The tenant view of a cache built for one tenant: it owns the shared state, so closing it stops
    * everything the cache scheduled.

@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  *   entry:      {prefix}:{cache}:v{schema}:g{generation}:{tenant}:k:{encodedKey}
- *   hidden:     {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h:{hmac(encodedKey)}
+ *   hidden:     {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h:{hmac(encodedKey)}      (naming scheme 1)
+ *               {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h2:{hmac2(prefix:cache:tenant:encodedKey)}
  *   generation: {prefix}:{cache}:gen                  (the cache's)
  *               {prefix}:{cache}:gen:tenants          (a hash: tenant id -> the tenant's generation)
  *   lease:      {prefix}:{cache}:lease:v{schema}:{tenant}:k:{encodedKey}
@@ -85,7 +86,21 @@ final class RedisKeyLayout {
   }
 
   private String keyPart(String encodedKey) {
-    return hasher == null ? "k:" + encodedKey : "h:" + hasher.hash(encodedKey);
+    if (hasher == null) {
+      return "k:" + encodedKey;
+    }
+    if (hasher.scheme() == KeyNameHasher.Scheme.KEY_ONLY) {
+      return "h:" + hasher.hash(encodedKey);
+    }
+    return "h2:" + hasher.hash(prefix, cacheName, tenant, encodedKey);
+  }
+
+  /**
+   * How a tenant of this cache is named in coherence messages: {@code t.<id>}, or {@code h.<hmac>}
+   * ({@link KeyNameHasher#hashTenant}) when key names are hidden.
+   */
+  String announcedTenant(String tenantId) {
+    return hasher == null ? "t." + tenantId : "h." + hasher.hashTenant(prefix, cacheName, tenantId);
   }
 
   /** The entry key in {@code generation}: the cache's, then {@code .} and the tenant's for a tenant view. */
@@ -212,6 +227,7 @@ final class RedisKeyLayout {
 
   @Override
   public String toString() {
-    return cacheRoot + "v" + schemaVersion + ":g*:" + tenantSegment + (hasher == null ? ":k:*" : ":h:*");
+    return cacheRoot + "v" + schemaVersion + ":g*:" + tenantSegment
+        + (hasher == null ? ":k:*" : hasher.scheme() == KeyNameHasher.Scheme.KEY_ONLY ? ":h:*" : ":h2:*");
   }
 }
