@@ -136,6 +136,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                     c.publishClear();
                   }
                 }
+
+                @Override
+                public void tenantCleared(String tenant) {
+                  Coherence c = coherence;
+                  if (c != null) {
+                    c.publishTenantClear(rootRemote.announcedTenantId(tenant));
+                  }
+                }
               });
     }
   }
@@ -837,11 +845,23 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
         publishClear();
         throw strict;
       }
-      shared.outage.markAllDirty();
+      markScopeDirty();
     } finally {
       endScopedClear();
     }
     publishClear();
+  }
+
+  /**
+   * A clear of this view failed remotely: the root's makes every key dirty, a tenant view's that
+   * tenant's keys alone (recovery then invalidates that tenant, not the whole cache).
+   */
+  private void markScopeDirty() {
+    if (root) {
+      shared.outage.markAllDirty();
+    } else {
+      shared.outage.markTenantDirty(tenant, scope);
+    }
   }
 
   /** Begins a clear of this view's memory: everything for the root, this tenant's entries for a view. */
@@ -949,7 +969,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                 return await(call(() -> remote.invalidateMatching(glob)), RemoteOperation.INVALIDATE);
               } catch (RemoteFailure failure) {
                 onRemoteFailure(failure);
-                shared.outage.markAllDirty();
+                markScopeDirty();
                 return 0L;
               } finally {
                 endScopedClear();
