@@ -11,6 +11,7 @@ import dev.cachet.redis.RedisCacheBuilder;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.testing.Eventually;
+import dev.cachet.testing.redis.FaultProxy;
 import dev.cachet.testing.redis.RedisServer;
 import dev.cachet.testing.redis.RedisStandaloneServer;
 import java.time.Duration;
@@ -46,7 +47,12 @@ class TieredTenantIsolationIntegrationTests {
 
   /** One instance: its own connections, the cache's channel, optionally hidden key names. */
   private TieredCache<String, String> instance(RedisServer redis, String name, KeyNameHasher hasher) {
-    RedisConnections connections = RedisConnections.create(redis.uri());
+    return instance(redis, redis.uri(), name, hasher);
+  }
+
+  private TieredCache<String, String> instance(
+      RedisServer redis, String uri, String name, KeyNameHasher hasher) {
+    RedisConnections connections = RedisConnections.create(uri);
     resources.add(connections);
     RedisCacheBuilder<String, String> remote =
         RedisCacheBuilder.<String, String>newBuilder()
@@ -170,6 +176,38 @@ class TieredTenantIsolationIntegrationTests {
     assertThat(acmeB.getIfPresent("user:1")).isNull();
     assertThat(acmeB.getIfPresent("order:1")).as("not matched: still in Redis").isEqualTo("acme-order");
     assertThat(view(instance(redis, name, null), "globex").getIfPresent("user:1")).isEqualTo("globex-user");
+  }
+
+  @Test
+  void tenantInvalidateAll_duringAnOutage_recoveryInvalidatesThatTenantAlone(
+      @RedisStandaloneServer(owned = true) RedisServer redis) {
+    String name = uniqueName();
+    try (FaultProxy proxy = FaultProxy.forward(redis)) {
+      TieredCache<String, String> a = instance(redis, proxy.uri(), name, null);
+      view(a, "acme").put("k", "acme");
+      view(a, "globex").put("k", "globex");
+      a.put("k", "root");
+
+      proxy.refuseNew(true);
+      proxy.resetAll();
+      Eventually.await(Duration.ofSeconds(10), "A noticed the outage", () -> {
+        a.forTenant("probe").getIfPresent("x");
+        return a.isDegraded();
+      });
+      view(a, "acme").invalidateAll(); // fails remotely: acme alone is dirty
+      assertThat(a.outage().isDirty(TieredCache.scopeOf("acme") + "k")).isTrue();
+      assertThat(a.outage().isDirty(TieredCache.scopeOf("globex") + "k")).isFalse();
+      assertThat(a.outage().isDirty("k")).isFalse();
+      assertThat(view(a, "acme").getIfPresent("k")).isNull();
+
+      proxy.refuseNew(false);
+      Eventually.await(Duration.ofSeconds(15), "A recovered", () -> !a.isDegraded());
+      assertThat(a.outage().isDirty(TieredCache.scopeOf("acme") + "k")).isFalse();
+      TieredCache<String, String> c = instance(redis, name, null);
+      assertThat(view(c, "acme").getIfPresent("k")).as("recovery invalidated acme in Redis").isNull();
+      assertThat(view(c, "globex").getIfPresent("k")).as("globex untouched in Redis").isEqualTo("globex");
+      assertThat(c.getIfPresent("k")).isEqualTo("root");
+    }
   }
 
   @Test
