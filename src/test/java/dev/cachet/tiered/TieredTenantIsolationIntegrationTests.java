@@ -117,6 +117,18 @@ class TieredTenantIsolationIntegrationTests {
     assertThat(globexB.peekMemory("k1")).isEqualTo("globex-k1");
     long fullClearsOnB = b.coherence().clearCount();
     long tenantClearsOnB = b.coherence().tenantClearsReceived();
+    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.lettuce.core.RedisClient sniffer = io.lettuce.core.RedisClient.create(redis.uri());
+    resources.add(sniffer::shutdown);
+    var pubsub = sniffer.connectPubSub();
+    resources.add(pubsub);
+    pubsub.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<String, String>() {
+      @Override
+      public void message(String pattern, String channel, String message) {
+        heard.add(message);
+      }
+    });
+    pubsub.sync().psubscribe("*");
 
     acmeA.invalidateAll();
 
@@ -134,6 +146,14 @@ class TieredTenantIsolationIntegrationTests {
     assertThat(globexB.peekMemory("k2")).isEqualTo("globex-k2");
     assertThat(b.peekMemory("k1")).isEqualTo("root-k1");
     assertThat(b.coherence().clearCount()).as("no whole-memory clear on B").isEqualTo(fullClearsOnB);
+    Eventually.await(PROPAGATION_DEADLINE, "the sniffer heard the tenant clear",
+        () -> heard.stream().anyMatch(m -> m.contains(" T ")));
+    String tenantClear = heard.stream().filter(m -> m.contains(" T ")).findFirst().orElseThrow();
+    if (hasher == null) {
+      assertThat(tenantClear).contains("t.acme");
+    } else {
+      assertThat(tenantClear).as("the tenant is hidden on the wire").contains("h.").doesNotContain("acme");
+    }
     // Redis: acme is gone for every instance, globex and the root still readable (a fresh instance)
     assertThat(acmeB.getIfPresent("k1")).isNull();
     TieredCache<String, String> c = instance(redis, name, hasher);
