@@ -657,7 +657,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     CompletableFuture<Void> result =
         tenant == null
             ? shared.generations.bump().thenAccept(this::scheduleCleanup)
-            : shared.generations.tenants().bump(tenant).thenAccept(this::scheduleTenantCleanup);
+            : shared.generations.tenants().bump(layout.tenantSegment()).thenAccept(this::scheduleTenantCleanup);
     return observe(RemoteOperation.INVALIDATE_ALL, start, result);
   }
 
@@ -917,7 +917,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
       return cache.thenCompose(g -> action.apply(Long.toString(g)));
     }
     return cache
-        .thenCombine(shared.generations.tenants().current(tenant), (g, t) -> g + "." + t)
+        .thenCombine(shared.generations.tenants().current(layout.tenantSegment()), (g, t) -> g + "." + t)
         .thenCompose(action);
   }
 
@@ -925,7 +925,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   private boolean suspended() {
     String tenant = layout.tenant();
     return shared.generations.isSuspended()
-        || (tenant != null && shared.generations.tenants().isSuspended(tenant));
+        || (tenant != null && shared.generations.tenants().isSuspended(layout.tenantSegment()));
   }
 
   /** Times the operation and turns failures into classified, counted {@code RemoteTierException}s. */

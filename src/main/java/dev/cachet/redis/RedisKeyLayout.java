@@ -12,12 +12,13 @@ import java.util.regex.Pattern;
  *   hidden:     {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h:{hmac(encodedKey)}      (naming scheme 1)
  *               {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h2:{hmac2(prefix:cache:tenant:encodedKey)}
  *   generation: {prefix}:{cache}:gen                  (the cache's)
- *               {prefix}:{cache}:gen:tenants          (a hash: tenant id -> the tenant's generation)
+ *               {prefix}:{cache}:gen:tenants          (a hash: {tenant} -> the tenant's generation)
  *   lease:      {prefix}:{cache}:lease:v{schema}:{tenant}:k:{encodedKey}
  *   channel:    {prefix}:{cache}:bus
  * </pre>
  *
- * where {@code {tenant}} is {@code -} without a tenant and {@code t.<id>} with one, and {@code
+ * where {@code {tenant}} is {@code -} without a tenant and {@code t.<id>} with one ({@code
+ * h.<hmac>}, {@link KeyNameHasher#hashTenant}, under naming scheme 2, so no tenant id is readable), and {@code
  * {generation}} is the cache's generation without a tenant and {@code <cache's>.<tenant's>} with one (a
  * tenant's {@code invalidateAll} bumps its own generation only). Every segment before
  * the encoded key is validated to exclude {@code :} and glob characters, so the segments parse back
@@ -49,7 +50,17 @@ final class RedisKeyLayout {
     this.tenant = tenant == null ? null : Preconditions.requireTenantId(tenant);
     this.hasher = hasher;
     this.cacheRoot = prefix + ":" + cacheName + ":";
-    this.tenantSegment = tenant == null ? "-" : "t." + tenant;
+    this.tenantSegment =
+        tenant == null ? "-" : bindsNames(hasher) ? "h." + hasher.hashTenant(prefix, cacheName, tenant) : "t." + tenant;
+  }
+
+  private static boolean bindsNames(KeyNameHasher hasher) {
+    return hasher != null && hasher.scheme() == KeyNameHasher.Scheme.BOUND;
+  }
+
+  /** This view's tenant segment: {@code -}, {@code t.<id>} or, under naming scheme 2, {@code h.<hmac>}. */
+  String tenantSegment() {
+    return tenantSegment;
   }
 
   static String requireSegment(String value, String what) {

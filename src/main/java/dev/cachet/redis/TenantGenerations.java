@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * The generation of each tenant of one cache: part of every entry key of that tenant (next to the
  * cache's generation), bumped by the tenant's {@code invalidateAll()} so that the tenant's older entries
  * become unreachable at once while other tenants keep theirs. All tenants' generations live in one Redis
- * hash ({@code {prefix}:{cache}:gen:tenants}, field = tenant id), so one script call re-reads every
+ * hash ({@code {prefix}:{cache}:gen:tenants}, field = the tenant's key segment, {@code t.<id>} or
+ * under naming scheme 2 {@code h.<hmac>}; "tenant" below means that segment), so one script call re-reads every
  * tracked tenant. The same rules as the cache's {@link GenerationTracker}: a missing field is created
  * above the Redis server's clock in microseconds and above every generation this instance saw, and a
  * failed bump suspends the tenant (its reads miss without asking Redis) until a retried bump succeeds.

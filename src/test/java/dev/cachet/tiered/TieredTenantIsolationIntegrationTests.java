@@ -74,6 +74,20 @@ class TieredTenantIsolationIntegrationTests {
     return (TieredCache<String, String>) cache;
   }
 
+  private static List<String> redisKeys(RedisServer redis, String pattern) {
+    List<String> keys = new ArrayList<>();
+    String cursor = "0";
+    do {
+      @SuppressWarnings("unchecked")
+      List<Object> reply = (List<Object>) redis.call("SCAN", cursor, "MATCH", pattern, "COUNT", "1000");
+      cursor = String.valueOf(reply.get(0));
+      @SuppressWarnings("unchecked")
+      List<Object> page = (List<Object>) reply.get(1);
+      page.forEach(k -> keys.add(String.valueOf(k)));
+    } while (!cursor.equals("0"));
+    return keys;
+  }
+
   private static TieredCache<String, String> view(TieredCache<String, String> cache, String tenant) {
     return (TieredCache<String, String>) cache.forTenant(tenant);
   }
@@ -115,6 +129,12 @@ class TieredTenantIsolationIntegrationTests {
     }
     assertThat(b.getIfPresent("k1")).isEqualTo("root-k1");
     assertThat(globexB.peekMemory("k1")).isEqualTo("globex-k1");
+    if (hasher != null && hasher.scheme() == KeyNameHasher.Scheme.BOUND) {
+      List<String> names = redisKeys(redis, TieredTestSupport.prefixFrom(redis.keyPrefix()) + ":" + name + ":*");
+      assertThat(names).isNotEmpty();
+      assertThat(names).as("naming scheme 2: no tenant id and no key in any key name")
+          .noneMatch(k -> k.contains("acme") || k.contains("globex") || k.contains(":k:"));
+    }
     long fullClearsOnB = b.coherence().clearCount();
     long tenantClearsOnB = b.coherence().tenantClearsReceived();
     List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
