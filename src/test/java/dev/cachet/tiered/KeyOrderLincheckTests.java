@@ -149,6 +149,14 @@ public class KeyOrderLincheckTests {
     order.endClear();
   }
 
+  /** A tenant's invalidateAll: a scoped clear whose scope (the key's own prefix) covers one key. */
+  @Operation
+  public void invalidateTenant(@Param(name = "key") int k) {
+    order.beginClear(key(k));
+    remote.remove(key(k));
+    order.endClear(key(k));
+  }
+
   @Operation
   public void prune() {
     order.prune();
