@@ -251,6 +251,21 @@ class TieredTenantIsolationIntegrationTests {
   }
 
   @Test
+  void peerTenantClear_ofAHiddenTenantThisInstanceCannotMap_clearsTheWholeMemory(
+      @RedisStandaloneServer RedisServer redis) {
+    String name = uniqueName();
+    TieredCache<String, String> b = instance(redis, name, HASHER);
+    view(b, "globex").put("k", "globex");
+    String channel = TieredTestSupport.prefixFrom(redis.keyPrefix()) + ":" + name + ":bus";
+    long clears = b.coherence().clearCount();
+    redis.command("PUBLISH", channel,
+        new CoherenceMessage("ghost", 1, CoherenceMessage.Kind.TENANT_CLEAR, List.of("h.nobody-knows")).encode());
+    Eventually.await(PROPAGATION_DEADLINE, "B cleared everything", () -> b.coherence().clearCount() > clears);
+    assertThat(view(b, "globex").peekMemory("k")).isNull();
+    assertThat(view(b, "globex").getIfPresent("k")).as("still in Redis").isEqualTo("globex");
+  }
+
+  @Test
   void rootInvalidateAll_clearsEveryTenant(@RedisStandaloneServer RedisServer redis) {
     String name = uniqueName();
     TieredCache<String, String> a = instance(redis, name, null);
