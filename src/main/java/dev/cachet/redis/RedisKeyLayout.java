@@ -114,6 +114,19 @@ final class RedisKeyLayout {
     return hasher == null ? "t." + tenantId : "h." + hasher.hashTenant(prefix, cacheName, tenantId);
   }
 
+  /**
+   * The hidden name of an encoded key in this view (what follows {@code h:} or {@code h2:} in its Redis
+   * names), or null when names are not hidden. Coherence messages carry it instead of the key.
+   */
+  String hiddenName(String encodedKey) {
+    if (hasher == null) {
+      return null;
+    }
+    return hasher.scheme() == KeyNameHasher.Scheme.KEY_ONLY
+        ? hasher.hash(encodedKey)
+        : hasher.hash(prefix, cacheName, tenant, encodedKey);
+  }
+
   /** The entry key in {@code generation}: the cache's, then {@code .} and the tenant's for a tenant view. */
   String entryKey(String generation, String encodedKey) {
     return cacheRoot + "v" + schemaVersion + ":g" + generation + ":" + tenantSegment + ":"

@@ -259,8 +259,9 @@ class TieredTenantIsolationIntegrationTests {
     String channel = TieredTestSupport.prefixFrom(redis.keyPrefix()) + ":" + name + ":bus";
     long clears = b.coherence().clearCount();
     redis.command("PUBLISH", channel,
-        new CoherenceMessage("ghost", 1, CoherenceMessage.Kind.TENANT_CLEAR, List.of("h.nobody-knows")).encode());
+        new CoherenceMessage(2, "ghost", 1, CoherenceMessage.TENANT_CLEAR, "", List.of("h.nobody-knows")).encode());
     Eventually.await(PROPAGATION_DEADLINE, "B cleared everything", () -> b.coherence().clearCount() > clears);
+    assertThat(b.coherence().lastClearReason()).contains("cannot name");
     assertThat(view(b, "globex").peekMemory("k")).isNull();
     assertThat(view(b, "globex").getIfPresent("k")).as("still in Redis").isEqualTo("globex");
   }
