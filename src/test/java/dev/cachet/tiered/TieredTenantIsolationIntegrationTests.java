@@ -185,6 +185,11 @@ class TieredTenantIsolationIntegrationTests {
     acmeA.put("k1", "acme-new");
     Eventually.await(PROPAGATION_DEADLINE, "B reads acme's new value",
         () -> "acme-new".equals(acmeB.getIfPresent("k1")));
+    if (hasher != null) {
+      Eventually.await(PROPAGATION_DEADLINE, "the sniffer heard acme's put",
+          () -> heard.stream().anyMatch(m -> m.contains(" I ")));
+      assertThat(heard).as("no tenant id in any message with names hidden").noneMatch(m -> m.contains("acme"));
+    }
   }
 
   @Test
