@@ -835,10 +835,17 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     return new LettuceLeaseLock(shared.connections, shared.cacheName, layout);
   }
 
-  /** Re-reads the cache's generation and every tracked tenant's (another instance may have bumped them). */
+  /**
+   * Re-reads the cache's generation and every tracked tenant's (another instance may have bumped them);
+   * a tenant view re-reads its own tenant's, and its operations wait for that reply meanwhile.
+   */
   @Override
   public CompletableFuture<Void> resynchronize() {
-    return shared.generations.refreshAllNow();
+    if (layout.tenant() == null) {
+      return shared.generations.refreshAllNow();
+    }
+    return CompletableFuture.allOf(
+        shared.generations.refreshNow(), shared.generations.tenants().reread(layout.tenantSegment()));
   }
 
   @Override

@@ -90,6 +90,21 @@ final class TenantGenerations {
     return p;
   }
 
+  /**
+   * Forgets the known generation of {@code tenant} and re-reads it: until the reply, operations of the
+   * tenant wait for it instead of using the old one (another instance bumped it).
+   */
+  CompletableFuture<Long> reread(String tenant) {
+    State s = state(tenant);
+    if (s.suspended) {
+      return bump(tenant);
+    }
+    s.current = -1;
+    CompletableFuture<Long> p = run("ensure", List.of(tenant)).thenApply(m -> m.get(tenant));
+    s.pending = p;
+    return p;
+  }
+
   boolean isSuspended(String tenant) {
     State s = states.get(tenant);
     return s != null && s.suspended;

@@ -453,10 +453,10 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
       }
       case CoherenceMessage.CLEAR -> clear("instance " + message.origin() + " invalidated the whole cache");
       case CoherenceMessage.TENANT_CLEAR -> {
-        tenantClears.increment();
         if (!target.clearTenantLocal(message.items().get(0))) {
           clear("instance " + message.origin() + " cleared a tenant this instance cannot name");
         }
+        tenantClears.increment(); // after the clear: tests wait on it
       }
       default -> { }
     }

@@ -244,14 +244,18 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                     return false; // coherence clears the whole memory instead
                   }
                   String tenantScope = scopeOf(id);
-                  shared.order.clear(tenantScope);
-                  // the peer bumped the tenant's Redis generation: re-read it, then drop whatever was
-                  // refilled from the old generation meanwhile
+                  // the peer bumped the tenant's Redis generation: forget it and re-read it (the tenant's
+                  // operations wait for the reply), clear the tenant's memory, and clear it again once
+                  // the new generation is known, dropping whatever was refilled from the old one
+                  CompletableFuture<Void> reread;
                   try {
-                    remote.resynchronize().whenComplete((ok, error) -> shared.order.clear(tenantScope));
+                    reread = remote.forTenant(id).resynchronize();
                   } catch (RuntimeException e) {
                     log.debug("cache '{}': resynchronizing the remote tier failed: {}", name, e.toString());
+                    reread = CompletableFuture.completedFuture(null);
                   }
+                  shared.order.clear(tenantScope);
+                  reread.whenComplete((ok, error) -> shared.order.clear(tenantScope));
                   return true;
                 }
 

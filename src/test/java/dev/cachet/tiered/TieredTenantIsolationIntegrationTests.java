@@ -175,8 +175,7 @@ class TieredTenantIsolationIntegrationTests {
       assertThat(tenantClear).as("the tenant is hidden on the wire").contains("h.").doesNotContain("acme");
     }
     // Redis: acme is gone for every instance, globex and the root still readable (a fresh instance)
-    // B re-reads acme's generation when the message arrives (one round trip; until then a read may
-    // still find the old entry, as after a whole-cache CLEAR)
+    // B re-reads acme's generation when the message arrives (its acme operations wait for the reply)
     Eventually.await(PROPAGATION_DEADLINE, "B reads acme's new generation",
         () -> acmeB.getIfPresent("k1") == null && acmeB.getIfPresent("k2") == null);
     TieredCache<String, String> c = instance(redis, name, hasher);
