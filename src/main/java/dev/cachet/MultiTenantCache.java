@@ -10,9 +10,11 @@ public interface MultiTenantCache<K, V> extends Cache<K, V> {
 
   /**
    * The view of this cache for {@code tenantId}. Closing a view does nothing to its parent; closing the
-   * parent closes every view.
+   * parent closes every view. A closed view is never returned again: the next call returns a new one.
+   * {@code invalidateAll()} and pattern invalidation on a view affect that tenant alone, in Redis and in
+   * every instance's memory; on the parent they affect the whole cache, every tenant included.
    *
-   * @param tenantId {@code [a-z0-9][a-z0-9_-]{0,62}}
+   * @param tenantId {@code [A-Za-z0-9_.-]{1,64}}, the same rule as {@code RedisCacheBuilder.tenant}
    * @throws IllegalArgumentException if {@code tenantId} does not match
    * @throws NullPointerException if {@code tenantId} is null
    */

@@ -29,4 +29,10 @@ public interface LocalTier<K, V> {
 
   /** Removes everything without counting. */
   void discardAll();
+
+  /**
+   * Removes, without counting, every entry whose key starts with {@code prefix} (one tenant's entries).
+   * Visits every entry: a tenant-scoped clear, not a hit-path operation.
+   */
+  void discardPrefix(String prefix);
 }

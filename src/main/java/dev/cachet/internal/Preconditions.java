@@ -9,6 +9,11 @@ public final class Preconditions {
 
   private static final Pattern CACHE_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
 
+  /** The one tenant-id grammar (builders, tenant views, the CLI): a Redis key segment. */
+  public static final String TENANT_ID_RULE = "[A-Za-z0-9_.-]{1,64}";
+
+  private static final Pattern TENANT_ID = Pattern.compile(TENANT_ID_RULE);
+
   /** The longest time to live Cachet accepts; longer ones would overflow nanosecond arithmetic. */
   public static final Duration MAX_TTL = Duration.ofDays(365 * 100L);
 
@@ -92,6 +97,25 @@ public final class Preconditions {
               + "'");
     }
     return name;
+  }
+
+  /**
+   * Checks a tenant id against {@value #TENANT_ID_RULE}: letters, digits, {@code _ . -}, 1 to 64
+   * characters (no {@code :} and no glob characters, so it is a safe Redis key segment). The one rule for
+   * {@code RedisCacheBuilder.tenant}, {@code MultiTenantCache.forTenant} and the CLI.
+   *
+   * @return {@code tenantId}
+   * @throws NullPointerException if {@code tenantId} is null
+   * @throws IllegalArgumentException naming the rule, if it does not match
+   */
+  public static String requireTenantId(String tenantId) {
+    requireNonNull(tenantId, "tenantId");
+    if (!TENANT_ID.matcher(tenantId).matches()) {
+      throw new IllegalArgumentException(
+          "tenantId must match " + TENANT_ID_RULE + " (letters, digits, '_', '.' and '-', 1 to 64"
+              + " characters; no ':' or glob characters): '" + printable(tenantId) + "'");
+    }
+    return tenantId;
   }
 
   /** A short, printable rendering of a user string for messages (truncated, controls escaped). */

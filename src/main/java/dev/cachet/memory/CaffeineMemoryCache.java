@@ -238,6 +238,11 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
     cache.invalidateAll();
   }
 
+  @Override
+  public void discardPrefix(String prefix) {
+    cache.asMap().keySet().removeIf(k -> k instanceof String && ((String) k).startsWith(prefix));
+  }
+
   /** Approximate entry count, for metrics. */
   long estimatedSize() {
     return cache.estimatedSize();

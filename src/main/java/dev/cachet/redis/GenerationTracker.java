@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  * for) and refreshed with it; no command is added to a read or a write. Until it is known it is 0 (the
  * local clock is trusted).
  *
+ * <p>Each tenant has a generation of its own besides ({@link #tenants()}), re-read with the cache's on
+ * every refresh, so a tenant's {@code invalidateAll()} leaves other tenants' entries reachable.
+ *
  * <p>{@link #stop()} cancels the periodic refresh; afterwards the tracker sends nothing on its own.
  */
 final class GenerationTracker {
@@ -44,10 +47,12 @@ final class GenerationTracker {
   private volatile boolean offsetKnown;
   private volatile boolean stopped;
   private volatile ScheduledFuture<?> refresher;
+  private final TenantGenerations tenants;
 
   GenerationTracker(
-      RedisConnections connections, String cacheName, String generationKey, Clock clock,
-      Duration refreshInterval) {
+      RedisConnections connections, String cacheName, String generationKey, String tenantGenerationsKey,
+      Clock clock, Duration refreshInterval) {
+    this.tenants = new TenantGenerations(connections, cacheName, tenantGenerationsKey);
     this.connections = connections;
     this.cacheName = cacheName;
     this.key = generationKey.getBytes(StandardCharsets.UTF_8);
@@ -125,6 +130,16 @@ final class GenerationTracker {
     return suspended ? bump() : run("ensure");
   }
 
+  /** The generations of this cache's tenants. */
+  TenantGenerations tenants() {
+    return tenants;
+  }
+
+  /** Re-reads the cache's generation and every tracked tenant's now. */
+  CompletableFuture<Void> refreshAllNow() {
+    return CompletableFuture.allOf(refreshNow(), tenants.refreshAll());
+  }
+
   /** Bumps the generation; on failure the cache is suspended until a retried bump succeeds. */
   CompletableFuture<Long> bump() {
     return run("bump")
@@ -155,6 +170,7 @@ final class GenerationTracker {
       } else {
         run("ensure");
       }
+      tenants.refreshAll();
     } catch (RuntimeException e) {
       log.debug("cache '{}': generation refresh failed: {}", cacheName, e.toString());
     }

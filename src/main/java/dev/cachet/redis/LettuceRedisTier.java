@@ -186,7 +186,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     CompletableFuture<RemoteEntry<V>> result =
         withGeneration(
             gen -> {
-              if (shared.generations.isSuspended()) {
+              if (suspended()) {
                 return CompletableFuture.completedFuture(null);
               }
               String rk = layout.entryKey(gen, key);
@@ -233,7 +233,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     CompletableFuture<Map<String, RemoteEntry<V>>> result =
         withGeneration(
             gen -> {
-              if (shared.generations.isSuspended()) {
+              if (suspended()) {
                 return CompletableFuture.completedFuture(Map.<String, RemoteEntry<V>>of());
               }
               Map<String, String> redisKeys = new LinkedHashMap<>();
@@ -257,7 +257,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   }
 
   private CompletableFuture<Map<String, RemoteEntry<V>>> decodeAll(
-      RedisClusterAsyncCommands<byte[], byte[]> c, long gen, List<String> keys,
+      RedisClusterAsyncCommands<byte[], byte[]> c, String gen, List<String> keys,
       Map<String, String> redisKeys, List<KeyValue<byte[], byte[]>> values) {
     Map<String, byte[]> tokens = new HashMap<>();
     for (KeyValue<byte[], byte[]> kv : values) {
@@ -421,7 +421,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   }
 
   /** Reads a legacy plaintext entry and rewrites it sealed; null when there is none. */
-  private CompletableFuture<RemoteEntry<V>> migrate(String key, long gen) {
+  private CompletableFuture<RemoteEntry<V>> migrate(String key, String gen) {
     if (!migrationActive()) {
       return CompletableFuture.completedFuture(null);
     }
@@ -489,7 +489,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   }
 
   private CompletableFuture<Void> write(
-      CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commands, long gen, String key,
+      CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commands, String gen, String key,
       byte[] payload, Duration ttl) {
     String rk = layout.entryKey(gen, key);
     long ttlMillis = Math.max(1, ttl.toMillis());
@@ -644,13 +644,41 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     return observe(RemoteOperation.INVALIDATE, start, result);
   }
 
+  /**
+   * Bumps the generation: the cache's for the untenanted view (every tenant's entries become
+   * unreachable too), the tenant's own for a tenant view (other tenants keep theirs). Older entries are
+   * removed in the background.
+   */
   @Override
   public CompletableFuture<Void> invalidateAll() {
     checkOpen();
     long start = System.nanoTime();
+    String tenant = layout.tenant();
     CompletableFuture<Void> result =
-        shared.generations.bump().thenAccept(this::scheduleCleanup);
+        tenant == null
+            ? shared.generations.bump().thenAccept(this::scheduleCleanup)
+            : shared.generations.tenants().bump(layout.tenantSegment()).thenAccept(this::scheduleTenantCleanup);
     return observe(RemoteOperation.INVALIDATE_ALL, start, result);
+  }
+
+  /** Removes this tenant's entries of tenant generations below {@code generation}, in the background. */
+  private void scheduleTenantCleanup(long generation) {
+    try {
+      shared.connections.maintenance().execute(
+          () -> scanAndUnlink(
+                  layout.tenantEntriesPattern(),
+                  name -> layout.isEntryOfThisTenant(name) && layout.tenantGenerationOf(name) < generation)
+              .whenComplete(
+                  (n, error) -> {
+                    if (error != null) {
+                      log.debug("cache '{}': cleanup of a tenant's old generations failed: {}",
+                          shared.cacheName, RedisErrors.classify(error).tagValue());
+                    }
+                  }));
+    } catch (RuntimeException e) {
+      log.debug("cache '{}': cleanup of a tenant's old generations not scheduled: {}", shared.cacheName,
+          e.toString());
+    }
   }
 
   @Override
@@ -772,6 +800,11 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     return new LettuceRedisTier<>(shared, layout.forTenant(tenantId), false);
   }
 
+  @Override
+  public String announcedTenantId(String tenantId) {
+    return layout.announcedTenant(Preconditions.requireTenantId(tenantId));
+  }
+
   /**
    * The tenant view of a cache built for one tenant: it owns the shared state, so closing it stops
    * everything the cache scheduled.
@@ -802,9 +835,17 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     return new LettuceLeaseLock(shared.connections, shared.cacheName, layout);
   }
 
+  /**
+   * Re-reads the cache's generation and every tracked tenant's (another instance may have bumped them);
+   * a tenant view re-reads its own tenant's, and its operations wait for that reply meanwhile.
+   */
   @Override
   public CompletableFuture<Void> resynchronize() {
-    return shared.generations.refreshNow().thenApply(generation -> null);
+    if (layout.tenant() == null) {
+      return shared.generations.refreshAllNow();
+    }
+    return CompletableFuture.allOf(
+        shared.generations.refreshNow(), shared.generations.tenants().reread(layout.tenantSegment()));
   }
 
   @Override
@@ -886,8 +927,26 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
 
   // ---------------------------------------------------------------- plumbing
 
-  private <T> CompletableFuture<T> withGeneration(Function<Long, CompletableFuture<T>> action) {
-    return shared.generations.current().thenCompose(action);
+  /**
+   * Runs {@code action} with this view's generation segment: the cache's generation, and for a tenant
+   * view {@code .} and the tenant's generation.
+   */
+  private <T> CompletableFuture<T> withGeneration(Function<String, CompletableFuture<T>> action) {
+    CompletableFuture<Long> cache = shared.generations.current();
+    String tenant = layout.tenant();
+    if (tenant == null) {
+      return cache.thenCompose(g -> action.apply(Long.toString(g)));
+    }
+    return cache
+        .thenCombine(shared.generations.tenants().current(layout.tenantSegment()), (g, t) -> g + "." + t)
+        .thenCompose(action);
+  }
+
+  /** Whether reads of this view skip Redis: a bump of the cache's (or this tenant's) generation failed. */
+  private boolean suspended() {
+    String tenant = layout.tenant();
+    return shared.generations.isSuspended()
+        || (tenant != null && shared.generations.tenants().isSuspended(layout.tenantSegment()));
   }
 
   /** Times the operation and turns failures into classified, counted {@code RemoteTierException}s. */

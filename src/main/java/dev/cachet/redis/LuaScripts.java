@@ -72,4 +72,32 @@ final class LuaScripts {
       "local t = redis.call('TYPE', KEYS[1])['ok'] "
           + "if t ~= 'string' and t ~= 'none' then return redis.call('DEL', KEYS[1]) end "
           + "return 0";
+
+  /**
+   * The generations of a cache's tenants, in the hash KEYS[1] (field = tenant id). ARGV[1] = 'bump' or
+   * 'ensure', then pairs ARGV[2i] = tenant, ARGV[2i+1] = the highest generation the caller has seen of
+   * it. Per tenant, the rules of {@link #GENERATION}: 'bump' sets a generation above the server's clock
+   * in microseconds, the highest seen and the stored one; 'ensure' returns the stored one, recreating it
+   * the same way when it is missing or went backwards. Returns the generations in argument order.
+   */
+  static final String TENANT_GENERATIONS =
+      "local t = redis.call('TIME') "
+          + "local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) + 1 "
+          + "local out = {} "
+          + "for i = 2, #ARGV, 2 do "
+          + "local f = ARGV[i] "
+          + "local seen = tonumber(ARGV[i + 1]) "
+          + "local raw = redis.call('HGET', KEYS[1], f) "
+          + "local cur = nil "
+          + "if raw then cur = tonumber(raw) end "
+          + "if ARGV[1] == 'ensure' and cur and cur >= seen then "
+          + "out[#out + 1] = cur "
+          + "else "
+          + "local n = math.max(now, seen + 1) "
+          + "if cur and cur >= n then n = cur + 1 end "
+          + "redis.call('HSET', KEYS[1], f, string.format('%d', n)) "
+          + "out[#out + 1] = n "
+          + "end "
+          + "end "
+          + "return out";
 }

@@ -214,10 +214,16 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     return this;
   }
 
-  /** Scopes the cache to a tenant, {@code [A-Za-z0-9_.-]{1,64}}: a key segment covered by the key digest. */
+  /**
+   * Scopes the cache to a tenant: a key segment covered by the key digest, with a generation of its own
+   * ({@code invalidateAll} of this cache empties this tenant alone). The id follows the one tenant-id
+   * rule, {@code [A-Za-z0-9_.-]{1,64}}, as {@link dev.cachet.MultiTenantCache#forTenant} does.
+   *
+   * @throws IllegalArgumentException naming the rule, if {@code value} does not match it
+   */
   public RedisCacheBuilder<K, V> tenant(String value) {
     Preconditions.requireState(tenant == null, "tenant was already set");
-    tenant = RedisKeyLayout.requireSegment(value, "tenant");
+    tenant = Preconditions.requireTenantId(value);
     return this;
   }
 
@@ -462,7 +468,7 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
             maxValueSize == null ? DEFAULT_MAX_VALUE_SIZE : maxValueSize, instrumentation);
     GenerationTracker generations =
         new GenerationTracker(
-            connections, name, layout.generationKey(), c,
+            connections, name, layout.generationKey(), layout.tenantGenerationsKey(), c,
             generationRefresh == null ? Duration.ofMillis(DEFAULT_GENERATION_REFRESH_MILLIS) : generationRefresh);
     LettuceRedisTier.Shared<V> shared =
         new LettuceRedisTier.Shared<>(

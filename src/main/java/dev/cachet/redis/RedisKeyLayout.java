@@ -9,13 +9,18 @@ import java.util.regex.Pattern;
  *
  * <pre>
  *   entry:      {prefix}:{cache}:v{schema}:g{generation}:{tenant}:k:{encodedKey}
- *   hidden:     {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h:{hmac(encodedKey)}
- *   generation: {prefix}:{cache}:gen
+ *   hidden:     {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h:{hmac(encodedKey)}      (naming scheme 1)
+ *               {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h2:{hmac2(prefix:cache:tenant:encodedKey)}
+ *   generation: {prefix}:{cache}:gen                  (the cache's)
+ *               {prefix}:{cache}:gen:tenants          (a hash: {tenant} -> the tenant's generation)
  *   lease:      {prefix}:{cache}:lease:v{schema}:{tenant}:k:{encodedKey}
  *   channel:    {prefix}:{cache}:bus
  * </pre>
  *
- * where {@code {tenant}} is {@code -} without a tenant and {@code t.<id>} with one. Every segment before
+ * where {@code {tenant}} is {@code -} without a tenant and {@code t.<id>} with one ({@code
+ * h.<hmac>}, {@link KeyNameHasher#hashTenant}, under naming scheme 2, so no tenant id is readable), and {@code
+ * {generation}} is the cache's generation without a tenant and {@code <cache's>.<tenant's>} with one (a
+ * tenant's {@code invalidateAll} bumps its own generation only). Every segment before
  * the encoded key is validated to exclude {@code :} and glob characters, so the segments parse back
  * unambiguously: tenant {@code a} + key {@code b:c} and tenant {@code a:b} + key {@code c} cannot both
  * exist (the second tenant is invalid), and the key is always the whole rest of the name. The key itself
@@ -42,10 +47,20 @@ final class RedisKeyLayout {
     Preconditions.requireArgument(
         schemaVersion >= 0, () -> "schemaVersion must not be negative: " + schemaVersion);
     this.schemaVersion = schemaVersion;
-    this.tenant = tenant == null ? null : requireSegment(tenant, "tenant");
+    this.tenant = tenant == null ? null : Preconditions.requireTenantId(tenant);
     this.hasher = hasher;
     this.cacheRoot = prefix + ":" + cacheName + ":";
-    this.tenantSegment = tenant == null ? "-" : "t." + tenant;
+    this.tenantSegment =
+        tenant == null ? "-" : bindsNames(hasher) ? "h." + hasher.hashTenant(prefix, cacheName, tenant) : "t." + tenant;
+  }
+
+  private static boolean bindsNames(KeyNameHasher hasher) {
+    return hasher != null && hasher.scheme() == KeyNameHasher.Scheme.BOUND;
+  }
+
+  /** This view's tenant segment: {@code -}, {@code t.<id>} or, under naming scheme 2, {@code h.<hmac>}. */
+  String tenantSegment() {
+    return tenantSegment;
   }
 
   static String requireSegment(String value, String what) {
@@ -73,25 +88,54 @@ final class RedisKeyLayout {
     return cacheRoot + "gen";
   }
 
+  String tenantGenerationsKey() {
+    return cacheRoot + "gen:tenants";
+  }
+
   String channel() {
     return cacheRoot + "bus";
   }
 
   private String keyPart(String encodedKey) {
-    return hasher == null ? "k:" + encodedKey : "h:" + hasher.hash(encodedKey);
+    if (hasher == null) {
+      return "k:" + encodedKey;
+    }
+    if (hasher.scheme() == KeyNameHasher.Scheme.KEY_ONLY) {
+      return "h:" + hasher.hash(encodedKey);
+    }
+    return "h2:" + hasher.hash(prefix, cacheName, tenant, encodedKey);
   }
 
   /**
-   * The hidden name of an encoded key (what follows {@code h:} in its Redis names), or null when names
-   * are not hidden. Coherence messages carry it instead of the key.
+   * How a tenant of this cache is named in coherence messages: {@code t.<id>}, or {@code h.<hmac>}
+   * ({@link KeyNameHasher#hashTenant}) when key names are hidden.
    */
-  String hiddenName(String encodedKey) {
-    return hasher == null ? null : hasher.hash(encodedKey);
+  String announcedTenant(String tenantId) {
+    return hasher == null ? "t." + tenantId : "h." + hasher.hashTenant(prefix, cacheName, tenantId);
   }
 
-  String entryKey(long generation, String encodedKey) {
+  /**
+   * The hidden name of an encoded key in this view (what follows {@code h:} or {@code h2:} in its Redis
+   * names), or null when names are not hidden. Coherence messages carry it instead of the key.
+   */
+  String hiddenName(String encodedKey) {
+    if (hasher == null) {
+      return null;
+    }
+    return hasher.scheme() == KeyNameHasher.Scheme.KEY_ONLY
+        ? hasher.hash(encodedKey)
+        : hasher.hash(prefix, cacheName, tenant, encodedKey);
+  }
+
+  /** The entry key in {@code generation}: the cache's, then {@code .} and the tenant's for a tenant view. */
+  String entryKey(String generation, String encodedKey) {
     return cacheRoot + "v" + schemaVersion + ":g" + generation + ":" + tenantSegment + ":"
         + keyPart(encodedKey);
+  }
+
+  /** The entry key of the untenanted view in cache generation {@code generation} (tests). */
+  String entryKey(long generation, String encodedKey) {
+    return entryKey(Long.toString(generation), encodedKey);
   }
 
   String leaseKey(String encodedKey) {
@@ -102,7 +146,7 @@ final class RedisKeyLayout {
    * The {@code SCAN MATCH} pattern of this view's entries in {@code generation} whose encoded key
    * matches {@code glob} ({@code *} and {@code ?} wild, everything else literal).
    */
-  String matchPattern(long generation, String glob) {
+  String matchPattern(String generation, String glob) {
     return escapeGlob(cacheRoot + "v" + schemaVersion + ":g" + generation + ":" + tenantSegment + ":k:")
         + globToRedis(glob);
   }
@@ -112,7 +156,15 @@ final class RedisKeyLayout {
     return escapeGlob(cacheRoot + "v") + "*";
   }
 
-  /** The generation of an entry key of this cache, or -1 when the name is not one. */
+  /**
+   * The pattern of every entry of this view's tenant, all schema versions and generations (entries of
+   * other tenants whose encoded key happens to match are filtered with {@link #isEntryOfThisTenant}).
+   */
+  String tenantEntriesPattern() {
+    return escapeGlob(cacheRoot + "v") + "*:" + escapeGlob(tenantSegment + ":") + "*";
+  }
+
+  /** The cache generation of an entry key of this cache, or -1 when the name is not one. */
   long generationOf(String redisKey) {
     if (!redisKey.startsWith(cacheRoot + "v")) {
       return -1;
@@ -125,8 +177,34 @@ final class RedisKeyLayout {
     if (end < 0) {
       return -1;
     }
+    int dot = redisKey.indexOf('.', g + 2);
+    if (dot >= 0 && dot < end) {
+      end = dot;
+    }
     try {
       return Long.parseLong(redisKey, g + 2, end, 10);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * The tenant generation of an entry key of this cache ({@code g<cache>.<tenant>}), or -1 when the
+   * name is not an entry key or has none (an untenanted entry, or one written before tenants had
+   * generations).
+   */
+  long tenantGenerationOf(String redisKey) {
+    if (generationOf(redisKey) < 0) {
+      return -1;
+    }
+    int g = redisKey.indexOf(":g", cacheRoot.length());
+    int end = redisKey.indexOf(':', g + 2);
+    int dot = redisKey.indexOf('.', g + 2);
+    if (dot < 0 || dot > end) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(redisKey, dot + 1, end, 10);
     } catch (NumberFormatException e) {
       return -1;
     }
@@ -173,6 +251,7 @@ final class RedisKeyLayout {
 
   @Override
   public String toString() {
-    return cacheRoot + "v" + schemaVersion + ":g*:" + tenantSegment + (hasher == null ? ":k:*" : ":h:*");
+    return cacheRoot + "v" + schemaVersion + ":g*:" + tenantSegment
+        + (hasher == null ? ":k:*" : hasher.scheme() == KeyNameHasher.Scheme.KEY_ONLY ? ":h:*" : ":h2:*");
   }
 }

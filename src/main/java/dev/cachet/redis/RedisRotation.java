@@ -293,7 +293,7 @@ public final class RedisRotation {
     /** Rotates only this tenant's entries; by default every entry of the cache, all tenants. */
     public Builder tenant(String value) {
       Preconditions.requireState(tenant == null, "tenant was already set");
-      tenant = RedisKeyLayout.requireSegment(value, "tenant");
+      tenant = Preconditions.requireTenantId(value);
       return this;
     }
 

@@ -257,6 +257,11 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   }
 
   @Override
+  public String announcedTenantId(String tenantId) {
+    return delegate.announcedTenantId(tenantId);
+  }
+
+  @Override
   public boolean hidesKeyNames() {
     return delegate.hidesKeyNames();
   }

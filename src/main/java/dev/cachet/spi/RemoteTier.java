@@ -90,6 +90,16 @@ public interface RemoteTier<V> extends AutoCloseable {
   /** The same cache scoped to {@code tenantId}: a validated key segment, sharing connections. */
   RemoteTier<V> forTenant(String tenantId);
 
+  /**
+   * How {@code tenantId} may be named on this cache's invalidation channel, which anyone allowed to
+   * subscribe can read: {@code "t." + tenantId} by default; a tier that hides key names returns {@code
+   * "h."} and a keyed hash instead. The same on every instance of the cache; called when a tenant view
+   * is made, never on a hit.
+   */
+  default String announcedTenantId(String tenantId) {
+    return "t." + tenantId;
+  }
+
   /** The invalidation channel of this cache (shared by its tenant views). */
   InvalidationBus invalidationBus();
 

@@ -60,6 +60,12 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
     /** Drops the whole memory tier; {@code reason} is for logs and health. */
     void clearLocal(String reason);
 
+    /**
+     * Drops one tenant's memory; {@code announcedTenant} as {@link dev.cachet.spi.RemoteTier#announcedTenantId}.
+     * Returns false when this instance cannot tell which tenant that is (coherence then clears all).
+     */
+    boolean clearTenantLocal(String announcedTenant);
+
     /** Messages were lost: reads that began before now must not store what they read. */
     void overtakeReads();
   }
@@ -79,8 +85,11 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
     }
   }
 
-  /** A queued publication: an invalidation of keys, or a clear when {@code memoryKeys} is null. */
-  private record Queued(List<String> memoryKeys, List<String> items) {}
+  /**
+   * A queued publication: an invalidation of keys, or when {@code memoryKeys} is null a clear of one
+   * tenant ({@code tenantClear}, as announced) or of the whole cache.
+   */
+  private record Queued(List<String> memoryKeys, List<String> items, String tenantClear) {}
 
   private final String cacheName;
   private final InvalidationBus bus;
@@ -93,6 +102,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   private final String origin = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
   private final Map<String, Peer> peers = new ConcurrentHashMap<>();
   private final LongAdder clears = new LongAdder();
+  private final LongAdder tenantClears = new LongAdder();
   private final LongAdder losses = new LongAdder();
   private final LongAdder malformed = new LongAdder();
   private final LongAdder peerInvalidationsApplied = new LongAdder();
@@ -197,12 +207,17 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
     for (String key : fresh) {
       items.add(keys.itemOf(key));
     }
-    enqueue(new Queued(fresh, items), fresh.size());
+    enqueue(new Queued(fresh, items, null), fresh.size());
+  }
+
+  /** Announces that one tenant ({@code announcedTenant}, as the remote tier announces it) was invalidated here. */
+  void publishTenantClear(String announcedTenant) {
+    enqueue(new Queued(null, null, announcedTenant), 1);
   }
 
   /** Announces that the whole cache was invalidated here. */
   void publishClear() {
-    enqueue(new Queued(null, null), 1);
+    enqueue(new Queued(null, null, null), 1);
   }
 
   private void enqueue(Queued q, int size) {
@@ -212,7 +227,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
             cacheName, queuedKeys + size);
         queue.clear();
         pendingKeys.clear();
-        queue.add(new Queued(null, null));
+        queue.add(new Queued(null, null, null));
         queuedKeys = 1;
       } else {
         queue.add(q);
@@ -289,6 +304,13 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   /** Builds the next sequenced message from the head of the queue (holding {@code sendLock}). */
   private String nextMessage(long sequence) {
     Queued head = queue.poll();
+    if (head.tenantClear() != null) {
+      queuedKeys -= 1;
+      return legacyMode() // version-1 peers know no tenant clear: clear everything
+          ? new CoherenceMessage(1, origin, sequence, CoherenceMessage.CLEAR, "", List.of()).encode()
+          : new CoherenceMessage(2, origin, sequence, CoherenceMessage.TENANT_CLEAR, "",
+              List.of(head.tenantClear())).encode();
+    }
     if (head.memoryKeys() == null) {
       queuedKeys -= 1;
       return legacyMode()
@@ -430,6 +452,12 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
         peerInvalidationsApplied.increment();
       }
       case CoherenceMessage.CLEAR -> clear("instance " + message.origin() + " invalidated the whole cache");
+      case CoherenceMessage.TENANT_CLEAR -> {
+        if (!target.clearTenantLocal(message.items().get(0))) {
+          clear("instance " + message.origin() + " cleared a tenant this instance cannot name");
+        }
+        tenantClears.increment(); // after the clear: tests wait on it
+      }
       default -> { }
     }
   }
@@ -605,6 +633,11 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
 
   String state() {
     return failSafe.state();
+  }
+
+  /** Tenant clears received from peers (tests wait on it). */
+  long tenantClearsReceived() {
+    return tenantClears.sum();
   }
 
   long clearCount() {

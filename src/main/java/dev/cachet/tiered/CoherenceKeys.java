@@ -4,12 +4,14 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * How coherence messages name keys, and back. A memory key is {@code key} (escaped {@code "\0\1" key}
  * when it starts with {@code \0}) or {@code "\0" tenant "\0" key}; its message item is {@code "-:" key}
  * or {@code "t." tenant ":" key}. With key names hidden, the item carries the hidden name (the HMAC the
- * Redis key names use) instead of the key, and receivers map it back through an index filled when an
+ * Redis key names use) instead of the key, and the tenant's hidden name ({@code h.<HMAC>}) instead of
+ * {@code t.<id>}, and receivers map it back through an index filled when an
  * entry enters memory ({@link KeyOrder.StoreGuard}), never on a memory hit.
  *
  * <p>Index invariant: every key in memory whose entry was stored since the cache started is in the
@@ -30,7 +32,38 @@ final class CoherenceKeys implements KeyOrder.StoreGuard {
    *     hidden; null for a cache that never hides names
    */
   CoherenceKeys(BiFunction<String, String, String> hiddenName) {
+    this(hiddenName, tenant -> "t." + tenant);
+  }
+
+  /**
+   * @param hiddenName as above
+   * @param announcedTenant tenant id to how items name it when names are hidden ({@code
+   *     RemoteTier.announcedTenantId}: {@code h.<HMAC>}), so hidden items carry no tenant id either
+   */
+  CoherenceKeys(BiFunction<String, String, String> hiddenName, Function<String, String> announcedTenant) {
     this.hiddenName = hiddenName;
+    this.announcedTenant = announcedTenant;
+  }
+
+  /** At most this many tenants' announced names are remembered (then the memo starts over). */
+  private static final int MAX_ANNOUNCED = 10_000;
+
+  private final Function<String, String> announcedTenant;
+  private final ConcurrentHashMap<String, String> announced = new ConcurrentHashMap<>();
+
+  private String tenantPart(String tenant) {
+    if (hiddenName == null) {
+      return "t." + tenant;
+    }
+    String a = announced.get(tenant);
+    if (a == null) {
+      if (announced.size() >= MAX_ANNOUNCED) {
+        announced.clear();
+      }
+      a = announcedTenant.apply(tenant);
+      announced.put(tenant, a);
+    }
+    return a;
   }
 
   void attach(KeyOrder<?> order) {
@@ -55,7 +88,7 @@ final class CoherenceKeys implements KeyOrder.StoreGuard {
       encoded = memoryKey.substring(end + 1);
     }
     String name = hiddenName == null ? encoded : hiddenName.apply(tenant, encoded);
-    return (tenant == null ? "-:" : "t." + tenant + ":") + name;
+    return (tenant == null ? "-:" : tenantPart(tenant) + ":") + name;
   }
 
   /** The memory key of an item in clear, or null when the item is malformed. */

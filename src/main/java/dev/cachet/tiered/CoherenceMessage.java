@@ -19,8 +19,10 @@ import java.util.Objects;
  *       one message in flight). {@code H} and {@code B} carry the last number the sender <em>sent and
  *       Redis acknowledged</em>, so a receiver holding fewer lost a message.
  *   <li>{@code kind}: one letter. {@code I} invalidate the items, {@code C} clear the whole cache,
- *       {@code H} heartbeat, {@code B} goodbye (the sender closed; forget it). A receiver that does not
- *       know a kind, or a flag, treats the message as a {@code C}: safe, never silently ignored.
+ *       {@code H} heartbeat, {@code B} goodbye (the sender closed; forget it), {@code T} clear one
+ *       tenant (one item: {@code t.<tenant id>}, or {@code h.<HMAC>} when key names are hidden, see
+ *       {@code RemoteTier.announcedTenantId}). A receiver that does not know a kind, or a flag, treats
+ *       the message as a {@code C}: safe, never silently ignored.
  *   <li>{@code flags}: letters, or {@code -} for none. {@code h}: the items carry hidden key names.
  *   <li>{@code item} (for {@code I}): {@code tenant ":" name}, where {@code tenant} is {@code -} (no
  *       tenant) or {@code t.<tenant id>}, as in the Redis key layout, and {@code name} is the encoded key
@@ -50,6 +52,8 @@ record CoherenceMessage(int version, String origin, long sequence, char kind, St
   static final char CLEAR = 'C';
   static final char HEARTBEAT = 'H';
   static final char GOODBYE = 'B';
+  /** Clear one tenant: one item, the tenant as {@code RemoteTier.announcedTenantId} names it. */
+  static final char TENANT_CLEAR = 'T';
 
   /** Flag: items carry hidden key names. */
   static final char HIDDEN = 'h';
@@ -79,7 +83,8 @@ record CoherenceMessage(int version, String origin, long sequence, char kind, St
 
   /** Whether this receiver understands the kind and every flag. */
   boolean understood() {
-    boolean kindKnown = kind == INVALIDATE || kind == CLEAR || kind == HEARTBEAT || kind == GOODBYE;
+    boolean kindKnown =
+        kind == INVALIDATE || kind == CLEAR || kind == HEARTBEAT || kind == GOODBYE || kind == TENANT_CLEAR;
     for (int i = 0; i < flags.length(); i++) {
       if (flags.charAt(i) != HIDDEN) {
         return false;
@@ -160,6 +165,9 @@ record CoherenceMessage(int version, String origin, long sequence, char kind, St
         pos = start + length;
       }
       if ((kind == CLEAR || kind == HEARTBEAT || kind == GOODBYE) && !items.isEmpty()) {
+        return null;
+      }
+      if (kind == TENANT_CLEAR && items.size() != 1) {
         return null;
       }
       return new CoherenceMessage(version, origin, sequence, kind, flags, items);

@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       ({@link #storeIfUnchanged}). A write that began before the read but reached the remote tier
  *       after it ends after the read began, so its end stamp refuses the read's store.
  *   <li>A clear drops everything when it begins and again when it ends; writes and refills that
- *       overlap it store nothing.
+ *       overlap it store nothing. A <em>scoped</em> clear ({@link #beginClear(String)}: one tenant's
+ *       keys, those starting with a prefix) does the same for the keys of its scope alone.
  * </ul>
  *
  * <p>Stamps are local logical numbers; nothing is sent anywhere. Per-key state is kept only while it
@@ -46,6 +47,12 @@ final class KeyOrder<V> {
     long lastChange;
     int inFlight;
     boolean contended;
+  }
+
+  /** The clears of one scope (keys starting with one prefix); updated inside its bin in {@link #scopedClears}. */
+  private static final class ScopedClear {
+    volatile long last;
+    volatile int inFlight;
   }
 
   /** A write in progress; ended exactly once by {@link #endWrite}. */
@@ -74,6 +81,9 @@ final class KeyOrder<V> {
   private final AtomicLong clock = new AtomicLong();
   private final ConcurrentHashMap<String, KeyState> states = new ConcurrentHashMap<>();
   private final AtomicLong clearsInFlight = new AtomicLong();
+  private final ConcurrentHashMap<String, ScopedClear> scopedClears = new ConcurrentHashMap<>();
+  /** The latest stamp of a scoped clear forgotten by {@link #prune()}: writes begun before it may not store. */
+  private final AtomicLong prunedScopedClear = new AtomicLong();
   private volatile long lastClear;
   private volatile long pruneFloor;
   private volatile long nextFloor;
@@ -168,13 +178,14 @@ final class KeyOrder<V> {
                   && s.inFlight == 0
                   && lastToBegin
                   && clearsInFlight.get() == 0
-                  && lastClear < write.stamp;
+                  && lastClear < write.stamp
+                  && !clearedInScope(k, write.stamp);
           if (mayStore && !guard.mayStore(k, write.stamp)) {
             mayStore = false;
           }
           if (mayStore) {
             Object handle = memory.storeWithHandle(k, value, ttl);
-            if (clearsInFlight.get() != 0 || lastClear > write.stamp) {
+            if (clearsInFlight.get() != 0 || lastClear > write.stamp || clearedInScope(k, write.stamp)) {
               memory.removeIfSame(k, handle); // a clear began while we stored
             } else {
               stored[0] = true;
@@ -220,7 +231,7 @@ final class KeyOrder<V> {
       memory.storeWithHandle(key, value, ttl);
       return true;
     }
-    if (overtaken(readStamp)) {
+    if (overtaken(key, readStamp)) {
       return false;
     }
     boolean[] stored = new boolean[1];
@@ -230,11 +241,11 @@ final class KeyOrder<V> {
           if (s != null && (s.inFlight > 0 || s.lastChange > readStamp)) {
             return s;
           }
-          if (overtaken(readStamp) || !guard.mayStore(k, readStamp)) {
+          if (overtaken(k, readStamp) || !guard.mayStore(k, readStamp)) {
             return s;
           }
           Object handle = memory.storeWithHandle(k, value, ttl);
-          if (overtaken(readStamp)) {
+          if (overtaken(k, readStamp)) {
             memory.removeIfSame(k, handle);
           } else {
             stored[0] = true;
@@ -244,8 +255,28 @@ final class KeyOrder<V> {
     return stored[0];
   }
 
-  private boolean overtaken(long readStamp) {
-    return readStamp < pruneFloor || lastClear > readStamp || clearsInFlight.get() != 0;
+  private boolean overtaken(String key, long readStamp) {
+    return readStamp < pruneFloor
+        || lastClear > readStamp
+        || clearsInFlight.get() != 0
+        || clearedInScope(key, readStamp);
+  }
+
+  /** Whether a scoped clear covering {@code key} is in flight or happened after {@code stamp}. */
+  private boolean clearedInScope(String key, long stamp) {
+    if (prunedScopedClear.get() > stamp) {
+      return true; // a forgotten scoped clear came later; its scope is unknown now: assume it covered key
+    }
+    if (scopedClears.isEmpty()) {
+      return false;
+    }
+    for (java.util.Map.Entry<String, ScopedClear> e : scopedClears.entrySet()) {
+      ScopedClear c = e.getValue();
+      if ((c.inFlight > 0 || c.last > stamp) && key.startsWith(e.getKey())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A clear of the whole memory tier begins: everything is dropped and overlapping stores refused. */
@@ -269,6 +300,47 @@ final class KeyOrder<V> {
   }
 
   /**
+   * A clear of the keys starting with {@code prefix} begins (one tenant's memory): they are dropped, and
+   * overlapping stores of keys with that prefix are refused. Other keys are untouched.
+   */
+  void beginClear(String prefix) {
+    scopedClears.compute(
+        prefix,
+        (p, c) -> {
+          if (c == null) {
+            c = new ScopedClear();
+          }
+          c.inFlight++;
+          c.last = clock.incrementAndGet();
+          return c;
+        });
+    memory.discardPrefix(prefix);
+  }
+
+  /** The scoped clear begun by {@link #beginClear(String)} ended: drops what was stored meanwhile. */
+  void endClear(String prefix) {
+    scopedClears.computeIfPresent(
+        prefix,
+        (p, c) -> {
+          c.last = clock.incrementAndGet();
+          return c;
+        });
+    memory.discardPrefix(prefix);
+    scopedClears.computeIfPresent(
+        prefix,
+        (p, c) -> {
+          c.inFlight--;
+          return c;
+        });
+  }
+
+  /** A scoped clear with nothing remote to wait for (a peer cleared one tenant). */
+  void clear(String prefix) {
+    beginClear(prefix);
+    endClear(prefix);
+  }
+
+  /**
    * Forgets settled stamps older than the previous call's clock: raises the floor first (reads older
    * than it count as overtaken), then drops state at or below it. Call about once a second.
    */
@@ -280,7 +352,23 @@ final class KeyOrder<V> {
       for (String key : states.keySet()) {
         states.computeIfPresent(key, (k, s) -> s.inFlight == 0 && s.lastChange <= floor ? null : s);
       }
+      for (String prefix : scopedClears.keySet()) {
+        scopedClears.computeIfPresent(
+            prefix,
+            (p, c) -> {
+              if (c.inFlight == 0 && c.last <= floor) {
+                prunedScopedClear.accumulateAndGet(c.last, Math::max);
+                return null;
+              }
+              return c;
+            });
+      }
     }
+  }
+
+  /** Scopes with clear state (tests). */
+  int trackedScopes() {
+    return scopedClears.size();
   }
 
   /** Keys with state (tests). */

@@ -47,6 +47,9 @@ final class Outage {
     void invalidated(List<String> memoryKeys);
 
     void cleared();
+
+    /** The whole of one tenant was invalidated remotely; {@code tenant} is the tenant id. */
+    void tenantCleared(String tenant);
   }
 
   private final String name;
@@ -60,6 +63,8 @@ final class Outage {
   private final AtomicBoolean probing = new AtomicBoolean();
   private final Map<String, DirtyKey> dirty = new ConcurrentHashMap<>();
   private volatile boolean dirtyOverflow;
+  /** Tenants whose whole remote data may be older than memory (a tenant clear failed): id -> memory prefix. */
+  private final Map<String, String> dirtyTenants = new ConcurrentHashMap<>();
   private volatile String lastError = "none";
   private volatile Instant lastErrorTime;
   private volatile boolean closed;
@@ -148,9 +153,29 @@ final class Outage {
     dirtyOverflow = true;
   }
 
+  /**
+   * Marks one tenant wholly dirty (its {@code invalidateAll} or pattern invalidation failed remotely):
+   * its keys are not read from the remote tier until recovery has invalidated the whole tenant there.
+   * Other tenants are not affected.
+   */
+  void markTenantDirty(String tenant, String memoryPrefix) {
+    dirtyTenants.put(tenant, memoryPrefix);
+  }
+
   /** Whether the remote copy of {@code memoryKey} may be older than a memory-only write. */
   boolean isDirty(String memoryKey) {
-    return dirtyOverflow || (!dirty.isEmpty() && dirty.containsKey(memoryKey));
+    return dirtyOverflow
+        || (!dirty.isEmpty() && dirty.containsKey(memoryKey))
+        || (!dirtyTenants.isEmpty() && inDirtyTenant(memoryKey));
+  }
+
+  private boolean inDirtyTenant(String memoryKey) {
+    for (String prefix : dirtyTenants.values()) {
+      if (memoryKey.startsWith(prefix)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Called once per tick: probes the remote tier while degraded, at most one probe at a time. */
@@ -187,9 +212,10 @@ final class Outage {
   private void recoverPass(int pass) {
     boolean overflow = dirtyOverflow;
     List<DirtyKey> snapshot = new ArrayList<>(dirty.values());
+    Map<String, String> tenants = new HashMap<>(dirtyTenants);
     CompletableFuture<Void> work;
     try {
-      work = overflow ? rootRemote.invalidateAll() : invalidateRemotely(snapshot);
+      work = overflow ? rootRemote.invalidateAll() : invalidateRemotely(snapshot, tenants.keySet());
     } catch (RuntimeException e) {
       work = CompletableFuture.failedFuture(e);
     }
@@ -203,6 +229,10 @@ final class Outage {
               for (DirtyKey key : snapshot) {
                 dirty.remove(key.memoryKey(), key);
               }
+              tenants.forEach(dirtyTenants::remove);
+              if (!overflow) {
+                tenants.keySet().forEach(announcer::tenantCleared);
+              }
               if (overflow) {
                 dirtyOverflow = false;
                 announcer.cleared();
@@ -211,7 +241,7 @@ final class Outage {
                 snapshot.forEach(k -> memoryKeys.add(k.memoryKey()));
                 announcer.invalidated(memoryKeys);
               }
-              if ((dirty.isEmpty() && !dirtyOverflow) || pass >= 100) {
+              if ((dirty.isEmpty() && dirtyTenants.isEmpty() && !dirtyOverflow) || pass >= 100) {
                 finishRecovery(overflow, snapshot.size(), pass);
               } else {
                 recoverPass(pass + 1); // keys dirtied while this pass ran
@@ -228,14 +258,14 @@ final class Outage {
           pass > 0 ? " (" + (pass + 1) + " passes)" : "");
     }
     recovering.set(false);
-    if ((!dirty.isEmpty() || dirtyOverflow) && degraded.compareAndSet(false, true)) {
+    if ((!dirty.isEmpty() || !dirtyTenants.isEmpty() || dirtyOverflow) && degraded.compareAndSet(false, true)) {
       instrumentation.recordDegraded(true); // dirtied during the last pass: recover those too
       startRecovery();
     }
   }
 
-  private CompletableFuture<Void> invalidateRemotely(List<DirtyKey> keys) {
-    if (keys.isEmpty()) {
+  private CompletableFuture<Void> invalidateRemotely(List<DirtyKey> keys, java.util.Set<String> wholeTenants) {
+    if (keys.isEmpty() && wholeTenants.isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
     Map<String, List<String>> byTenant = new HashMap<>();
@@ -243,6 +273,9 @@ final class Outage {
       byTenant.computeIfAbsent(key.tenant(), t -> new ArrayList<>()).add(key.encoded());
     }
     List<CompletableFuture<Void>> all = new ArrayList<>();
+    for (String tenant : wholeTenants) {
+      all.add(rootRemote.forTenant(tenant).invalidateAll());
+    }
     for (Map.Entry<String, List<String>> e : byTenant.entrySet()) {
       RemoteTier<?> target = e.getKey().isEmpty() ? rootRemote : rootRemote.forTenant(e.getKey());
       all.add(target.invalidate(e.getValue()));

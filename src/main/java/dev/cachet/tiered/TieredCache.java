@@ -64,6 +64,13 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   /** At most this many tenant views are remembered; beyond, {@code forTenant} returns new views. */
   static final int MAX_CACHED_TENANT_VIEWS = 1_000;
 
+  /**
+   * At most this many hidden tenant names ({@link RemoteTier#announcedTenantId}) are mapped back to
+   * tenant ids for peers' tenant clears; when full the map starts over, and a clear naming a tenant no
+   * longer mapped clears the whole memory tier instead.
+   */
+  static final int MAX_ANNOUNCED_TENANTS = 10_000;
+
   /** Points of the read path where tests may pause (the refill-race test). */
   enum Phase {
     AFTER_REMOTE_READ
@@ -84,6 +91,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     final CoherenceKeys coherenceKeys;
     final CacheInstrumentation instrumentation;
     final Set<ScheduledFuture<?>> scheduled = ConcurrentHashMap.newKeySet();
+    /** Hidden tenant name -> tenant id, filled when a tenant view is made (never on a hit). */
+    final ConcurrentHashMap<String, String> tenantsByAnnouncedId = new ConcurrentHashMap<>();
     volatile Coherence coherence;
     volatile BiConsumer<String, Phase> testHook;
 
@@ -129,6 +138,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                     c.publishClear();
                   }
                 }
+
+                @Override
+                public void tenantCleared(String tenant) {
+                  Coherence c = coherence;
+                  if (c != null) {
+                    c.publishTenantClear(rootRemote.announcedTenantId(tenant));
+                  }
+                }
               });
       this.failSafe =
           new FailSafe(
@@ -138,7 +155,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               options.memoryTtl.toNanos(),
               outage::isDegraded);
       this.coherenceKeys =
-          new CoherenceKeys(rootRemote.hidesKeyNames() ? rootRemote::hiddenName : null);
+          new CoherenceKeys(
+              rootRemote.hidesKeyNames() ? rootRemote::hiddenName : null, rootRemote::announcedTenantId);
       coherenceKeys.attach(order);
       if (coherenceKeys.hiding()) {
         order.setStoreGuard(coherenceKeys);
@@ -161,6 +179,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   private final boolean root;
   private final TieredCache<K, V> parent;
   private final ConcurrentHashMap<String, TieredCache<K, V>> tenants;
+  /** The memory-key prefix of this tenant view's entries; null for the root. */
+  private final String scope;
+  /** How this tenant is named in coherence messages; null for the root. */
+  private final String announcedTenant;
 
   TieredCache(
       CacheSettings<K, V> settings, Shared<V> shared, RemoteTier<V> remote, String tenant,
@@ -172,6 +194,32 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     this.root = tenant == null;
     this.parent = parent;
     this.tenants = root ? new ConcurrentHashMap<>() : null;
+    this.scope = root ? null : scopeOf(tenant);
+    this.announcedTenant = root ? null : remote.announcedTenantId(tenant);
+    if (announcedTenant != null && announcedTenant.startsWith("h.")) {
+      if (shared.tenantsByAnnouncedId.size() >= MAX_ANNOUNCED_TENANTS) {
+        shared.tenantsByAnnouncedId.clear();
+      }
+      shared.tenantsByAnnouncedId.put(announcedTenant, tenant);
+    }
+  }
+
+  /** The memory-key prefix of {@code tenant}'s entries (see {@link #memoryKey}). */
+  static String scopeOf(String tenant) {
+    return "\0" + tenant + "\0";
+  }
+
+  /** The tenant id named by a peer's tenant clear, or null when this instance cannot tell. */
+  private String tenantOfAnnounced(String announced) {
+    if (announced.startsWith("t.")) {
+      String id = announced.substring(2);
+      try {
+        return Preconditions.requireTenantId(id);
+      } catch (IllegalArgumentException e) {
+        return null;
+      }
+    }
+    return announced.startsWith("h.") ? shared.tenantsByAnnouncedId.get(announced) : null;
   }
 
   /** Starts coherence (or the plain tick without it); called once on the root cache after construction. */
@@ -187,6 +235,28 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                   for (String key : memoryKeys) {
                     shared.order.changedElsewhere(key);
                   }
+                }
+
+                @Override
+                public boolean clearTenantLocal(String announced) {
+                  String id = tenantOfAnnounced(announced);
+                  if (id == null) {
+                    return false; // coherence clears the whole memory instead
+                  }
+                  String tenantScope = scopeOf(id);
+                  // the peer bumped the tenant's Redis generation: forget it and re-read it (the tenant's
+                  // operations wait for the reply), clear the tenant's memory, and clear it again once
+                  // the new generation is known, dropping whatever was refilled from the old one
+                  CompletableFuture<Void> reread;
+                  try {
+                    reread = remote.forTenant(id).resynchronize();
+                  } catch (RuntimeException e) {
+                    log.debug("cache '{}': resynchronizing the remote tier failed: {}", name, e.toString());
+                    reread = CompletableFuture.completedFuture(null);
+                  }
+                  shared.order.clear(tenantScope);
+                  reread.whenComplete((ok, error) -> shared.order.clear(tenantScope));
+                  return true;
                 }
 
                 @Override
@@ -241,7 +311,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     if (root) {
       return encoded.isEmpty() || encoded.charAt(0) != '\0' ? encoded : "\0\1" + encoded;
     }
-    return "\0" + tenant + "\0" + encoded;
+    return scope + encoded;
   }
 
   private String encode(K key) {
@@ -798,9 +868,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     publish(memoryKeys);
   }
 
+  /**
+   * The root: a new cache generation in Redis (every tenant included), all memory cleared, a CLEAR
+   * message. A tenant view: a new generation of this tenant alone, this tenant's memory cleared here
+   * and, through a tenant-clear message, on every instance; other tenants keep their entries.
+   */
   @Override
   protected void clear() {
-    shared.order.beginClear();
+    beginScopedClear();
     try {
       await(call(remote::invalidateAll), RemoteOperation.INVALIDATE_ALL);
     } catch (RemoteFailure failure) {
@@ -810,17 +885,51 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
         publishClear();
         throw strict;
       }
-      shared.outage.markAllDirty();
+      markScopeDirty();
     } finally {
-      shared.order.endClear();
+      endScopedClear();
     }
     publishClear();
   }
 
+  /**
+   * A clear of this view failed remotely: the root's makes every key dirty, a tenant view's that
+   * tenant's keys alone (recovery then invalidates that tenant, not the whole cache).
+   */
+  private void markScopeDirty() {
+    if (root) {
+      shared.outage.markAllDirty();
+    } else {
+      shared.outage.markTenantDirty(tenant, scope);
+    }
+  }
+
+  /** Begins a clear of this view's memory: everything for the root, this tenant's entries for a view. */
+  private void beginScopedClear() {
+    if (root) {
+      shared.order.beginClear();
+    } else {
+      shared.order.beginClear(scope);
+    }
+  }
+
+  private void endScopedClear() {
+    if (root) {
+      shared.order.endClear();
+    } else {
+      shared.order.endClear(scope);
+    }
+  }
+
+  /** Announces a clear of this view: the whole cache for the root, this tenant for a view. */
   private void publishClear() {
     Coherence coherence = shared.coherence;
     if (coherence != null) {
-      coherence.publishClear();
+      if (root) {
+        coherence.publishClear();
+      } else {
+        coherence.publishTenantClear(announcedTenant);
+      }
     }
   }
 
@@ -851,12 +960,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     Preconditions.requireNonNull(tenantId, "tenantId");
     checkOpen();
     Preconditions.requireState(root, "cache '" + name + "' is already a tenant view");
-    try {
-      Preconditions.requireCacheName(tenantId);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "tenantId must match [a-z0-9][a-z0-9_-]{0,62}: '" + Preconditions.printable(tenantId) + "'");
-    }
+    Preconditions.requireTenantId(tenantId);
     TieredCache<K, V> view = tenants.get(tenantId);
     if (view != null && !view.isClosed()) {
       return view;
@@ -873,6 +977,11 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   /** Tenant views remembered (tests). */
   int cachedTenantViews() {
     return tenants == null ? 0 : tenants.size();
+  }
+
+  /** Hidden tenant names mapped back to tenant ids (tests). */
+  int announcedTenantsMapped() {
+    return shared.tenantsByAnnouncedId.size();
   }
 
   @Override
@@ -895,15 +1004,15 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               Preconditions.requireNonNull(glob, "glob");
               checkOpen();
               singleFlight.markAllStale();
-              shared.order.beginClear();
+              beginScopedClear(); // a tenant view's pattern touches only that tenant's entries
               try {
                 return await(call(() -> remote.invalidateMatching(glob)), RemoteOperation.INVALIDATE);
               } catch (RemoteFailure failure) {
                 onRemoteFailure(failure);
-                shared.outage.markAllDirty();
+                markScopeDirty();
                 return 0L;
               } finally {
-                shared.order.endClear();
+                endScopedClear();
                 publishClear();
               }
             });

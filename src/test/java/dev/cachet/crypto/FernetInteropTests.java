@@ -51,6 +51,12 @@ class FernetInteropTests {
           "naming_key = hmac.new(prk, b'cachet key-name hashing v1\\x01', hashlib.sha256).digest()",
           "out['keyNames'] = [base64.urlsafe_b64encode(hmac.new(naming_key, n.encode('utf-8'),"
               + " hashlib.sha256).digest()).rstrip(b'=').decode('ascii') for n in req['keyNames']]",
+          "naming_key_v2 = hmac.new(prk, b'cachet key-name hashing v2\\x01', hashlib.sha256).digest()",
+          "def hidden_v2(prefix, cache, tenant, key_name):",
+          "    bound = f\"{prefix}:{cache}:{'t.' + tenant if tenant else '-'}:{key_name}\"",
+          "    digest = hmac.new(naming_key_v2, bound.encode('utf-8'), hashlib.sha256).digest()",
+          "    return base64.urlsafe_b64encode(digest).rstrip(b'=').decode('ascii')",
+          "out['boundNames'] = [hidden_v2('cachet', 'users', t, n) for n in req['keyNames'] for t in (None, 'acme')]",
           "out['keyId'] = hashlib.sha256(base64.urlsafe_b64decode(req['keys'][0])).hexdigest()[:8]",
           "json.dump(out, open(sys.argv[2], 'w'))",
           "");
@@ -114,6 +120,15 @@ class FernetInteropTests {
     for (int i = 0; i < keyNames.size(); i++) {
       assertThat(hasher.hash(keyNames.get(i))).as("key name %d", i)
           .isEqualTo(response.get("keyNames").get(i).asText());
+    }
+    // naming scheme 2, as the snippet in docs/security.md computes it
+    KeyNameHasher bound = hasher.withScheme(KeyNameHasher.Scheme.BOUND);
+    int j = 0;
+    for (String name : keyNames) {
+      for (String tenant : java.util.Arrays.asList(null, "acme")) {
+        assertThat(bound.hash("cachet", "users", tenant, name)).as("scheme-2 name %d", j)
+            .isEqualTo(response.get("boundNames").get(j++).asText());
+      }
     }
   }
 }

@@ -277,7 +277,7 @@ class CoherenceFailSafeIntegrationTests {
     awaitInSync(b);
     b.put("k", "v1");
     assertThat(b.peekMemory("k")).isEqualTo("v1");
-    redis.command("PUBLISH", channel(redis, name), "cachet2 later 1 T - 6:t.acme");
+    redis.command("PUBLISH", channel(redis, name), "cachet2 later 1 Z - 6:t.acme");
     Eventually.await(DEADLINE, "B cleared its memory", () -> b.coherence().clearCount() == 1);
     assertThat(b.peekMemory("k")).isNull();
     assertThat(b.coherence().lastClearReason()).contains("does not know");

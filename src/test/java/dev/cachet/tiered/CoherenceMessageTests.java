@@ -42,12 +42,24 @@ class CoherenceMessageTests {
 
   @Test
   void unknownKindsAndFlags_decode_butAreNotUnderstood() {
-    CoherenceMessage tenantClear = CoherenceMessage.decode("cachet2 o1 9 T - 4:acme");
-    assertThat(tenantClear).isNotNull();
-    assertThat(tenantClear.isSequenced()).isTrue();
-    assertThat(tenantClear.understood()).isFalse();
+    CoherenceMessage future = CoherenceMessage.decode("cachet2 o1 9 Z - 4:acme");
+    assertThat(future).isNotNull();
+    assertThat(future.isSequenced()).isTrue();
+    assertThat(future.understood()).isFalse();
     assertThat(CoherenceMessage.decode("cachet2 o1 9 I hz 3:-:k").understood()).isFalse();
     assertThat(CoherenceMessage.decode("cachet2 o1 9 I h 3:-:k").understood()).isTrue();
+  }
+
+  @Test
+  void tenantClear_carriesExactlyOneItem() {
+    CoherenceMessage tenantClear = CoherenceMessage.decode("cachet2 o1 9 T - 6:t.acme");
+    assertThat(tenantClear.kind()).isEqualTo(CoherenceMessage.TENANT_CLEAR);
+    assertThat(tenantClear.items()).containsExactly("t.acme");
+    assertThat(tenantClear.isSequenced()).isTrue();
+    assertThat(tenantClear.understood()).isTrue();
+    assertThat(tenantClear.encode()).isEqualTo("cachet2 o1 9 T - 6:t.acme");
+    assertThat(CoherenceMessage.decode("cachet2 o1 9 T -")).isNull();
+    assertThat(CoherenceMessage.decode("cachet2 o1 9 T - 1:a 1:b")).isNull();
   }
 
   @Test

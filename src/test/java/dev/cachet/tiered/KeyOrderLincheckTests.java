@@ -67,6 +67,11 @@ public class KeyOrderLincheckTests {
     public void discardAll() {
       map.clear();
     }
+
+    @Override
+    public void discardPrefix(String prefix) {
+      map.keySet().removeIf(k -> k.startsWith(prefix));
+    }
   }
 
   /** The remote tier: values with versions, so refreshes can compare-and-set on what they read. */
@@ -142,6 +147,14 @@ public class KeyOrderLincheckTests {
     order.beginClear();
     remote.clear();
     order.endClear();
+  }
+
+  /** A tenant's invalidateAll: a scoped clear whose scope (the key's own prefix) covers one key. */
+  @Operation
+  public void invalidateTenant(@Param(name = "key") int k) {
+    order.beginClear(key(k));
+    remote.remove(key(k));
+    order.endClear(key(k));
   }
 
   @Operation
