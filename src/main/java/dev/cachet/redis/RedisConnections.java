@@ -662,27 +662,7 @@ public final class RedisConnections implements AutoCloseable {
   }
 
   private static RedisURI parse(String value) {
-    Objects.requireNonNull(value, "uri must not be null");
-    String lower = value.toLowerCase(Locale.ROOT);
-    if (!(lower.startsWith("redis://")
-        || lower.startsWith("rediss://")
-        || lower.startsWith("redis-sentinel://")
-        || lower.startsWith("rediss-sentinel://"))) {
-      throw new CacheConfigurationException(
-          Reason.INVALID_REDIS_URI,
-          "Redis URI must start with redis://, rediss:// or redis-sentinel:// (the value is not shown"
-              + " because it may hold a password)");
-    }
-    try {
-      return RedisURI.create(value);
-    } catch (RuntimeException e) {
-      // The cause is dropped on purpose: its message may quote the URI, password included.
-      throw new CacheConfigurationException(
-          Reason.INVALID_REDIS_URI,
-          "malformed Redis URI (the value is not shown because it may hold a password); expected"
-              + " redis://[user:password@]host[:port][/db], rediss://... or"
-              + " redis-sentinel://[password@]host[:port][,host:port]#masterName");
-    }
+    return RedisUris.parse(value);
   }
 
   /** scheme://host:port[,host:port][#master], never credentials. */
