@@ -822,6 +822,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     String failure = shared.connections.lastConnectFailure();
     if (failure != null) {
       b.detail("redis.lastConnectFailure", failure);
+      b.detail("redis.lastConnectFailure.reason", shared.connections.lastConnectFailureReason());
     }
     if (shared.legacyPrefix != null) {
       b.detail("redis.legacyMigrations", shared.legacyMigrations.sum());

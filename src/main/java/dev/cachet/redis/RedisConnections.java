@@ -132,6 +132,8 @@ public final class RedisConnections implements AutoCloseable {
   private final AtomicLong nodeConnectionAttempts = new AtomicLong();
   private final AtomicBoolean switchingMaster = new AtomicBoolean();
   private final AtomicLong masterSwitches = new AtomicLong();
+  private final AtomicBoolean connectPermissionLogged = new AtomicBoolean();
+  private final AtomicBoolean commandPermissionLogged = new AtomicBoolean();
 
   private RedisConnections(Builder b) {
     this.commandTimeout = b.commandTimeout;
@@ -295,6 +297,12 @@ public final class RedisConnections implements AutoCloseable {
     return t == null ? null : t.getClass().getSimpleName();
   }
 
+  /** The reason tag of the last failed connection attempt ({@code permission}, {@code connection}...), or null. */
+  String lastConnectFailureReason() {
+    Throwable t = lastConnectFailure;
+    return t == null ? null : RedisErrors.classify(t).tagValue();
+  }
+
   /**
    * The async commands of the shared connection (cluster-aware when on a cluster), or a failed future
    * when not connected yet (which also triggers a connection attempt).
@@ -309,7 +317,11 @@ public final class RedisConnections implements AutoCloseable {
           new IllegalStateException("RedisConnections to " + target + " are closed"));
     }
     connectOrScheduleRetry(false);
-    return CompletableFuture.failedFuture(new RedisErrors.NotConnectedException(target));
+    Throwable last = lastConnectFailure;
+    return CompletableFuture.failedFuture(
+        last != null && !RedisErrors.permissionWord(last).isEmpty()
+            ? new RedisErrors.NotConnectedException(target, last)
+            : new RedisErrors.NotConnectedException(target));
   }
 
   /** The shared pub/sub connection (plain or cluster), opened on first call. */
@@ -398,6 +410,7 @@ public final class RedisConnections implements AutoCloseable {
                 if (error != null) {
                   abandoned.set(true);
                   lastConnectFailure = RedisErrors.unwrap(error);
+                  logPermissionFailure(lastConnectFailure, connectPermissionLogged, "at connect");
                   // a failure inside the retry task itself must schedule the next one too
                   if (!closed.get() && !retryPending) {
                     retryPending = true;
@@ -426,10 +439,37 @@ public final class RedisConnections implements AutoCloseable {
                   commands = ((StatefulRedisConnection<byte[], byte[]>) c).async();
                 }
                 lastConnectFailure = null;
+                connectPermissionLogged.set(false);
                 log.info("connected to Redis at {}", target);
                 return null;
               }
             });
+  }
+
+  /**
+   * Logs an authentication or authorization failure once (per {@code flag}) at ERROR, with the target
+   * (no credentials) and the fix: unlike an outage it will not fix itself.
+   */
+  private void logPermissionFailure(Throwable failure, AtomicBoolean flag, String when) {
+    String word = RedisErrors.permissionWord(failure);
+    if (word.isEmpty() || !flag.compareAndSet(false, true)) {
+      return;
+    }
+    String fix =
+        "NOPERM".equals(word)
+            ? "grant the user the commands, keys (~prefix*) and channels (&*) Cachet uses (see"
+                + " docs/operations.md), or use another user"
+            : "set the right user name and password in the Redis URI (percent-encoded), or the"
+                + " server's requirepass/ACL";
+    log.error(
+        "Redis at {} refused {} {} (server replied {}). This will not fix itself: {}. Calls fail with"
+            + " reason 'permission' meanwhile (the cache serves from memory and loaders under the"
+            + " degraded policy).",
+        target,
+        "NOPERM".equals(word) ? "a command's permission" : "authentication",
+        when,
+        word,
+        fix);
   }
 
   private static long remainingMillis(long deadlineNanos) {
@@ -447,10 +487,16 @@ public final class RedisConnections implements AutoCloseable {
    * closed; one switch at a time, at most one every {@value #MIN_MASTER_SWITCH_INTERVAL_MILLIS} ms.
    */
   void onCommandFailure(Throwable failure) {
-    if (mode != Mode.SENTINEL || closed.get()) {
+    if (closed.get()) {
       return;
     }
     Throwable cause = RedisErrors.unwrap(failure);
+    if (!(cause instanceof RedisErrors.NotConnectedException)) {
+      logPermissionFailure(cause, commandPermissionLogged, "on a command");
+    }
+    if (mode != Mode.SENTINEL) {
+      return;
+    }
     if (!(cause instanceof RedisReadOnlyException)) {
       return;
     }
