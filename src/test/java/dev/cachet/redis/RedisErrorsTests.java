@@ -82,7 +82,8 @@ class RedisErrorsTests {
     RemoteTierException e =
         RedisErrors.wrap("users", RemoteOperation.PUT,
             ExceptionFactory.createExecutionException("NOPERM User app has no permissions to run the 'set' command"));
-    assertThat(e).hasMessage("Redis put failed for cache 'users': permission (server replied NOPERM)");
+    assertThat(e).hasMessage("Redis put failed for cache 'users': permission (server replied NOPERM;"
+        + " will not fix itself: check the user, password and ACL)");
   }
 
   @Test
