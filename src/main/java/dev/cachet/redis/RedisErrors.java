@@ -98,6 +98,8 @@ final class RedisErrors {
         case "WRONGPASS":
         case "NOPERM":
           return RemoteErrorReason.PERMISSION;
+        case "OOM":
+          return RemoteErrorReason.OOM;
         case "LOADING":
         case "BUSY":
         case "TRYAGAIN":
