@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * the shared state: closing them stops the generation refresh, the invalidation bus and background
  * cleanup. A view made by {@link #forTenant(String)} owns nothing: closing it only closes the view.
  */
-final class LettuceRedisTier<V> implements RemoteTier<V> {
+final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.ReconnectNotifier {
 
   private static final Logger log = LoggerFactory.getLogger(LettuceRedisTier.class);
   private static final long LOG_INTERVAL_MILLIS = 60_000;
@@ -796,6 +796,11 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   @Override
   public java.util.Optional<Duration> commandTimeout() {
     return java.util.Optional.of(shared.connections.commandTimeout());
+  }
+
+  @Override
+  public AutoCloseable onReconnected(Runnable listener) {
+    return shared.connections.onReconnected(listener);
   }
 
   @Override

@@ -658,6 +658,34 @@ public final class RedisConnections implements AutoCloseable {
     }
   }
 
+  /**
+   * Calls {@code listener} each time a connection of this client becomes active (connect and every
+   * reconnect, after the handshake), from Lettuce's {@code ConnectionActivatedEvent}. With borrowed
+   * {@code ClientResources}, activations of other clients sharing them call it too, which only costs a
+   * probe. Closing the result unsubscribes.
+   */
+  AutoCloseable onReconnected(Runnable listener) {
+    Objects.requireNonNull(listener, "listener");
+    ClientResources resources = mode == Mode.CLUSTER ? clusterClient.getResources() : client.getResources();
+    Disposable subscription =
+        resources
+            .eventBus()
+            .get()
+            .filter(event -> event instanceof io.lettuce.core.event.connection.ConnectionActivatedEvent)
+            .subscribe(
+                event -> {
+                  if (!closed.get()) {
+                    try {
+                      listener.run();
+                    } catch (RuntimeException e) {
+                      log.debug("reconnect listener failed: {}", e.getClass().getSimpleName());
+                    }
+                  }
+                },
+                error -> log.debug("reconnect event subscription ended: {}", error.toString()));
+    return subscription::dispose;
+  }
+
   /** How many node connections were requested (initially and after topology changes); for tests. */
   long nodeConnectionAttempts() {
     return nodeConnectionAttempts.get();
