@@ -104,24 +104,64 @@ final class RedisKeyLayout {
     return escapeGlob(cacheRoot + "v") + "*";
   }
 
-  /** The generation of an entry key of this cache, or -1 when the name is not one. */
+  /**
+   * The generation of an entry key of this cache, or -1 when the name is not one. Strict: {@code
+   * v<digits>:g<digits>:<tenant>:<k|h>:<rest>} after the cache root, where the tenant is {@code -} or
+   * {@code t.<segment>}; a sign, a non-numeric schema, an overflowing generation or a missing tenant or
+   * key part make it not an entry key (they did not, when a {@code ":g"} anywhere was searched and
+   * {@code Long.parseLong} accepted a {@code +}).
+   */
   long generationOf(String redisKey) {
+    int afterGeneration = afterGeneration(redisKey);
+    if (afterGeneration < 0) {
+      return -1;
+    }
+    int g = redisKey.indexOf(":g", cacheRoot.length()) + 2;
+    return Long.parseLong(redisKey, g, afterGeneration - 1, 10);
+  }
+
+  /** The index just after {@code g<digits>:} of an entry key, or -1 when {@code redisKey} is not one. */
+  private int afterGeneration(String redisKey) {
     if (!redisKey.startsWith(cacheRoot + "v")) {
       return -1;
     }
-    int g = redisKey.indexOf(":g", cacheRoot.length());
-    if (g < 0) {
+    int i = cacheRoot.length() + 1;
+    int schemaEnd = digits(redisKey, i, 9);
+    if (schemaEnd < 0 || !redisKey.startsWith(":g", schemaEnd)) {
       return -1;
     }
-    int end = redisKey.indexOf(':', g + 2);
-    if (end < 0) {
+    int generationStart = schemaEnd + 2;
+    int generationEnd = digits(redisKey, generationStart, 18);
+    if (generationEnd < 0 || generationEnd >= redisKey.length() || redisKey.charAt(generationEnd) != ':') {
       return -1;
     }
-    try {
-      return Long.parseLong(redisKey, g + 2, end, 10);
-    } catch (NumberFormatException e) {
+    int tenantStart = generationEnd + 1;
+    int tenantEnd = redisKey.indexOf(':', tenantStart);
+    if (tenantEnd < 0) {
       return -1;
     }
+    String tenantPart = redisKey.substring(tenantStart, tenantEnd);
+    if (!tenantPart.equals("-")
+        && !(tenantPart.startsWith("t.") && SEGMENT.matcher(tenantPart.substring(2)).matches())) {
+      return -1;
+    }
+    if (!(redisKey.startsWith("k:", tenantEnd + 1) || redisKey.startsWith("h:", tenantEnd + 1))
+        || redisKey.length() == tenantEnd + 3) {
+      return -1;
+    }
+    return generationEnd + 1;
+  }
+
+  /** The end of 1 to {@code max} ASCII digits starting at {@code from}, or -1. */
+  private static int digits(String s, int from, int max) {
+    int i = from;
+    while (i < s.length() && i - from < max && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+      i++;
+    }
+    if (i == from || (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9')) {
+      return -1;
+    }
+    return i;
   }
 
   /**
@@ -129,12 +169,8 @@ final class RedisKeyLayout {
    * schema version and generation.
    */
   boolean isEntryOfThisTenant(String redisKey) {
-    if (generationOf(redisKey) < 0) {
-      return false;
-    }
-    int g = redisKey.indexOf(":g", cacheRoot.length());
-    int afterGeneration = redisKey.indexOf(':', g + 2) + 1;
-    return redisKey.startsWith(tenantSegment + ":", afterGeneration);
+    int afterGeneration = afterGeneration(redisKey);
+    return afterGeneration >= 0 && redisKey.startsWith(tenantSegment + ":", afterGeneration);
   }
 
   /** Escapes every glob metacharacter of Redis {@code MATCH}: {@code * ? [ ] \}. */
