@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class RecoveryTimeIntegrationTests {
 
-  private static final int CYCLES = 2;
+  private static final int CYCLES = 1; // OutageSoakIntegrationTests runs more cycles of both faults
 
   enum Fault {
     KILL_RESTART,
