@@ -24,7 +24,9 @@ import org.junit.jupiter.api.Test;
  * Cachet's entries and its generation key while a workload runs: the cache keeps serving (evicted
  * entries reload), returns no wrong value, and a lost generation key resurrects nothing written before
  * an {@code invalidateAll()}. With {@code noeviction}, writes get {@code OOM}: counted as {@code oom},
- * not retried, not recorded by the breaker (it stays closed), no caller exception, reads keep working.
+ * not retried, not recorded by the breaker (it stays closed), no caller exception, reads keep working;
+ * the cache is not degraded and marks nothing dirty: a refused write deletes the older Redis copy and
+ * publishes the key's invalidation (no cache-wide clear), so no instance reads the older value.
  */
 class MemoryPressureIntegrationTests {
 
@@ -89,9 +91,12 @@ class MemoryPressureIntegrationTests {
       @RedisStandaloneServer(owned = true) RedisServer redis) throws Exception {
     RedisClient client = RedisClient.create(redis.uri());
     try (StatefulRedisConnection<String, String> raw = client.connect();
-        Node node = node("oom", redis)) {
+        Node node = node("oom", redis);
+        Node other = node("oom", redis)) {
       RedisCommands<String, String> r = raw.sync();
       node.cache.put("kept", "v-kept");
+      node.cache.put("changed", "v-old");
+      assertThat(other.cache.getIfPresent("changed")).isEqualTo("v-old");
       redis.command("CONFIG", "SET", "maxmemory-policy", "noeviction");
       redis.command("CONFIG", "SET", "maxmemory", "4mb");
       try {
@@ -105,6 +110,12 @@ class MemoryPressureIntegrationTests {
       for (int i = 0; i < 30; i++) {
         node.cache.put("new-" + i, "v-new-" + i);
       }
+      node.cache.put("changed", "v-new"); // refused by Redis: its older copy is deleted instead
+      assertThat(node.cache.getIfPresent("changed")).isEqualTo("v-new");
+      Eventually.await(Duration.ofSeconds(5), "the other instance drops the older value",
+          () -> !"v-old".equals(other.cache.getIfPresent("changed")));
+      assertThat(node.cache.health().details()).as("OOM never degrades the cache")
+          .containsEntry("degraded", "false").containsEntry("dirtyKeysDuringOutage", "0");
       assertThat(node.remoteErrors(RemoteErrorReason.OOM)).as("counted as oom").isPositive();
       assertThat(Resilience.retryOf(node.cache).orElseThrow().getMetrics().getNumberOfFailedCallsWithRetryAttempt())
           .as("not retried").isEqualTo(retriedBefore);
