@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * the shared state: closing them stops the generation refresh, the invalidation bus and background
  * cleanup. A view made by {@link #forTenant(String)} owns nothing: closing it only closes the view.
  */
-final class LettuceRedisTier<V> implements RemoteTier<V> {
+final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.ReconnectNotifier {
 
   private static final Logger log = LoggerFactory.getLogger(LettuceRedisTier.class);
   private static final long LOG_INTERVAL_MILLIS = 60_000;
@@ -854,6 +854,11 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   }
 
   @Override
+  public AutoCloseable onReconnected(Runnable listener) {
+    return shared.connections.onReconnected(listener);
+  }
+
+  @Override
   public CacheHealth health() {
     if (shared.closed.get()) {
       return CacheHealth.newBuilder(CacheHealth.Status.DOWN).tier(Tier.REDIS, CacheHealth.Status.DOWN)
@@ -877,6 +882,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     String failure = shared.connections.lastConnectFailure();
     if (failure != null) {
       b.detail("redis.lastConnectFailure", failure);
+      b.detail("redis.lastConnectFailure.reason", shared.connections.lastConnectFailureReason());
     }
     if (shared.legacyPrefix != null) {
       b.detail("redis.legacyMigrations", shared.legacyMigrations.sum());

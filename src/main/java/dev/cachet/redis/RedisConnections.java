@@ -132,6 +132,8 @@ public final class RedisConnections implements AutoCloseable {
   private final AtomicLong nodeConnectionAttempts = new AtomicLong();
   private final AtomicBoolean switchingMaster = new AtomicBoolean();
   private final AtomicLong masterSwitches = new AtomicLong();
+  private final AtomicBoolean connectPermissionLogged = new AtomicBoolean();
+  private final AtomicBoolean commandPermissionLogged = new AtomicBoolean();
 
   private RedisConnections(Builder b) {
     // Parse every URI before allocating anything (the maintenance executor, ClientResources and their
@@ -299,6 +301,12 @@ public final class RedisConnections implements AutoCloseable {
     return t == null ? null : t.getClass().getSimpleName();
   }
 
+  /** The reason tag of the last failed connection attempt ({@code permission}, {@code connection}...), or null. */
+  String lastConnectFailureReason() {
+    Throwable t = lastConnectFailure;
+    return t == null ? null : RedisErrors.classify(t).tagValue();
+  }
+
   /**
    * The async commands of the shared connection (cluster-aware when on a cluster), or a failed future
    * when not connected yet (which also triggers a connection attempt).
@@ -313,7 +321,11 @@ public final class RedisConnections implements AutoCloseable {
           new IllegalStateException("RedisConnections to " + target + " are closed"));
     }
     connectOrScheduleRetry(false);
-    return CompletableFuture.failedFuture(new RedisErrors.NotConnectedException(target));
+    Throwable last = lastConnectFailure;
+    return CompletableFuture.failedFuture(
+        last != null && !RedisErrors.permissionWord(last).isEmpty()
+            ? new RedisErrors.NotConnectedException(target, last)
+            : new RedisErrors.NotConnectedException(target));
   }
 
   /** The shared pub/sub connection (plain or cluster), opened on first call. */
@@ -402,6 +414,7 @@ public final class RedisConnections implements AutoCloseable {
                 if (error != null) {
                   abandoned.set(true);
                   lastConnectFailure = RedisErrors.unwrap(error);
+                  logPermissionFailure(lastConnectFailure, connectPermissionLogged, "at connect");
                   // a failure inside the retry task itself must schedule the next one too
                   if (!closed.get() && !retryPending) {
                     retryPending = true;
@@ -430,10 +443,37 @@ public final class RedisConnections implements AutoCloseable {
                   commands = ((StatefulRedisConnection<byte[], byte[]>) c).async();
                 }
                 lastConnectFailure = null;
+                connectPermissionLogged.set(false);
                 log.info("connected to Redis at {}", target);
                 return null;
               }
             });
+  }
+
+  /**
+   * Logs an authentication or authorization failure once (per {@code flag}) at ERROR, with the target
+   * (no credentials) and the fix: unlike an outage it will not fix itself.
+   */
+  private void logPermissionFailure(Throwable failure, AtomicBoolean flag, String when) {
+    String word = RedisErrors.permissionWord(failure);
+    if (word.isEmpty() || !flag.compareAndSet(false, true)) {
+      return;
+    }
+    String fix =
+        "NOPERM".equals(word)
+            ? "grant the user the commands, keys (~prefix*) and channels (&*) Cachet uses (see"
+                + " docs/operations.md), or use another user"
+            : "set the right user name and password in the Redis URI (percent-encoded), or the"
+                + " server's requirepass/ACL";
+    log.error(
+        "Redis at {} refused {} {} (server replied {}). This will not fix itself: {}. Calls fail with"
+            + " reason 'permission' meanwhile (the cache serves from memory and loaders under the"
+            + " degraded policy).",
+        target,
+        "NOPERM".equals(word) ? "a command's permission" : "authentication",
+        when,
+        word,
+        fix);
   }
 
   private static long remainingMillis(long deadlineNanos) {
@@ -451,10 +491,16 @@ public final class RedisConnections implements AutoCloseable {
    * closed; one switch at a time, at most one every {@value #MIN_MASTER_SWITCH_INTERVAL_MILLIS} ms.
    */
   void onCommandFailure(Throwable failure) {
-    if (mode != Mode.SENTINEL || closed.get()) {
+    if (closed.get()) {
       return;
     }
     Throwable cause = RedisErrors.unwrap(failure);
+    if (!(cause instanceof RedisErrors.NotConnectedException)) {
+      logPermissionFailure(cause, commandPermissionLogged, "on a command");
+    }
+    if (mode != Mode.SENTINEL) {
+      return;
+    }
     if (!(cause instanceof RedisReadOnlyException)) {
       return;
     }
@@ -616,6 +662,34 @@ public final class RedisConnections implements AutoCloseable {
     }
   }
 
+  /**
+   * Calls {@code listener} each time a connection of this client becomes active (connect and every
+   * reconnect, after the handshake), from Lettuce's {@code ConnectionActivatedEvent}. With borrowed
+   * {@code ClientResources}, activations of other clients sharing them call it too, which only costs a
+   * probe. Closing the result unsubscribes.
+   */
+  AutoCloseable onReconnected(Runnable listener) {
+    Objects.requireNonNull(listener, "listener");
+    ClientResources resources = mode == Mode.CLUSTER ? clusterClient.getResources() : client.getResources();
+    Disposable subscription =
+        resources
+            .eventBus()
+            .get()
+            .filter(event -> event instanceof io.lettuce.core.event.connection.ConnectionActivatedEvent)
+            .subscribe(
+                event -> {
+                  if (!closed.get()) {
+                    try {
+                      listener.run();
+                    } catch (RuntimeException e) {
+                      log.debug("reconnect listener failed: {}", e.getClass().getSimpleName());
+                    }
+                  }
+                },
+                error -> log.debug("reconnect event subscription ended: {}", error.toString()));
+    return subscription::dispose;
+  }
+
   /** How many node connections were requested (initially and after topology changes); for tests. */
   long nodeConnectionAttempts() {
     return nodeConnectionAttempts.get();
@@ -666,27 +740,7 @@ public final class RedisConnections implements AutoCloseable {
   }
 
   private static RedisURI parse(String value) {
-    Objects.requireNonNull(value, "uri must not be null");
-    String lower = value.toLowerCase(Locale.ROOT);
-    if (!(lower.startsWith("redis://")
-        || lower.startsWith("rediss://")
-        || lower.startsWith("redis-sentinel://")
-        || lower.startsWith("rediss-sentinel://"))) {
-      throw new CacheConfigurationException(
-          Reason.INVALID_REDIS_URI,
-          "Redis URI must start with redis://, rediss:// or redis-sentinel:// (the value is not shown"
-              + " because it may hold a password)");
-    }
-    try {
-      return RedisURI.create(value);
-    } catch (RuntimeException e) {
-      // The cause is dropped on purpose: its message may quote the URI, password included.
-      throw new CacheConfigurationException(
-          Reason.INVALID_REDIS_URI,
-          "malformed Redis URI (the value is not shown because it may hold a password); expected"
-              + " redis://[user:password@]host[:port][/db], rediss://... or"
-              + " redis-sentinel://[password@]host[:port][,host:port]#masterName");
-    }
+    return RedisUris.parse(value);
   }
 
   /** scheme://host:port[,host:port][#master], never credentials. */

@@ -29,6 +29,41 @@ final class RedisErrors {
     NotConnectedException(String target) {
       super("not connected to Redis at " + target);
     }
+
+    /**
+     * Not connected because the last attempt failed with {@code cause}, kept when it is a permission
+     * failure so that the call is classified {@code permission}, not {@code connection}.
+     */
+    NotConnectedException(String target, Throwable cause) {
+      super("not connected to Redis at " + target, cause);
+    }
+  }
+
+  /** Server error words that mean authentication or authorization failed: not retried, not transient. */
+  static final java.util.Set<String> PERMISSION_WORDS = java.util.Set.of("NOAUTH", "WRONGPASS", "NOPERM");
+
+  /**
+   * The permission error word ({@code WRONGPASS}, {@code NOAUTH}, {@code NOPERM}) anywhere in {@code
+   * failure}'s cause chain (Lettuce wraps a refused {@code HELLO ... AUTH} in a connection exception),
+   * or empty.
+   */
+  static String permissionWord(Throwable failure) {
+    Throwable t = failure;
+    for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause()) {
+      String word = serverErrorWord(t);
+      if (PERMISSION_WORDS.contains(word)) {
+        return word;
+      }
+      String message = t.getMessage();
+      if (message != null) {
+        for (String w : PERMISSION_WORDS) {
+          if (message.startsWith(w + " ") || message.contains(": " + w + " ")) {
+            return w;
+          }
+        }
+      }
+    }
+    return "";
   }
 
   static Throwable unwrap(Throwable t) {
@@ -48,6 +83,9 @@ final class RedisErrors {
     if (t instanceof RedisCommandTimeoutException || t instanceof TimeoutException) {
       return RemoteErrorReason.TIMEOUT;
     }
+    if (!permissionWord(t).isEmpty()) {
+      return RemoteErrorReason.PERMISSION;
+    }
     if (t instanceof NotConnectedException
         || t instanceof RedisConnectionException
         || t instanceof IOException) {
@@ -60,6 +98,8 @@ final class RedisErrors {
         case "WRONGPASS":
         case "NOPERM":
           return RemoteErrorReason.PERMISSION;
+        case "OOM":
+          return RemoteErrorReason.OOM;
         case "LOADING":
         case "BUSY":
         case "TRYAGAIN":
@@ -109,7 +149,11 @@ final class RedisErrors {
             .append(cacheName)
             .append("': ")
             .append(reason.tagValue());
-    if (t instanceof RedisCommandExecutionException) {
+    String permission = permissionWord(t);
+    if (!permission.isEmpty()) {
+      message.append(" (server replied ").append(permission)
+          .append("; will not fix itself: check the user, password and ACL)");
+    } else if (t instanceof RedisCommandExecutionException) {
       String word = serverErrorWord(t);
       if (!word.isEmpty()) {
         message.append(" (server replied ").append(word).append(')');

@@ -164,28 +164,16 @@ final class RedisKeyLayout {
     return escapeGlob(cacheRoot + "v") + "*:" + escapeGlob(tenantSegment + ":") + "*";
   }
 
-  /** The cache generation of an entry key of this cache, or -1 when the name is not one. */
+  /**
+   * The cache generation of an entry key of this cache, or -1 when the name is not one. Strict: {@code
+   * v<digits>:g<digits>[.<digits>]:<tenant>:<k|h|h2>:<rest>} after the cache root, where the tenant is
+   * {@code -}, {@code t.<segment>} or {@code h.<segment>}; a sign, a non-numeric schema, an overflowing
+   * generation or a missing tenant or key part make it not an entry key (they did not, when a {@code
+   * ":g"} anywhere was searched and {@code Long.parseLong} accepted a {@code +}).
+   */
   long generationOf(String redisKey) {
-    if (!redisKey.startsWith(cacheRoot + "v")) {
-      return -1;
-    }
-    int g = redisKey.indexOf(":g", cacheRoot.length());
-    if (g < 0) {
-      return -1;
-    }
-    int end = redisKey.indexOf(':', g + 2);
-    if (end < 0) {
-      return -1;
-    }
-    int dot = redisKey.indexOf('.', g + 2);
-    if (dot >= 0 && dot < end) {
-      end = dot;
-    }
-    try {
-      return Long.parseLong(redisKey, g + 2, end, 10);
-    } catch (NumberFormatException e) {
-      return -1;
-    }
+    int[] bounds = generationBounds(redisKey);
+    return bounds == null ? -1 : Long.parseLong(redisKey, bounds[0], bounds[1], 10);
   }
 
   /**
@@ -194,20 +182,86 @@ final class RedisKeyLayout {
    * generations).
    */
   long tenantGenerationOf(String redisKey) {
-    if (generationOf(redisKey) < 0) {
+    int[] bounds = generationBounds(redisKey);
+    return bounds == null || bounds[2] < 0 ? -1 : Long.parseLong(redisKey, bounds[2], bounds[3], 10);
+  }
+
+  /** The index just after {@code g<digits>[.<digits>]:} of an entry key, or -1 when it is not one. */
+  private int afterGeneration(String redisKey) {
+    int[] bounds = generationBounds(redisKey);
+    return bounds == null ? -1 : bounds[4];
+  }
+
+  /**
+   * For an entry key of this cache: the cache generation's digits [0, 1), the tenant generation's [2, 3)
+   * (-1, -1 without one) and the index after the generation's {@code :} [4]; null when not an entry key.
+   */
+  private int[] generationBounds(String redisKey) {
+    if (!redisKey.startsWith(cacheRoot + "v")) {
+      return null;
+    }
+    int i = cacheRoot.length() + 1;
+    int schemaEnd = digits(redisKey, i, 9);
+    if (schemaEnd < 0 || !redisKey.startsWith(":g", schemaEnd)) {
+      return null;
+    }
+    int generationStart = schemaEnd + 2;
+    int generationEnd = digits(redisKey, generationStart, 18);
+    if (generationEnd < 0 || generationEnd >= redisKey.length()) {
+      return null;
+    }
+    int tenantGenerationStart = -1;
+    int tenantGenerationEnd = -1;
+    int after = generationEnd;
+    if (redisKey.charAt(after) == '.') {
+      tenantGenerationStart = after + 1;
+      tenantGenerationEnd = digits(redisKey, tenantGenerationStart, 18);
+      if (tenantGenerationEnd < 0 || tenantGenerationEnd >= redisKey.length()) {
+        return null;
+      }
+      after = tenantGenerationEnd;
+    }
+    if (redisKey.charAt(after) != ':') {
+      return null;
+    }
+    int tenantStart = after + 1;
+    int tenantEnd = redisKey.indexOf(':', tenantStart);
+    if (tenantEnd < 0) {
+      return null;
+    }
+    String tenantPart = redisKey.substring(tenantStart, tenantEnd);
+    boolean tenantOk =
+        tenantPart.equals("-")
+            || ((tenantPart.startsWith("t.") || tenantPart.startsWith("h."))
+                && SEGMENT.matcher(tenantPart.substring(2)).matches());
+    if (!tenantOk) {
+      return null;
+    }
+    int keyStart = tenantEnd + 1;
+    int keyPartEnd;
+    if (redisKey.startsWith("k:", keyStart) || redisKey.startsWith("h:", keyStart)) {
+      keyPartEnd = keyStart + 2;
+    } else if (redisKey.startsWith("h2:", keyStart)) {
+      keyPartEnd = keyStart + 3;
+    } else {
+      return null;
+    }
+    if (redisKey.length() == keyPartEnd) {
+      return null;
+    }
+    return new int[] {generationStart, generationEnd, tenantGenerationStart, tenantGenerationEnd, after + 1};
+  }
+
+  /** The end of 1 to {@code max} ASCII digits starting at {@code from}, or -1. */
+  private static int digits(String s, int from, int max) {
+    int i = from;
+    while (i < s.length() && i - from < max && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+      i++;
+    }
+    if (i == from || (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9')) {
       return -1;
     }
-    int g = redisKey.indexOf(":g", cacheRoot.length());
-    int end = redisKey.indexOf(':', g + 2);
-    int dot = redisKey.indexOf('.', g + 2);
-    if (dot < 0 || dot > end) {
-      return -1;
-    }
-    try {
-      return Long.parseLong(redisKey, dot + 1, end, 10);
-    } catch (NumberFormatException e) {
-      return -1;
-    }
+    return i;
   }
 
   /**
@@ -215,12 +269,8 @@ final class RedisKeyLayout {
    * schema version and generation.
    */
   boolean isEntryOfThisTenant(String redisKey) {
-    if (generationOf(redisKey) < 0) {
-      return false;
-    }
-    int g = redisKey.indexOf(":g", cacheRoot.length());
-    int afterGeneration = redisKey.indexOf(':', g + 2) + 1;
-    return redisKey.startsWith(tenantSegment + ":", afterGeneration);
+    int afterGeneration = afterGeneration(redisKey);
+    return afterGeneration >= 0 && redisKey.startsWith(tenantSegment + ":", afterGeneration);
   }
 
   /** Escapes every glob metacharacter of Redis {@code MATCH}: {@code * ? [ ] \}. */

@@ -23,7 +23,8 @@ import java.util.concurrent.TimeoutException;
  *       CallNotPermittedException}), and anything unclassified.
  *   <li>Recorded by the breaker: every remote failure (a server that refuses us permission is as
  *       unusable as one that is down), but not decryption or serialization failures of one entry, which
- *       say nothing about Redis's health.
+ *       say nothing about Redis's health, nor {@code OOM} (a full server refuses writes but serves
+ *       reads: opening the breaker would stop the reads too). {@code OOM} is not retried either.
  *   <li>Caller errors ({@link InvalidValueException}: a value too large or not serializable, refused
  *       before anything is sent) are neither retried nor recorded: the breaker <em>ignores</em> them
  *       ({@link #isCallerError}), so they count neither as failures nor as successes.
@@ -64,7 +65,10 @@ final class FailureClassifier {
       return false;
     }
     if (t instanceof RemoteTierException) {
-      return ((RemoteTierException) t).reason() != RemoteErrorReason.DECODE;
+      RemoteErrorReason reason = ((RemoteTierException) t).reason();
+      // one entry's decoding, and a full server refusing writes while it still serves reads, say
+      // nothing about whether Redis can be called
+      return reason != RemoteErrorReason.DECODE && reason != RemoteErrorReason.OOM;
     }
     return true;
   }

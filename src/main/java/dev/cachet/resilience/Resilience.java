@@ -4,6 +4,7 @@ import dev.cachet.CacheConfigurationException;
 import dev.cachet.Cache;
 import dev.cachet.internal.Instrumented;
 import dev.cachet.internal.Preconditions;
+import dev.cachet.internal.ReconnectNotifier;
 import dev.cachet.spi.RemoteTier;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
@@ -21,12 +22,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and {@code RedisCacheBuilder.resilience(settings)} decorate the tier they build. The fallback
  * (degraded mode) is the tiered cache's.
  *
+ * <p>When the tier tells that its connection came back (the Redis tier does, on every reconnect), an
+ * open breaker moves to half-open at once, so a recovered Redis is used again within a probe's time.
+ *
  * <p>Breakers and retries are created in the settings' registries when given (a breaker of the same
  * name already there is reused), else in private ones that are dropped when the tier closes.
  */
 public final class Resilience {
 
   private static final ScheduledExecutorService RETRY_SCHEDULER = retryScheduler();
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Resilience.class);
 
   private Resilience() {}
 
@@ -58,8 +63,17 @@ public final class Resilience {
     boolean ownRetries = settings.retryRegistry().isEmpty();
     CircuitBreaker breaker = breakers.circuitBreaker(name, settings.circuitBreakerConfig());
     Retry retry = retries.retry(name, settings.retryConfig());
+    AutoCloseable reconnects =
+        tier instanceof ReconnectNotifier
+            ? ((ReconnectNotifier) tier).onReconnected(() -> probeNow(breaker))
+            : () -> {};
     Runnable onClose =
         () -> {
+          try {
+            reconnects.close();
+          } catch (Exception e) {
+            // never thrown by our notifiers; nothing to do while closing
+          }
           if (ownBreakers) {
             breakers.remove(name);
           }
@@ -71,6 +85,23 @@ public final class Resilience {
         new ResilientRemoteTier<>(tier, breaker, retry, RETRY_SCHEDULER, onClose, true);
     decorated.worstCaseLatency(settings.worstCaseLatency());
     return decorated;
+  }
+
+  /**
+   * Moves an open breaker to half-open: the connection is back, so probe now instead of waiting out the
+   * open state. A concurrent transition wins; nothing else changes.
+   */
+  static void probeNow(CircuitBreaker breaker) {
+    if (breaker.getState() != CircuitBreaker.State.OPEN) {
+      return;
+    }
+    try {
+      breaker.transitionToHalfOpenState();
+      log.info("circuit breaker '{}': the Redis connection is back; probing now (HALF_OPEN) instead of"
+          + " waiting out the open state", breaker.getName());
+    } catch (RuntimeException e) { // IllegalStateTransitionException: another thread moved it
+      log.debug("circuit breaker '{}' moved meanwhile: {}", breaker.getName(), breaker.getState());
+    }
   }
 
   /**

@@ -19,9 +19,19 @@ import java.util.Optional;
  * <ul>
  *   <li>{@link #development()}: fail fast, few retries, short open state.
  *   <li>{@link #production()}: a few retries with exponential backoff and jitter, a breaker over a
- *       sliding window of calls, open for tens of seconds, a few half-open probes.
- *   <li>{@link #testing()}: tiny windows and waits so tests see state changes quickly.
+ *       sliding window of calls, a few half-open probes.
+ *   <li>{@link #testing()}: tiny windows and a fixed 1 s open state, so tests see state changes
+ *       quickly and steadily.
  * </ul>
+ *
+ * <p><b>Back on Redis quickly, without hammering it.</b> The development and production presets wait
+ * in the open state {@value #OPEN_STATE_INITIAL_WAIT_MILLIS} ms first, then twice as long after each
+ * failed half-open probe, up to {@value #OPEN_STATE_MAX_WAIT_MILLIS} ms ({@link
+ * Builder#openStateBackoff}): a Redis that stays down is probed about once a second per instance,
+ * and one that answers again is used within about a second, also after a pause with no reconnect
+ * ({@code SIGSTOP}). Besides, when the Redis connection reconnects, {@link Resilience#decorate} moves
+ * an open breaker to half-open at once. A fixed wait ({@link Builder#waitDurationInOpenState}) is
+ * still possible; a long one keeps an instance off a recovered Redis for that long.
  *
  * Every value can be overridden: {@code ResilienceSettings.newBuilder(ResilienceSettings.production())
  * .maxAttempts(2).build()}. Invalid values and combinations are rejected by {@link Builder#build()}
@@ -57,6 +67,7 @@ public final class ResilienceSettings {
   private final Duration slowCallDurationThreshold;
   private final float slowCallRateThreshold;
   private final Duration waitDurationInOpenState;
+  private final Duration initialWaitDurationInOpenState;
   private final int permittedCallsInHalfOpenState;
   private final CircuitBreakerRegistry circuitBreakerRegistry;
   private final RetryRegistry retryRegistry;
@@ -75,17 +86,23 @@ public final class ResilienceSettings {
     this.slowCallDurationThreshold = b.slowCallDurationThreshold;
     this.slowCallRateThreshold = b.slowCallRateThreshold;
     this.waitDurationInOpenState = b.waitDurationInOpenState;
+    this.initialWaitDurationInOpenState = b.initialWaitDurationInOpenState;
     this.permittedCallsInHalfOpenState = b.permittedCallsInHalfOpenState;
     this.circuitBreakerRegistry = b.circuitBreakerRegistry;
     this.retryRegistry = b.retryRegistry;
   }
 
-  /** Fail fast: 2 attempts, breaker opens after 5 calls at 50 % failures, 5 s open. */
+  /** First wait in the open state of the development and production presets, in milliseconds. */
+  public static final long OPEN_STATE_INITIAL_WAIT_MILLIS = 100;
+  /** Longest wait in the open state of the development and production presets, in milliseconds. */
+  public static final long OPEN_STATE_MAX_WAIT_MILLIS = 1_000;
+
+  /** Fail fast: 2 attempts, breaker opens after 5 calls at 50 % failures, open 100 ms growing to 1 s. */
   public static ResilienceSettings development() {
     return preset(Profile.DEVELOPMENT).build();
   }
 
-  /** 3 attempts with backoff; breaker over 50 calls, 30 s open, 3 half-open probes. */
+  /** 3 attempts with backoff; breaker over 50 calls, open 100 ms growing to 1 s, 3 half-open probes. */
   public static ResilienceSettings production() {
     return preset(Profile.PRODUCTION).build();
   }
@@ -128,7 +145,8 @@ public final class ResilienceSettings {
         b.slidingWindowSize = 10;
         b.minimumNumberOfCalls = 5;
         b.slowCallDurationThreshold = Duration.ofMillis(500);
-        b.waitDurationInOpenState = Duration.ofSeconds(5);
+        b.initialWaitDurationInOpenState = Duration.ofMillis(OPEN_STATE_INITIAL_WAIT_MILLIS);
+        b.waitDurationInOpenState = Duration.ofMillis(OPEN_STATE_MAX_WAIT_MILLIS);
         b.permittedCallsInHalfOpenState = 2;
         break;
       case TESTING:
@@ -150,7 +168,9 @@ public final class ResilienceSettings {
         b.slidingWindowSize = 50;
         b.minimumNumberOfCalls = 20;
         b.slowCallDurationThreshold = Duration.ofMillis(500);
-        b.waitDurationInOpenState = Duration.ofSeconds(30);
+        // was a fixed 30 s: Redis hits came back up to 28 s after Redis did (issue 17)
+        b.initialWaitDurationInOpenState = Duration.ofMillis(OPEN_STATE_INITIAL_WAIT_MILLIS);
+        b.waitDurationInOpenState = Duration.ofMillis(OPEN_STATE_MAX_WAIT_MILLIS);
         b.permittedCallsInHalfOpenState = 3;
         break;
     }
@@ -217,9 +237,20 @@ public final class ResilienceSettings {
     return slowCallRateThreshold;
   }
 
-  /** How long the breaker stays open before probing; see {@link Builder#waitDurationInOpenState}. */
+  /**
+   * The (longest) wait in the open state before half-open probes; see {@link
+   * Builder#waitDurationInOpenState} and {@link Builder#openStateBackoff}.
+   */
   public Duration waitDurationInOpenState() {
     return waitDurationInOpenState;
+  }
+
+  /**
+   * The first wait in the open state: shorter than {@link #waitDurationInOpenState()} when the wait
+   * grows after each failed probe ({@link Builder#openStateBackoff}), equal to it for a fixed wait.
+   */
+  public Duration initialWaitDurationInOpenState() {
+    return initialWaitDurationInOpenState == null ? waitDurationInOpenState : initialWaitDurationInOpenState;
   }
 
   /** Probe calls in the half-open state; see {@link Builder#permittedCallsInHalfOpenState}. */
@@ -251,7 +282,11 @@ public final class ResilienceSettings {
         .failureRateThreshold(failureRateThreshold)
         .slowCallDurationThreshold(slowCallDurationThreshold)
         .slowCallRateThreshold(slowCallRateThreshold)
-        .waitDurationInOpenState(waitDurationInOpenState)
+        .waitIntervalFunctionInOpenState(
+            initialWaitDurationInOpenState == null
+                ? IntervalFunction.of(waitDurationInOpenState)
+                : IntervalFunction.ofExponentialBackoff(
+                    initialWaitDurationInOpenState, 2.0, waitDurationInOpenState))
         .permittedNumberOfCallsInHalfOpenState(permittedCallsInHalfOpenState)
         .automaticTransitionFromOpenToHalfOpenEnabled(true)
         .recordException(FailureClassifier::isRecordedByBreaker)
@@ -276,11 +311,12 @@ public final class ResilienceSettings {
     return String.format(
         Locale.ROOT,
         "ResilienceSettings{profile=%s, maxAttempts=%d, backoff=%s..%s x%.1f jitter %.2f, commandTimeout=%s,"
-            + " breaker: window=%d min=%d failures>=%.0f%% slow>=%s@%.0f%% open=%s halfOpen=%d}",
+            + " breaker: window=%d min=%d failures>=%.0f%% slow>=%s@%.0f%% open=%s%s halfOpen=%d}",
         base.name().toLowerCase(Locale.ROOT), maxAttempts, initialBackoff, maxBackoff, backoffMultiplier,
         jitter, commandTimeout, slidingWindowSize, minimumNumberOfCalls, failureRateThreshold,
-        slowCallDurationThreshold, slowCallRateThreshold, waitDurationInOpenState,
-        permittedCallsInHalfOpenState);
+        slowCallDurationThreshold, slowCallRateThreshold,
+        initialWaitDurationInOpenState == null ? "" : initialWaitDurationInOpenState + "..",
+        waitDurationInOpenState, permittedCallsInHalfOpenState);
   }
 
   /** Overrides preset values; {@link #build()} validates them. Not thread-safe. */
@@ -298,6 +334,7 @@ public final class ResilienceSettings {
     private Duration slowCallDurationThreshold;
     private float slowCallRateThreshold = 80;
     private Duration waitDurationInOpenState;
+    private Duration initialWaitDurationInOpenState;
     private int permittedCallsInHalfOpenState;
     private CircuitBreakerRegistry circuitBreakerRegistry;
     private RetryRegistry retryRegistry;
@@ -320,6 +357,7 @@ public final class ResilienceSettings {
       this.slowCallDurationThreshold = s.slowCallDurationThreshold;
       this.slowCallRateThreshold = s.slowCallRateThreshold;
       this.waitDurationInOpenState = s.waitDurationInOpenState;
+      this.initialWaitDurationInOpenState = s.initialWaitDurationInOpenState;
       this.permittedCallsInHalfOpenState = s.permittedCallsInHalfOpenState;
       this.circuitBreakerRegistry = s.circuitBreakerRegistry;
       this.retryRegistry = s.retryRegistry;
@@ -391,9 +429,23 @@ public final class ResilienceSettings {
       return this;
     }
 
-    /** How long the breaker stays open before probing. */
+    /**
+     * A fixed time the breaker stays open before probing (replaces the presets' growing wait, see
+     * {@link #openStateBackoff}). A long wait keeps the cache off a recovered Redis for that long.
+     */
     public Builder waitDurationInOpenState(Duration value) {
       waitDurationInOpenState = value;
+      initialWaitDurationInOpenState = null;
+      return this;
+    }
+
+    /**
+     * The breaker stays open {@code initial} first, then twice as long after each failed half-open
+     * probe, up to {@code max}; the presets use 100 ms and 1 s.
+     */
+    public Builder openStateBackoff(Duration initial, Duration max) {
+      initialWaitDurationInOpenState = initial;
+      waitDurationInOpenState = max;
       return this;
     }
 
@@ -427,6 +479,14 @@ public final class ResilienceSettings {
       positive(commandTimeout, "commandTimeout");
       positive(slowCallDurationThreshold, "slowCallDurationThreshold");
       positive(waitDurationInOpenState, "waitDurationInOpenState");
+      if (initialWaitDurationInOpenState != null) {
+        positive(initialWaitDurationInOpenState, "openStateBackoff initial");
+        if (initialWaitDurationInOpenState.compareTo(waitDurationInOpenState) > 0) {
+          throw new CacheConfigurationException(Reason.INCONSISTENT_SETTINGS,
+              "openStateBackoff: the initial wait (" + initialWaitDurationInOpenState.toMillis()
+                  + " ms) must not exceed the longest (" + waitDurationInOpenState.toMillis() + " ms)");
+        }
+      }
       check(backoffMultiplier >= 1 && backoffMultiplier <= 10, "backoffMultiplier", backoffMultiplier,
           "between 1 and 10");
       check(jitter >= 0 && jitter < 1, "jitter", jitter, "in [0, 1)");

@@ -192,13 +192,28 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
                 new RemoteTierException(
                     delegate.cacheName(), operation, RemoteErrorReason.CIRCUIT_OPEN,
                     "cache '" + delegate.cacheName() + "': the Redis circuit breaker is "
-                        + breaker.getState() + "; not calling Redis",
+                        + refusingState((CallNotPermittedException) cause) + "; not calling Redis",
                     cause));
           } else {
             result.completeExceptionally(cause);
           }
         });
     return result;
+  }
+
+  /**
+   * The state that refused the call. Resilience4j names it in the exception when it refuses; the
+   * breaker's state now may already be another one (a refusal in OPEN, formatted after the move to
+   * HALF_OPEN, must not say "CLOSED; not calling Redis").
+   */
+  static String refusingState(CallNotPermittedException refusal) {
+    String message = String.valueOf(refusal.getMessage());
+    for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
+      if (message.contains(" is " + state.name() + " ")) {
+        return state.name();
+      }
+    }
+    return "refusing calls";
   }
 
   @Override

@@ -20,6 +20,12 @@ public enum RemoteErrorReason {
   PERMISSION,
   /** The server is busy ({@code LOADING}, {@code BUSY}, {@code TRYAGAIN}, ...). */
   SERVER_BUSY,
+  /**
+   * The server is out of memory: it answered {@code OOM} to a write (under {@code maxmemory-policy
+   * noeviction}, or when eviction cannot free enough). A write-only failure: reads keep working, so it
+   * is not retried and not recorded by the circuit breaker.
+   */
+  OOM,
   /** A reply could not be decoded. */
   DECODE,
   /** Anything else. */

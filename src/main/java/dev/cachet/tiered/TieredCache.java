@@ -384,6 +384,30 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     shared.outage.onFailure(failure.operation, failure.getCause());
   }
 
+  /**
+   * Whether a write failed because Redis is out of memory ({@code OOM} under {@code noeviction}): a
+   * write-only failure that degrades nothing under {@code SERVE_DEGRADED} (reads keep working).
+   */
+  private boolean isOutOfMemory(RemoteFailure failure) {
+    Throwable cause = failure.getCause();
+    return shared.options.failurePolicy != FailurePolicy.STRICT
+        && cause instanceof dev.cachet.spi.RemoteTierException
+        && ((dev.cachet.spi.RemoteTierException) cause).reason() == dev.cachet.spi.RemoteErrorReason.OOM;
+  }
+
+  private volatile long lastOutOfMemoryWarning;
+
+  private void warnOutOfMemory() {
+    long now = System.nanoTime();
+    long last = lastOutOfMemoryWarning;
+    if (last == 0 || now - last > TimeUnit.MINUTES.toNanos(1)) {
+      lastOutOfMemoryWarning = now;
+      log.warn("cache '{}': Redis is out of memory (OOM, maxmemory-policy noeviction?): writes are kept in"
+          + " memory only and their older Redis copies deleted; reads still use Redis. Raise maxmemory or"
+          + " use allkeys-lru (logged at most once a minute)", name);
+    }
+  }
+
   // ------------------------------------------------------------------ reads
 
   @Override
@@ -560,6 +584,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     try {
       stored = await(call(() -> remote.putIfAbsent(encoded, loaded, ttl)), RemoteOperation.PUT);
     } catch (RemoteFailure failure) {
+      if (isOutOfMemory(failure)) {
+        // SET NX refused: Redis keeps what it had (nothing, or a newer value), so memory is not dirty
+        warnOutOfMemory();
+        if (shared.order.storeIfUnchanged(memoryKey, readStamp, loaded, min(ttl, shared.options.degradedTtl))) {
+          instrumentation.recordPuts(1);
+        }
+        return;
+      }
       onRemoteFailure(failure);
       if (shared.order.storeIfUnchanged(memoryKey, readStamp, loaded, min(ttl, shared.options.degradedTtl))) {
         shared.outage.markDirty(tenantId(), encoded, memoryKey);
@@ -789,6 +821,16 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       List<KeyOrder.Write> writes, List<String> encodedKeys, RemoteFailure failure, List<V> values, Duration ttl) {
     List<String> memoryKeys = new ArrayList<>(writes.size());
     writes.forEach(w -> memoryKeys.add(w.key));
+    if (values != null && isOutOfMemory(failure) && deleteOlderCopies(encodedKeys)) {
+      // Redis refused the write for lack of memory but deleted its older copies (DEL frees memory):
+      // nothing stale can be read back, so nothing is dirty and the cache is not degraded
+      warnOutOfMemory();
+      for (int i = 0; i < writes.size(); i++) {
+        shared.order.endWrite(writes.get(i), values.get(i), min(ttl, shared.options.degradedTtl));
+      }
+      publish(memoryKeys);
+      return;
+    }
     try {
       onRemoteFailure(failure);
     } catch (RuntimeException strict) {
@@ -802,6 +844,16 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       shared.order.endWrite(writes.get(i), value, value == null ? null : min(ttl, shared.options.degradedTtl));
     }
     publish(memoryKeys);
+  }
+
+  /** Deletes the Redis copies of {@code encodedKeys} after an {@code OOM} write; false if that failed too. */
+  private boolean deleteOlderCopies(List<String> encodedKeys) {
+    try {
+      await(call(() -> remote.invalidate(encodedKeys)), RemoteOperation.INVALIDATE);
+      return true;
+    } catch (RemoteFailure | RuntimeException e) {
+      return false;
+    }
   }
 
   @Override

@@ -55,6 +55,15 @@ class RedisErrorsTests {
         Arguments.of(ExceptionFactory.createExecutionException("NOAUTH Authentication required."),
             RemoteErrorReason.PERMISSION, false),
         Arguments.of(ExceptionFactory.createExecutionException(
+            "OOM command not allowed when used memory > 'maxmemory'."), RemoteErrorReason.OOM, false),
+        Arguments.of(new RedisConnectionException("Unable to connect to 127.0.0.1:6379",
+            ExceptionFactory.createExecutionException("WRONGPASS invalid username-password pair or user is"
+                + " disabled.")), RemoteErrorReason.PERMISSION, false),
+        Arguments.of(new RedisErrors.NotConnectedException("redis://127.0.0.1:6379",
+            new RedisConnectionException("Unable to connect",
+                ExceptionFactory.createExecutionException("NOAUTH HELLO must be called with the client already"
+                    + " authenticated"))), RemoteErrorReason.PERMISSION, false),
+        Arguments.of(ExceptionFactory.createExecutionException(
             "WRONGPASS invalid username-password pair or user is disabled."), RemoteErrorReason.PERMISSION, false),
         Arguments.of(ExceptionFactory.createExecutionException(
             "NOPERM User app has no permissions to run the 'get' command"), RemoteErrorReason.PERMISSION, false),
@@ -82,7 +91,8 @@ class RedisErrorsTests {
     RemoteTierException e =
         RedisErrors.wrap("users", RemoteOperation.PUT,
             ExceptionFactory.createExecutionException("NOPERM User app has no permissions to run the 'set' command"));
-    assertThat(e).hasMessage("Redis put failed for cache 'users': permission (server replied NOPERM)");
+    assertThat(e).hasMessage("Redis put failed for cache 'users': permission (server replied NOPERM;"
+        + " will not fix itself: check the user, password and ACL)");
   }
 
   @Test

@@ -27,13 +27,14 @@ class ResilienceSettingsTests {
     ResilienceSettings s = ResilienceSettings.development();
     assertThat(s.profile()).isEqualTo(ResilienceSettings.Profile.DEVELOPMENT);
     assertThat(s.maxAttempts()).isEqualTo(2);
-    assertThat(s.waitDurationInOpenState()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(s.initialWaitDurationInOpenState()).isEqualTo(Duration.ofMillis(100));
+    assertThat(s.waitDurationInOpenState()).isEqualTo(Duration.ofSeconds(1));
     assertThat(s.minimumNumberOfCalls()).isEqualTo(5);
     assertThat(s.permittedCallsInHalfOpenState()).isEqualTo(2);
   }
 
   @Test
-  void production_retriesWithBackoff_opensForTensOfSeconds() {
+  void production_retriesWithBackoff_opensBrieflyWithGrowingWait() {
     ResilienceSettings s = ResilienceSettings.production();
     assertThat(s.profile()).isEqualTo(ResilienceSettings.Profile.PRODUCTION);
     assertThat(s.maxAttempts()).isEqualTo(3);
@@ -45,7 +46,15 @@ class ResilienceSettingsTests {
     assertThat(s.slidingWindowSize()).isEqualTo(50);
     assertThat(s.minimumNumberOfCalls()).isEqualTo(20);
     assertThat(s.failureRateThreshold()).isEqualTo(50f);
-    assertThat(s.waitDurationInOpenState()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(s.initialWaitDurationInOpenState()).isEqualTo(Duration.ofMillis(100));
+    assertThat(s.waitDurationInOpenState()).isEqualTo(Duration.ofSeconds(1));
+    io.github.resilience4j.core.IntervalFunction wait =
+        s.circuitBreakerConfig().getWaitIntervalFunctionInOpenState();
+    assertThat(wait.apply(1)).isEqualTo(100L);
+    assertThat(wait.apply(2)).isEqualTo(200L);
+    assertThat(wait.apply(4)).isEqualTo(800L);
+    assertThat(wait.apply(5)).as("probed at most about once a second").isEqualTo(1_000L);
+    assertThat(wait.apply(50)).isEqualTo(1_000L);
     assertThat(s.permittedCallsInHalfOpenState()).isEqualTo(3);
     assertThat(s.circuitBreakerRegistry()).isEmpty();
     assertThat(s.retryRegistry()).isEmpty();
@@ -269,10 +278,24 @@ class ResilienceSettingsTests {
   }
 
   @Test
+  void fixedWait_replacesTheBackoff_andBackoffIsValidated() {
+    ResilienceSettings fixed =
+        ResilienceSettings.newBuilder(ResilienceSettings.production())
+            .waitDurationInOpenState(Duration.ofSeconds(4)).build();
+    assertThat(fixed.initialWaitDurationInOpenState()).isEqualTo(Duration.ofSeconds(4));
+    assertThat(fixed.circuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(3)).isEqualTo(4_000L);
+    assertThatThrownBy(() -> ResilienceSettings.newBuilder(ResilienceSettings.production())
+            .openStateBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)).build())
+        .isInstanceOfSatisfying(CacheConfigurationException.class,
+            e -> assertThat(e.reason()).isEqualTo(CacheConfigurationException.Reason.INCONSISTENT_SETTINGS))
+        .hasMessageContaining("openStateBackoff");
+  }
+
+  @Test
   void toString_namesProfileAndValues() {
     assertThat(ResilienceSettings.production().toString())
         .contains("profile=production")
         .contains("maxAttempts=3")
-        .contains("open=PT30S");
+        .contains("open=PT0.1S..PT1S");
   }
 }

@@ -161,6 +161,26 @@ class ResilientRemoteTierTests {
   }
 
   @Test
+  void refusalMessage_namesTheStateThatRefused_notTheStateWhenFormatted() {
+    CircuitBreaker breaker = CircuitBreaker.ofDefaults("users");
+    breaker.transitionToOpenState();
+    io.github.resilience4j.circuitbreaker.CallNotPermittedException refusedOpen =
+        io.github.resilience4j.circuitbreaker.CallNotPermittedException.createCallNotPermittedException(breaker);
+    breaker.transitionToHalfOpenState();
+    io.github.resilience4j.circuitbreaker.CallNotPermittedException refusedHalfOpen =
+        io.github.resilience4j.circuitbreaker.CallNotPermittedException.createCallNotPermittedException(breaker);
+    breaker.transitionToClosedState();
+    breaker.transitionToForcedOpenState();
+    io.github.resilience4j.circuitbreaker.CallNotPermittedException refusedForced =
+        io.github.resilience4j.circuitbreaker.CallNotPermittedException.createCallNotPermittedException(breaker);
+    breaker.transitionToClosedState();
+
+    assertThat(ResilientRemoteTier.refusingState(refusedOpen)).isEqualTo("OPEN");
+    assertThat(ResilientRemoteTier.refusingState(refusedHalfOpen)).isEqualTo("HALF_OPEN");
+    assertThat(ResilientRemoteTier.refusingState(refusedForced)).isEqualTo("FORCED_OPEN");
+  }
+
+  @Test
   void openBreaker_failsFastWithCircuitOpen_withoutCallingTheDelegate() {
     FakeTier fake = new FakeTier();
     fake.failAlways(failure(RemoteErrorReason.CONNECTION));
@@ -179,6 +199,7 @@ class ResilientRemoteTierTests {
     assertThat(cause).isInstanceOf(RemoteTierException.class);
     RemoteTierException e = (RemoteTierException) cause;
     assertThat(e.reason()).isEqualTo(RemoteErrorReason.CIRCUIT_OPEN);
+    assertThat(e).hasMessageContaining("circuit breaker is OPEN; not calling Redis");
     assertThat(e.operation()).isEqualTo(RemoteOperation.GET);
     assertThat(e.cacheName()).isEqualTo("users");
     assertThat(e.tier()).isEqualTo(Tier.REDIS);
