@@ -26,10 +26,18 @@ public final class CachetCli {
   static final int FAILURE = 1;
   static final int USAGE = 2;
 
+  private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
+
   private CachetCli() {}
 
   /** Runs the CLI and exits the JVM with the command's exit code. */
   public static void main(String[] args) {
+    // The -cli JAR's SLF4J binding is slf4j-simple: keep the library's INFO lines (and, in the demo,
+    // the WARNs of the outage it causes on purpose) out of the output unless asked for with
+    // -Dorg.slf4j.simpleLogger.defaultLogLevel=info.
+    if (System.getProperty(LOG_LEVEL) == null) {
+      System.setProperty(LOG_LEVEL, args.length > 0 && args[0].equals("demo") ? "error" : "warn");
+    }
     int code =
         run(args, new CliCommand.Io(System.in, System.out, System.err, CachetEnvironment.system()));
     System.out.flush();
