@@ -170,7 +170,7 @@ final class TieredDemo {
       out.println();
       out.println("[2/5] what Redis holds: the value is sealed before it leaves the process");
       String plain = a.get("product-1", k -> "{\"id\":1,\"name\":\"Product 1\"}");
-      Optional<String> raw = RedisServerInfo.rawValue(direct, prefix);
+      Optional<String> raw = RedisServerInfo.rawValue(direct, prefix, CACHE);
       out.printf(Locale.ROOT, "  the application sees : %s%n", plain);
       out.printf(Locale.ROOT, "  Redis holds          : %s%n", raw.map(TieredDemo::abbreviate).orElse("(nothing)"));
       out.printf(Locale.ROOT, "  %s%n", raw.isPresent() && raw.get().startsWith("gAAAAA")

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * What an operator needs to know about the Redis behind a {@link RedisConnections}: the server version,
  * the deployment mode and the round-trip time of a {@code PING}; plus two operator helpers that work on
- * raw keys under a prefix ({@link #rawValue} and {@link #deleteKeys}), used by the {@code -cli} JAR's
+ * raw keys under a key prefix ({@link #rawValue} and {@link #deleteKeys}), used by the {@code -cli} JAR's
  * {@code inspect} and {@code demo}. Applications do not need this class.
  *
  * <p>Immutable and thread-safe. Nothing here returns or logs credentials; {@link #toString()} shows the
@@ -97,18 +97,23 @@ public final class RedisServerInfo {
   }
 
   /**
-   * The raw stored value of one string key whose name starts with {@code keyPrefix + ":"}, as Redis
-   * holds it (for a Cachet cache: a sealed token, never plaintext), or empty if there is none.
+   * The raw stored value of one entry of cache {@code cacheName} under {@code keyPrefix} (any
+   * generation, tenant or schema version), exactly as Redis holds it: a Fernet token, never plaintext.
+   * Empty if the cache has no entry.
    *
-   * @throws IllegalArgumentException if {@code keyPrefix} is empty or holds a glob character
+   * @throws IllegalArgumentException if {@code keyPrefix} or {@code cacheName} is not a valid one
    */
-  public static Optional<String> rawValue(RedisConnections connections, String keyPrefix) {
-    String pattern = pattern(keyPrefix);
+  public static Optional<String> rawValue(RedisConnections connections, String keyPrefix, String cacheName) {
+    Objects.requireNonNull(connections, "connections must not be null");
+    RedisKeyLayout layout = new RedisKeyLayout(keyPrefix, cacheName, 0, null, null);
     RedisClusterAsyncCommands<byte[], byte[]> c = await(connections, connections.commands(), "connect");
-    ScanArgs args = ScanArgs.Builder.matches(pattern).limit(500);
+    ScanArgs args = ScanArgs.Builder.matches(layout.allEntriesPattern()).limit(500);
     KeyScanCursor<byte[]> cursor = await(connections, c.scan(args).toCompletableFuture(), "SCAN");
     while (true) {
       for (byte[] key : cursor.getKeys()) {
+        if (layout.generationOf(new String(key, StandardCharsets.UTF_8)) < 0) {
+          continue;
+        }
         String type = await(connections, c.type(key).toCompletableFuture(), "TYPE");
         if ("string".equals(type)) {
           byte[] value = await(connections, c.get(key).toCompletableFuture(), "GET");
@@ -129,10 +134,11 @@ public final class RedisServerInfo {
    * on a cluster, on every master), for cleaning up after a demo or a probe.
    *
    * @return how many keys were deleted
-   * @throws IllegalArgumentException if {@code keyPrefix} is empty or holds a glob character
+   * @throws IllegalArgumentException if {@code keyPrefix} does not match {@code [A-Za-z0-9_.-]{1,64}}
    */
   public static long deleteKeys(RedisConnections connections, String keyPrefix) {
-    String pattern = pattern(keyPrefix);
+    Objects.requireNonNull(connections, "connections must not be null");
+    String pattern = RedisKeyLayout.requireSegment(keyPrefix, "keyPrefix") + ":*";
     RedisClusterAsyncCommands<byte[], byte[]> c = await(connections, connections.commands(), "connect");
     ScanArgs args = ScanArgs.Builder.matches(pattern).limit(500);
     long deleted = 0;
@@ -151,15 +157,6 @@ public final class RedisServerInfo {
       }
       cursor = await(connections, c.scan((ScanCursor) cursor, args).toCompletableFuture(), "SCAN");
     }
-  }
-
-  private static String pattern(String keyPrefix) {
-    Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
-    if (keyPrefix.isEmpty() || keyPrefix.matches(".*[*?\\[\\]\\\\].*")) {
-      throw new IllegalArgumentException(
-          "keyPrefix must be non-empty and hold none of * ? [ ] \\, was '" + keyPrefix + "'");
-    }
-    return keyPrefix + ":*";
   }
 
   private static <T> T await(RedisConnections connections, CompletableFuture<T> future, String what) {
