@@ -98,7 +98,10 @@ public final class CachetCli {
       boolean root = e.getCommandLine().getParent() == null;
       if (first.startsWith("-")) {
         int eq = first.indexOf('=');
-        return "unknown option '" + (eq > 0 ? first.substring(0, eq) : first) + "'";
+        String name = eq > 0 ? first.substring(0, eq) : first;
+        return name.matches("--?[A-Za-z][A-Za-z0-9-]{0,29}")
+            ? "unknown option '" + name + "'"
+            : "unknown option (not shown: it might be a secret)";
       }
       if (root) {
         return "unknown command '" + shown(first) + "'";

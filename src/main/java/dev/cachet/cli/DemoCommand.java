@@ -34,9 +34,10 @@ import picocli.CommandLine.Spec;
     versionProvider = CachetCli.Version.class,
     sortOptions = false,
     description = {
-      "Show what Cachet does: two instances of a tiered, encrypted cache sharing one Redis; hit rates"
-          + " per tier and loader calls saved, what Redis holds (a Fernet token, not the data), a"
-          + " coherent write, a Redis outage survived and recovered from, and the meters.",
+      "Show the whole product on two instances of a tiered, encrypted cache.",
+      "The instances share one Redis. Shows hit rates per tier and loader calls saved, what Redis"
+          + " holds (a Fernet token, not the data), a coherent write, a Redis outage survived and"
+          + " recovered from, and the meters.",
       "Uses CACHET_REDIS_URL when set (under a random key prefix, deleted afterwards; the outage cuts a"
           + " local proxy, never your server), else starts a redis-server on a free loopback port (from"
           + " the PATH, else the one embedded in the -cli JAR) and stops it on exit.",

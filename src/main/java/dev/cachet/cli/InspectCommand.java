@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
     versionProvider = CachetCli.Version.class,
     sortOptions = false,
     description = {
-      "Check the configured Redis and key ring: server version and mode, a sealed round trip and its"
-          + " latency, the key id in use, key-name hiding.",
+      "Check the configured Redis and key ring.",
+      "Reports the server version and mode, a sealed round trip and its latency, the key id in use"
+          + " and whether key-name hiding is on.",
       "Never prints a secret. Writes one probe entry under a random prefix and deletes it."
     },
     footer = {

@@ -60,13 +60,27 @@ class CliParsingTests {
     CliTestSupport.Run none = CliTestSupport.run();
     assertThat(none.exitCode()).isEqualTo(2);
     assertThat(none.stderr()).contains("Usage: cachet").contains("inspect").contains("rotate");
-    String key = FernetKey.generate().revealBase64();
-    CliTestSupport.Run pasted = CliTestSupport.run(key);
-    assertThat(pasted.exitCode()).isEqualTo(2);
-    assertThat(pasted.stderr()).contains("unknown command").doesNotContain(key.substring(0, 10));
+    String key = "Aq5LZuh3zQpyGVT9XhCrtHbJ0rNZHXrvWIFqU3ZOCXk=";
+    for (String pastedKey : new String[] {"a" + key.substring(1), "-" + key.substring(1), "--" + key.substring(2)}) {
+      for (String command : new String[] {null, "encrypt", "rotate"}) {
+        CliTestSupport.Run pasted =
+            command == null ? CliTestSupport.run(pastedKey) : CliTestSupport.run(command, pastedKey);
+        assertThat(pasted.exitCode()).isEqualTo(2);
+        assertThat(pasted.stderr()).contains("not shown").doesNotContain(pastedKey.substring(2, 12));
+      }
+    }
     CliTestSupport.Run help = CliTestSupport.run("--help");
     assertThat(help.exitCode()).isZero();
     assertThat(help.out()).contains("demo", "inspect", "keygen", "encrypt", "decrypt", "rotate");
+  }
+
+  @Test
+  void clusteredShortOptions_withAKeyAttached_areNotEchoed() {
+    String key = "VhV5LZuh3zQpyGVT9XhCrtHbJ0rNZHXrvWIFqU3ZOCXk=";
+    for (String arg : new String[] {"-h" + key, "-V" + key, "-k" + key, "-hV" + key}) {
+      CliTestSupport.Run run = CliTestSupport.run("encrypt", arg);
+      assertThat(run.stderr() + run.out()).as(arg).doesNotContain(key.substring(3, 15));
+    }
   }
 
   @Test

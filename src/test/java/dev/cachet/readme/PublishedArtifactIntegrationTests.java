@@ -81,6 +81,8 @@ class PublishedArtifactIntegrationTests {
         consumer.resolve("target/classes") + java.io.File.pathSeparator
             + Files.readString(classpathFile).trim();
     assertThat(classpath).contains("caffeine");
+    // The CLI's parser and the demo's Redis binaries are optional: shaded into the -cli JAR only.
+    assertThat(classpath).doesNotContain("picocli").doesNotContain("embedded-redis");
     Process run =
         new ProcessBuilder(javaBinary(), "-cp", classpath, "QuickStart")
             .redirectErrorStream(true)
