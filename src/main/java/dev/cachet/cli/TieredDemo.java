@@ -173,6 +173,7 @@ final class TieredDemo {
       Optional<String> raw = RedisServerInfo.rawValue(direct, prefix, CACHE);
       out.printf(Locale.ROOT, "  the application sees : %s%n", plain);
       out.printf(Locale.ROOT, "  Redis holds          : %s%n", raw.map(TieredDemo::abbreviate).orElse("(nothing)"));
+      out.println("                         (one of the demo's entries, as GET returns it)");
       out.printf(Locale.ROOT, "  %s%n", raw.isPresent() && raw.get().startsWith("gAAAAA")
           && !raw.get().contains("Product")
           ? "a Fernet token (readable by Python's cryptography.fernet with the key), not the data"
