@@ -52,7 +52,7 @@ final class DemoCommand implements Callable<Integer> {
   boolean memoryOnly;
 
   @Option(names = "--requests", paramLabel = "N",
-      description = "requests per instance (default ${DEFAULT-VALUE})")
+      description = "requests per instance (default 20000; memory-only 50000)")
   int requests = -1;
 
   @Option(names = "--keys", paramLabel = "N", description = "size of the key universe (default 5000; memory-only 20000)")
