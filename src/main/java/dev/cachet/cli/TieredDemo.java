@@ -362,9 +362,10 @@ final class TieredDemo {
     timerLine(registry, CacheMetricNames.DECRYPT, "cache.decrypt");
     out.printf(Locale.ROOT, "  %-46s %,.0f%n", "cache.decryption.failures",
         count(registry, CacheMetricNames.DECRYPTION_FAILURES, a));
-    Double degraded = registry.find(CacheMetricNames.DEGRADED).tag("instance", a).gauge() == null ? null
-        : registry.find(CacheMetricNames.DEGRADED).tag("instance", a).gauge().value();
-    out.printf(Locale.ROOT, "  %-46s %s%n", "cache.degraded", degraded == null ? "n/a" : String.format(Locale.ROOT, "%.0f", degraded));
+    io.micrometer.core.instrument.Gauge degraded =
+        registry.find(CacheMetricNames.DEGRADED).tag("instance", a).gauge();
+    out.printf(Locale.ROOT, "  %-46s %s%n", "cache.degraded",
+        degraded == null ? "n/a" : String.format(Locale.ROOT, "%.0f", degraded.value()));
   }
 
   private void timerLine(SimpleMeterRegistry registry, String name, String label, String... tags) {
