@@ -20,6 +20,7 @@ final class CutProxy implements AutoCloseable {
   private final int port;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private volatile ServerSocket listener;
+  private Thread acceptor;
   private volatile boolean closed;
 
   CutProxy(String targetHost, int targetPort) throws IOException {
@@ -35,12 +36,22 @@ final class CutProxy implements AutoCloseable {
     return port;
   }
 
-  /** Closes every proxied connection and refuses new ones until {@link #restore()}. */
+  /**
+   * Closes every proxied connection and refuses new ones until {@link #restore()}. Returns once the
+   * port is really closed: the JDK completes closing a listening socket only when the thread blocked
+   * in {@code accept} has woken up, so this waits for that thread.
+   */
   synchronized void cut() throws IOException {
     ServerSocket l = listener;
     listener = null;
     if (l != null) {
       l.close();
+      try {
+        acceptor.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while closing the proxy", e);
+      }
     }
     for (Socket s : sockets) {
       closeQuietly(s);
@@ -61,7 +72,7 @@ final class CutProxy implements AutoCloseable {
 
   private void listen(ServerSocket l) {
     listener = l;
-    Thread acceptor = new Thread(() -> acceptLoop(l), "cachet-demo-proxy-accept");
+    acceptor = new Thread(() -> acceptLoop(l), "cachet-demo-proxy-accept");
     acceptor.setDaemon(true);
     acceptor.start();
   }
@@ -72,6 +83,10 @@ final class CutProxy implements AutoCloseable {
       try {
         client = l.accept();
       } catch (IOException e) {
+        return;
+      }
+      if (l.isClosed()) {
+        closeQuietly(client); // accepted while being cut
         return;
       }
       Socket upstream = new Socket();

@@ -72,8 +72,11 @@ class CutProxyTests {
           read = -1;
         }
         assertThat(read).as("a cut connection reads end of stream or fails").isEqualTo(-1);
-        assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), port).close())
-            .isInstanceOf(ConnectException.class);
+        assertThatThrownBy(() -> {
+          try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            throw new AssertionError("connected: local port " + s.getLocalPort() + " to " + s.getPort());
+          }
+        }).isInstanceOf(ConnectException.class);
       }
 
       proxy.restore();
