@@ -31,8 +31,11 @@ public final class RedisServerInfo {
 
   /** The deployment kind. */
   public enum Mode {
+    /** One server (or a server reached directly, replicas or not). */
     STANDALONE,
+    /** The master that the Sentinels name, followed across failovers. */
     SENTINEL,
+    /** A Redis Cluster. */
     CLUSTER
   }
 
