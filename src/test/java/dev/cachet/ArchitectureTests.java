@@ -34,6 +34,10 @@ class ArchitectureTests {
   static final ArchRule lettuceOnlyInRedis =
       onlyPackagesMayUse("io.lettuce..", "dev.cachet.redis..");
 
+  /** picocli is an optional dependency, shaded into the -cli JAR only. */
+  @ArchTest
+  static final ArchRule picocliOnlyInCli = onlyPackagesMayUse("picocli..", "dev.cachet.cli..");
+
   @ArchTest
   static final ArchRule nettyAndReactorOnlyInRedis =
       noClasses()
@@ -58,13 +62,14 @@ class ArchitectureTests {
 
   @ArchTest
   static final ArchRule micrometerOnlyInMetrics =
-      onlyPackagesMayUse("io.micrometer..", "dev.cachet.metrics..", "dev.cachet.factory..");
+      onlyPackagesMayUse(
+          "io.micrometer..", "dev.cachet.metrics..", "dev.cachet.factory..", "dev.cachet.cli..");
 
   @ArchTest
   static final ArchRule resilience4jOnlyInResilienceAndMetrics =
       onlyPackagesMayUse(
           "io.github.resilience4j..", "dev.cachet.resilience..", "dev.cachet.metrics..",
-          "dev.cachet.factory..");
+          "dev.cachet.factory..", "dev.cachet.cli..");
 
   @ArchTest
   static final ArchRule rootPackageUsesNoThirdPartyOrSubpackage =

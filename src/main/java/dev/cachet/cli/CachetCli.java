@@ -2,38 +2,42 @@ package dev.cachet.cli;
 
 import dev.cachet.CacheException;
 import dev.cachet.CachetEnvironment;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Supplier;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * Entry point of the runnable {@code cachet-<version>-cli.jar}: {@code java -jar cachet-cli.jar
- * <command> [options]}. Uses no library beyond Cachet's own dependencies, so the library JAR stays free
- * of CLI dependencies. Errors go to stderr with a non-zero exit code; secrets are never accepted as
- * command-line arguments (where {@code ps} would show them).
+ * <command> [options]}. Parsing is picocli's, which is an optional dependency shaded into the {@code
+ * -cli} JAR only, so applications that depend on Cachet never get it. Every command answers {@code
+ * --help} and {@code --version}; unknown options are refused. Exit codes: 0 success, 1 failure, 2 usage
+ * error (the message and the command's usage go to stderr). Secrets are never accepted as command-line
+ * arguments (where {@code ps} would show them), and no argument that could be one is echoed.
  */
 public final class CachetCli {
 
-  private static final Map<String, Supplier<CliCommand>> COMMANDS = new LinkedHashMap<>();
+  static final int OK = 0;
+  static final int FAILURE = 1;
+  static final int USAGE = 2;
 
-  static {
-    register(DemoCommand::new);
-    register(KeygenCommand::new);
-    register(EncryptCommand::new);
-    register(DecryptCommand::new);
-    register(RotateCommand::new);
-  }
+  private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
   private CachetCli() {}
 
-  private static void register(Supplier<CliCommand> command) {
-    COMMANDS.put(command.get().name(), command);
-  }
-
   /** Runs the CLI and exits the JVM with the command's exit code. */
   public static void main(String[] args) {
+    // The -cli JAR's SLF4J binding is slf4j-simple: keep the library's INFO lines (and, in the demo,
+    // the WARNs of the outage it causes on purpose) out of the output unless asked for with
+    // -Dorg.slf4j.simpleLogger.defaultLogLevel=info.
+    if (System.getProperty(LOG_LEVEL) == null) {
+      System.setProperty(LOG_LEVEL, args.length > 0 && args[0].equals("demo") ? "error" : "warn");
+    }
     int code =
         run(args, new CliCommand.Io(System.in, System.out, System.err, CachetEnvironment.system()));
     System.out.flush();
@@ -42,47 +46,128 @@ public final class CachetCli {
 
   /** Runs one command without exiting; returns its exit code. */
   static int run(String[] args, CliCommand.Io io) {
-    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-      printHelp(io);
-      return args.length == 0 ? 2 : 0;
-    }
-    Supplier<CliCommand> factory = COMMANDS.get(args[0]);
-    if (factory == null) {
-      io.err().println("cachet: unknown command '" + args[0] + "'");
-      printHelp(io);
-      return 2;
-    }
-    CliCommand command = factory.get();
-    List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
-    if (rest.contains("--help") || rest.contains("-h")) {
-      io.out().println(command.usage());
-      return 0;
+    CommandLine cli = commandLine(io);
+    if (args.length == 0) {
+      cli.usage(cli.getErr());
+      cli.getErr().flush();
+      return USAGE;
     }
     try {
-      return command.run(rest, io);
-    } catch (CliCommand.UsageException e) {
-      io.err().println("cachet " + command.name() + ": " + e.getMessage());
-      io.err().println(command.usage());
-      return 2;
-    } catch (CacheException e) {
-      io.err().println("cachet " + command.name() + ": " + e.getMessage());
-      return 1;
-    } catch (Exception e) {
-      io.err().println("cachet " + command.name() + ": failed: " + e.getClass().getSimpleName()
-          + (e.getMessage() == null ? "" : ": " + e.getMessage()));
-      return 1;
+      return cli.execute(args);
+    } finally {
+      cli.getOut().flush();
+      cli.getErr().flush();
+      io.out().flush();
     }
   }
 
-  private static void printHelp(CliCommand.Io io) {
-    io.out().println("usage: java -jar cachet-cli.jar <command> [options]");
-    io.out().println();
-    io.out().println("commands:");
-    for (Supplier<CliCommand> factory : COMMANDS.values()) {
-      CliCommand command = factory.get();
-      io.out().printf("  %-10s %s%n", command.name(), command.summary());
+  static CommandLine commandLine(CliCommand.Io io) {
+    CommandLine cli = new CommandLine(new Root());
+    cli.addSubcommand(new DemoCommand(io));
+    cli.addSubcommand(new InspectCommand(io));
+    cli.addSubcommand(new KeygenCommand(io));
+    cli.addSubcommand(new EncryptCommand(io));
+    cli.addSubcommand(new DecryptCommand(io));
+    cli.addSubcommand(new RotateCommand(io));
+    cli.setOut(new PrintWriter(io.out(), true, StandardCharsets.UTF_8));
+    cli.setErr(new PrintWriter(io.err(), true, StandardCharsets.UTF_8));
+    cli.setParameterExceptionHandler(CachetCli::onUsageError);
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> onFailure(e, commandLine));
+    return cli;
+  }
+
+  /**
+   * Prints a usage error without echoing arguments that picocli would quote: an unmatched argument may
+   * be a key pasted where it does not belong.
+   */
+  private static int onUsageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine command = e.getCommandLine();
+    PrintWriter err = command.getErr();
+    err.println(prefix(command) + message(e));
+    err.println();
+    command.usage(err);
+    err.flush();
+    return USAGE;
+  }
+
+  private static String message(CommandLine.ParameterException e) {
+    if (e instanceof CommandLine.UnmatchedArgumentException unmatched) {
+      List<String> args = unmatched.getUnmatched();
+      String first = args.isEmpty() ? "" : args.get(0);
+      boolean root = e.getCommandLine().getParent() == null;
+      if (first.startsWith("-")) {
+        int eq = first.indexOf('=');
+        String name = eq > 0 ? first.substring(0, eq) : first;
+        return name.matches("--?[A-Za-z][A-Za-z0-9-]{0,29}")
+            ? "unknown option '" + name + "'"
+            : "unknown option (not shown: it might be a secret)";
+      }
+      if (root) {
+        return "unknown command '" + shown(first) + "'";
+      }
+      return "unexpected argument (not shown: it might be a secret); this command takes options only";
     }
-    io.out().println();
-    io.out().println("'<command> --help' shows a command's options.");
+    return e.getMessage();
+  }
+
+  /** A command name is echoed only when it looks like one, not like a key. */
+  private static String shown(String word) {
+    return word.length() <= 20 && word.matches("[a-z][a-z-]*") ? word : "(not shown)";
+  }
+
+  private static int onFailure(Exception e, CommandLine command) {
+    PrintWriter err = command.getErr();
+    if (e instanceof CacheException || e instanceof IllegalArgumentException
+        || e instanceof IllegalStateException) {
+      err.println(prefix(command) + e.getMessage());
+    } else {
+      err.println(prefix(command) + "failed: " + e.getClass().getSimpleName()
+          + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+    }
+    err.flush();
+    return FAILURE;
+  }
+
+  private static String prefix(CommandLine command) {
+    return command.getParent() == null ? "cachet: " : "cachet " + command.getCommandName() + ": ";
+  }
+
+  /** {@code --version}: the Maven version of the JAR this class was loaded from. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"cachet " + version(), "Java " + System.getProperty("java.version")};
+    }
+
+    static String version() {
+      try (InputStream in =
+          CachetCli.class.getResourceAsStream("/META-INF/maven/dev.cachet/cachet/pom.properties")) {
+        if (in != null) {
+          Properties p = new Properties();
+          p.load(in);
+          return p.getProperty("version", "unknown");
+        }
+      } catch (java.io.IOException e) {
+        // fall through
+      }
+      return "(development build)";
+    }
+  }
+
+  @Command(
+      name = "cachet",
+      mixinStandardHelpOptions = true,
+      versionProvider = Version.class,
+      synopsisSubcommandLabel = "COMMAND",
+      description = "The Cachet operator CLI. 'cachet COMMAND --help' shows a command's options.",
+      footer = {"", "Exit codes: 0 success, 1 failure, 2 usage error."})
+  static final class Root implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Override
+    public void run() {
+      throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+    }
   }
 }

@@ -1,45 +1,81 @@
 package dev.cachet.cli;
 
 import dev.cachet.crypto.FernetKeyRing;
+import dev.cachet.crypto.ValueDecryptionException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
-import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code decrypt}: a Fernet token on stdin to the exact plaintext bytes on stdout. */
-final class DecryptCommand implements CliCommand {
-  @Override
-  public String name() {
-    return "decrypt";
+@Command(
+    name = "decrypt",
+    mixinStandardHelpOptions = true,
+    versionProvider = CachetCli.Version.class,
+    description = {
+      "Decrypt a Fernet token from stdin to stdout.",
+      "Reads one token from stdin (surrounding whitespace ignored), tries every key of the ring and"
+          + " writes the exact plaintext bytes, without a newline. Fails (exit 1) if no key"
+          + " authenticates the token or, with --ttl, if it is older than SECONDS or more than 60 s in"
+          + " the future (the message then says 'expired')."
+    },
+    footer = {"", "With neither --key-env nor --key-file, the key comes from CACHET_ENCRYPTION_KEYS,"
+        + " CACHET_ENCRYPTION_KEY or REDIS_ENCRYPTION_KEY. Keys are never accepted on the command line."})
+final class DecryptCommand implements Callable<Integer> {
+  private static final long MAX_CLOCK_SKEW_SECONDS = 60;
+
+  private final CliCommand.Io io;
+
+  @Spec CommandSpec spec;
+
+  @Mixin KeyOptions keys;
+
+  @Option(names = "--ttl", paramLabel = "SECONDS", description = "maximum token age in seconds")
+  Long ttlSeconds;
+
+  DecryptCommand(CliCommand.Io io) {
+    this.io = io;
   }
 
   @Override
-  public String summary() {
-    return "decrypt a Fernet token from stdin to stdout";
-  }
-
-  @Override
-  public String usage() {
-    return "usage: decrypt [--key-env NAME | --key-file PATH] [--ttl SECONDS] < token > plaintext\n"
-        + "  Reads one token from stdin (surrounding whitespace ignored), tries every key of the ring and\n"
-        + "  writes the exact plaintext bytes, without a newline. Fails (exit 1) if no key authenticates the\n"
-        + "  token or, with --ttl, if it is older than SECONDS or more than 60 s in the future.\n"
-        + "  --ttl SECONDS    maximum token age\n"
-        + KeyOptions.USAGE_KEYS;
-  }
-
-  @Override
-  public int run(List<String> args, Io io) throws UsageException, IOException {
-    KeyOptions options = KeyOptions.parse(args, true);
-    FernetKeyRing ring = options.keyRing(io.environment());
-    byte[] token = trim(KeyOptions.readAll(io.in()));
-    OptionalLong ttl = options.ttlSeconds();
-    byte[] plaintext =
-        ttl.isPresent() ? ring.decrypt(token, Duration.ofSeconds(ttl.getAsLong())) : ring.decrypt(token);
+  public Integer call() throws IOException {
+    keys.validate();
+    if (ttlSeconds != null && ttlSeconds < 0) {
+      throw CliCommand.usage(spec, "--ttl must be a whole number of seconds >= 0, was " + ttlSeconds);
+    }
+    FernetKeyRing ring = keys.keyRing(io.environment());
+    byte[] token = trim(io.in().readAllBytes());
+    byte[] plaintext;
+    if (ttlSeconds == null) {
+      plaintext = ring.decrypt(token);
+    } else {
+      try {
+        plaintext = ring.decrypt(token, Duration.ofSeconds(ttlSeconds));
+      } catch (ValueDecryptionException e) {
+        if (e.reason() != ValueDecryptionException.Reason.EXPIRED) {
+          throw e;
+        }
+        // Say "expired" only for a token one of our keys authenticates; otherwise this throws the
+        // same "value decryption failed" as without --ttl.
+        long created = ring.extractTimestamp(token);
+        long age = System.currentTimeMillis() / 1000 - created;
+        io.err().println(
+            age < 0
+                ? "cachet decrypt: token expired: its timestamp is " + (-age)
+                    + " s in the future (more than " + MAX_CLOCK_SKEW_SECONDS + " s of clock skew)"
+                : "cachet decrypt: token expired: created " + age + " s ago, --ttl is " + ttlSeconds
+                    + " s");
+        return CachetCli.FAILURE;
+      }
+    }
     io.out().write(plaintext);
     io.out().flush();
-    return 0;
+    return CachetCli.OK;
   }
 
   private static byte[] trim(byte[] input) {

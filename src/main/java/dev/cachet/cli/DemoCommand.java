@@ -13,43 +13,105 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code demo}: a Zipf-distributed workload against a memory-only cache whose loader is deliberately
- * slow (it parks, like a database call), run once through the cache and once straight against the
- * loader. Prints the hit rate, loader calls saved, throughput and p50/p99 latency of both runs.
+ * {@code demo}: by default, the whole product: two instances of a tiered, encrypted cache sharing one
+ * Redis ({@code CACHET_REDIS_URL}, or a {@code redis-server} the demo starts itself), with hit rates
+ * per tier, what Redis really holds, a coherent write, a Redis outage survived, and the meters (see
+ * {@link TieredDemo}). With {@code --memory-only}: a Zipf-distributed workload against a memory-only
+ * cache whose loader is deliberately slow (it parks, like a database call), run once through the cache
+ * and once straight against the loader, printing hit rate, loader calls saved, throughput and p50/p99.
  */
-final class DemoCommand implements CliCommand {
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    versionProvider = CachetCli.Version.class,
+    sortOptions = false,
+    description = {
+      "Show the whole product on two instances of a tiered, encrypted cache.",
+      "The instances share one Redis. Shows hit rates per tier and loader calls saved, what Redis"
+          + " holds (a Fernet token, not the data), a coherent write, a Redis outage survived and"
+          + " recovered from, and the meters.",
+      "Uses CACHET_REDIS_URL when set (under a random key prefix, deleted afterwards; the outage cuts a"
+          + " local proxy, never your server), else starts a redis-server on a free loopback port (from"
+          + " the PATH, else the one embedded in the -cli JAR) and stops it on exit.",
+      "With --memory-only: the memory tier alone, with and without the cache."
+    })
+final class DemoCommand implements Callable<Integer> {
+  private final CliCommand.Io io;
 
-  @Override
-  public String name() {
-    return "demo";
+  @Spec CommandSpec spec;
+
+  @Option(names = "--memory-only", description = "only the memory tier, with and without the cache")
+  boolean memoryOnly;
+
+  @Option(names = "--requests", paramLabel = "N",
+      description = "requests per instance (default 20000; memory-only 50000)")
+  int requests = -1;
+
+  @Option(names = "--keys", paramLabel = "N", description = "size of the key universe (default 5000; memory-only 20000)")
+  int keys = -1;
+
+  @Option(names = "--cache-size", paramLabel = "N",
+      description = "memory tier bound in entries (default 500; memory-only 2000)")
+  int cacheSize = -1;
+
+  @Option(names = "--zipf", paramLabel = "S", description = "Zipf exponent, in (0, 10] (default 1.0)")
+  double zipf = 1.0;
+
+  @Option(names = "--loader-millis", paramLabel = "N",
+      description = "how long one loader call takes (default 1; memory-only 2)")
+  int loaderMillis = -1;
+
+  @Option(names = "--threads", paramLabel = "N", description = "concurrent callers (default 4)")
+  int threads = 4;
+
+  @Option(names = "--seed", paramLabel = "N", description = "random seed (default 42)")
+  long seed = 42;
+
+  DemoCommand(CliCommand.Io io) {
+    this.io = io;
   }
 
   @Override
-  public String summary() {
-    return "Zipf workload against a memory cache with a slow loader; prints hit rate and latency";
+  public Integer call() throws Exception {
+    boolean tiered = !memoryOnly;
+    requests = orDefault(requests, "--requests", tiered ? 20_000 : 50_000, false);
+    keys = orDefault(keys, "--keys", tiered ? 5_000 : 20_000, false);
+    cacheSize = orDefault(cacheSize, "--cache-size", tiered ? 500 : 2_000, false);
+    loaderMillis = orDefault(loaderMillis, "--loader-millis", tiered ? 1 : 2, true);
+    threads = orDefault(threads, "--threads", 4, false);
+    if (!(zipf > 0) || zipf > 10) {
+      throw CliCommand.usage(spec, "--zipf must be in (0, 10]: " + zipf);
+    }
+    if (seed < 0) {
+      throw CliCommand.usage(spec, "--seed must not be negative: " + seed);
+    }
+    if (tiered) {
+      return new TieredDemo(io, requests, keys, cacheSize, zipf, loaderMillis, threads, seed).run();
+    }
+    return runMemoryOnly();
   }
 
-  @Override
-  public String usage() {
-    return String.join(
-        System.lineSeparator(),
-        "usage: demo [--requests N] [--keys N] [--cache-size N] [--zipf S] [--loader-millis N]"
-            + " [--threads N] [--seed N]",
-        "  --requests N       requests through the cache (default 50000)",
-        "  --keys N           size of the key universe (default 20000)",
-        "  --cache-size N     memory tier bound in entries (default 2000)",
-        "  --zipf S           Zipf exponent, > 0 (default 1.0)",
-        "  --loader-millis N  how long one loader call takes (default 2)",
-        "  --threads N        concurrent callers (default 4)",
-        "  --seed N           random seed (default 42)");
+  private int orDefault(int value, String name, int fallback, boolean zeroAllowed) {
+    if (value == -1) {
+      return fallback;
+    }
+    if (value < 0 || (value == 0 && !zeroAllowed)) {
+      throw CliCommand.usage(spec, name + " must be " + (zeroAllowed ? "non-negative" : "positive")
+          + ": " + value);
+    }
+    return value;
   }
 
-  @Override
-  public int run(List<String> args, Io io) throws Exception {
-    Options o = Options.parse(args);
+  private int runMemoryOnly() throws Exception {
+    Options o = new Options(requests, keys, cacheSize, zipf, loaderMillis, threads, seed);
     io.out().printf(
         Locale.ROOT,
         "cachet demo: %,d requests over %,d keys (Zipf s=%.2f), cache of %,d entries, loader %d ms,"
@@ -121,7 +183,7 @@ final class DemoCommand implements CliCommand {
     return String.format(Locale.ROOT, "%,.1f us", nanos / 1000.0);
   }
 
-  private static int[][] workload(ZipfSampler sampler, int requests, int threads, long seed) {
+  static int[][] workload(ZipfSampler sampler, int requests, int threads, long seed) {
     int[][] perThread = new int[threads][];
     SplittableRandom random = new SplittableRandom(seed);
     for (int t = 0; t < threads; t++) {
@@ -214,77 +276,6 @@ final class DemoCommand implements CliCommand {
     }
   }
 
-  private static final class Options {
-    int requests = 50_000;
-    int keys = 20_000;
-    int cacheSize = 2_000;
-    double zipf = 1.0;
-    int loaderMillis = 2;
-    int threads = 4;
-    long seed = 42;
-
-    static Options parse(List<String> args) throws UsageException {
-      Options o = new Options();
-      for (int i = 0; i < args.size(); i++) {
-        String flag = args.get(i);
-        if (i + 1 >= args.size()) {
-          throw new UsageException(flag + " needs a value");
-        }
-        String value = args.get(++i);
-        switch (flag) {
-          case "--requests":
-            o.requests = positiveInt(flag, value);
-            break;
-          case "--keys":
-            o.keys = positiveInt(flag, value);
-            break;
-          case "--cache-size":
-            o.cacheSize = positiveInt(flag, value);
-            break;
-          case "--loader-millis":
-            o.loaderMillis = nonNegativeInt(flag, value);
-            break;
-          case "--threads":
-            o.threads = positiveInt(flag, value);
-            break;
-          case "--seed":
-            o.seed = nonNegativeInt(flag, value);
-            break;
-          case "--zipf":
-            try {
-              o.zipf = Double.parseDouble(value);
-            } catch (NumberFormatException e) {
-              throw new UsageException("--zipf must be a positive number: '" + value + "'");
-            }
-            if (!(o.zipf > 0) || o.zipf > 10) {
-              throw new UsageException("--zipf must be in (0, 10]: " + value);
-            }
-            break;
-          default:
-            throw new UsageException("unknown option '" + flag + "'");
-        }
-      }
-      return o;
-    }
-
-    private static int positiveInt(String flag, String value) throws UsageException {
-      int n = nonNegativeInt(flag, value);
-      if (n == 0) {
-        throw new UsageException(flag + " must be positive: " + value);
-      }
-      return n;
-    }
-
-    private static int nonNegativeInt(String flag, String value) throws UsageException {
-      try {
-        int n = Integer.parseInt(value);
-        if (n < 0) {
-          throw new UsageException(flag + " must not be negative: " + value);
-        }
-        return n;
-      } catch (NumberFormatException e) {
-        throw new UsageException(flag + " must be a whole number: '" + value + "'");
-      }
-    }
-  }
+  private record Options(
+      int requests, int keys, int cacheSize, double zipf, int loaderMillis, int threads, long seed) {}
 }

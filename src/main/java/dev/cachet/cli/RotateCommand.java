@@ -7,12 +7,16 @@ import dev.cachet.redis.RedisCacheBuilder;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.redis.RedisRotation;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code rotate}: re-encrypts every Redis entry of one cache under the key ring's primary key, keeping
@@ -25,78 +29,108 @@ import java.util.Locale;
  * comes from {@code --redis-url} or from {@value CachetEnvironment#REDIS_URL} / {@value
  * CachetEnvironment#REDIS_CLUSTER_NODES}.
  *
- * <p>Exit codes: 0 when every entry is under the primary key or changed meanwhile; 1 when Redis fails
- * or some entries are under no key of the ring (they were left as they are); 2 on a usage error.
+ * <p>Exit codes: 0 when every entry is under the primary key or changed meanwhile; 1 when Redis fails,
+ * some entries are under no key of the ring (they were left as they are), or the cache has no entries
+ * at all (a typo in {@code --cache} or {@code --prefix} would otherwise pass unnoticed) and {@code
+ * --allow-empty} was not given; 2 on a usage error.
  */
-final class RotateCommand implements CliCommand {
+@Command(
+    name = "rotate",
+    mixinStandardHelpOptions = true,
+    versionProvider = CachetCli.Version.class,
+    sortOptions = false,
+    description = {
+      "Re-encrypt every Redis entry of a cache under the key ring's primary key, keeping expiries.",
+      "Safe to interrupt and run again; entries written or deleted during the run are left alone."
+    },
+    footer = {
+      "",
+      "The key ring (comma-separated, new primary first) comes from --key-env, --key-file or"
+          + " CACHET_ENCRYPTION_KEYS; keys are never accepted as arguments. Redis comes from --redis-url,"
+          + " CACHET_REDIS_URL or CACHET_REDIS_CLUSTER_NODES; timeouts from CACHET_REDIS_COMMAND_TIMEOUT"
+          + " and CACHET_REDIS_CONNECT_TIMEOUT.",
+      "Exit codes: 0 every entry is current; 1 Redis failed, some entries are under no key of the ring,"
+          + " or the cache has no entries (a typo in --cache or --prefix?) without --allow-empty;"
+          + " 2 usage error."
+    })
+final class RotateCommand implements Callable<Integer> {
 
   private static final long PROGRESS_INTERVAL_NANOS = 1_000_000_000L;
 
-  @Override
-  public String name() {
-    return "rotate";
+  private final CliCommand.Io io;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--cache", paramLabel = "NAME", description = "the cache whose entries to re-encrypt (required)")
+  String cache;
+
+  @Option(names = "--prefix", paramLabel = "P",
+      description = "the cache's key prefix (default " + RedisCacheBuilder.DEFAULT_KEY_PREFIX + ")")
+  String prefix;
+
+  @Option(names = "--tenant", paramLabel = "T",
+      description = "only this tenant's entries (default: every entry of the cache)")
+  String tenant;
+
+  @Option(names = "--redis-url", paramLabel = "URL",
+      description = "redis://, rediss:// or redis-sentinel:// URI (default: CACHET_REDIS_URL or"
+          + " CACHET_REDIS_CLUSTER_NODES); prefer the environment when the URI holds a password")
+  String redisUrl;
+
+  @Mixin KeyOptions keyOptions;
+
+  @Option(names = "--batch", paramLabel = "N",
+      description = "keys per SCAN page and entries in flight, 1 to 10000 (default "
+          + RedisRotation.DEFAULT_BATCH_SIZE + ")")
+  Integer batch;
+
+  @Option(names = "--allow-empty",
+      description = "succeed when the cache has no entries (by default that is an error: usually a"
+          + " wrong --cache or --prefix)")
+  boolean allowEmpty;
+
+  RotateCommand(CliCommand.Io io) {
+    this.io = io;
   }
 
   @Override
-  public String summary() {
-    return "re-encrypt every Redis entry of a cache under the key ring's primary key";
-  }
-
-  @Override
-  public String usage() {
-    return String.join(
-        System.lineSeparator(),
-        "usage: rotate --cache NAME [--prefix P] [--tenant T] [--redis-url URL]"
-            + " [--key-env VAR | --key-file PATH] [--batch N]",
-        "  --cache NAME      the cache whose entries to re-encrypt (required)",
-        "  --prefix P        the cache's key prefix (default " + RedisCacheBuilder.DEFAULT_KEY_PREFIX + ")",
-        "  --tenant T        only this tenant's entries (default: every entry of the cache)",
-        "  --redis-url URL   redis://, rediss:// or redis-sentinel:// URI (default: "
-            + CachetEnvironment.REDIS_URL + " or " + CachetEnvironment.REDIS_CLUSTER_NODES + ");",
-        "                    prefer the environment when the URI holds a password",
-        "  --key-env VAR     read the key ring (comma-separated, new primary first) from VAR",
-        "                    (default " + CachetEnvironment.ENCRYPTION_KEYS + ")",
-        "  --key-file PATH   read the key ring from a file: keys separated by commas or lines,",
-        "                    new primary first; '#' starts a comment line",
-        "  --batch N         keys per SCAN page and entries in flight (default "
-            + RedisRotation.DEFAULT_BATCH_SIZE + ")",
-        "Keys are never accepted as arguments. Safe to interrupt and run again; entries written",
-        "or deleted during the run are left alone. Timeouts: " + CachetEnvironment.REDIS_COMMAND_TIMEOUT
-            + ", " + CachetEnvironment.REDIS_CONNECT_TIMEOUT + ".");
-  }
-
-  @Override
-  public int run(List<String> args, Io io) throws Exception {
-    Options o = Options.parse(args);
+  public Integer call() throws Exception {
+    keyOptions.validate();
+    if (cache == null) {
+      throw CliCommand.usage(spec, "--cache is required");
+    }
+    if (batch != null && (batch < 1 || batch > 10_000)) {
+      throw CliCommand.usage(spec, "--batch must be in [1, 10000]: " + batch);
+    }
     CachetEnvironment env = io.environment();
-    List<FernetKey> keys = readKeys(o, env);
-    try (RedisConnections connections = connect(o, env)) {
+    List<FernetKey> keys = readKeys(env);
+    try (RedisConnections connections = connect(env)) {
       if (!connections.isConnected()) {
         io.err().println("cachet rotate: Redis is not reachable: " + connections);
-        return 1;
+        return CachetCli.FAILURE;
       }
       RedisRotation rotation;
       try {
         RedisRotation.Builder b =
-            RedisRotation.newBuilder().connections(connections).cacheName(o.cache).keys(keys);
-        if (o.prefix != null) {
-          b.keyPrefix(o.prefix);
+            RedisRotation.newBuilder().connections(connections).cacheName(cache).keys(keys);
+        if (prefix != null) {
+          b.keyPrefix(prefix);
         }
-        if (o.tenant != null) {
-          b.tenant(o.tenant);
+        if (tenant != null) {
+          b.tenant(tenant);
         }
-        if (o.batch > 0) {
-          b.batchSize(o.batch);
+        if (batch != null) {
+          b.batchSize(batch);
         }
         rotation = b.build();
       } catch (IllegalArgumentException e) {
-        throw new UsageException(e.getMessage());
+        throw CliCommand.usage(spec, e.getMessage());
       }
       io.out().printf(
           Locale.ROOT,
           "rotating cache '%s'%s on %s to primary key %s (%d key(s) in the ring)%n",
-          o.cache,
-          o.tenant == null ? "" : " (tenant " + o.tenant + ")",
+          cache,
+          tenant == null ? "" : " (tenant " + tenant + ")",
           connections,
           keys.get(0).keyId(),
           keys.size());
@@ -126,13 +160,23 @@ final class RotateCommand implements CliCommand {
             "cachet rotate: %,d entries are under no key of this ring; add the key they were written"
                 + " with and run again, or let them expire%n",
             result.unreadable());
-        return 1;
+        return CachetCli.FAILURE;
       }
-      return 0;
+      if (result.total() == 0 && result.done() == 0) {
+        io.err().printf(
+            Locale.ROOT,
+            "cachet rotate: warning: cache '%s' has no entries under prefix '%s'%s; check --cache and"
+                + " --prefix (names are case-sensitive), or pass --allow-empty if that is expected%n",
+            cache,
+            prefix == null ? RedisCacheBuilder.DEFAULT_KEY_PREFIX : prefix,
+            tenant == null ? "" : " for tenant '" + tenant + "'");
+        return allowEmpty ? CachetCli.OK : CachetCli.FAILURE;
+      }
+      return CachetCli.OK;
     }
   }
 
-  private static void printProgress(Io io, RedisRotation.Progress p) {
+  private static void printProgress(CliCommand.Io io, RedisRotation.Progress p) {
     double percent = p.total() == 0 ? 100.0 : Math.min(100.0, 100.0 * p.done() / p.total());
     io.out().printf(
         Locale.ROOT,
@@ -143,42 +187,30 @@ final class RotateCommand implements CliCommand {
         p.ratePerSecond());
   }
 
-  private static RedisConnections connect(Options o, CachetEnvironment env) {
-    if (o.redisUrl != null) {
-      return RedisConnections.newBuilder().uri(o.redisUrl).settingsFrom(env).build();
+  private RedisConnections connect(CachetEnvironment env) {
+    if (redisUrl != null) {
+      return RedisConnections.newBuilder().uri(redisUrl).settingsFrom(env).build();
     }
     return RedisConnections.fromEnvironment(env);
   }
 
   /** The key ring, primary first; messages name the source and position, never key material. */
-  static List<FernetKey> readKeys(Options o, CachetEnvironment env) throws UsageException, IOException {
+  List<FernetKey> readKeys(CachetEnvironment env) throws IOException {
     String source;
     List<String> items;
-    if (o.keyFile != null) {
-      source = "key file " + o.keyFile;
-      Path path = Path.of(o.keyFile);
-      if (!Files.isRegularFile(path)) {
-        throw new UsageException("--key-file " + o.keyFile + " is not a readable file");
+    if (keyOptions.keyFile != null) {
+      source = "key file " + keyOptions.keyFile;
+      if (!Files.isRegularFile(keyOptions.keyFile)) {
+        throw CliCommand.usage(spec, "--key-file " + keyOptions.keyFile + " is not a readable file");
       }
-      items = new ArrayList<>();
-      for (String line : Files.readAllLines(path, StandardCharsets.UTF_8)) {
-        String trimmed = line.trim();
-        if (trimmed.isEmpty() || trimmed.startsWith("#")) {
-          continue;
-        }
-        for (String item : trimmed.split(",")) {
-          if (!item.isBlank()) {
-            items.add(item.trim());
-          }
-        }
-      }
+      items = KeyOptions.readKeyFile(keyOptions.keyFile);
     } else {
-      String variable = o.keyEnv != null ? o.keyEnv : CachetEnvironment.ENCRYPTION_KEYS;
+      String variable = keyOptions.keyEnv != null ? keyOptions.keyEnv : CachetEnvironment.ENCRYPTION_KEYS;
       source = "environment variable " + variable;
       items = env.secretList(variable);
     }
     if (items.isEmpty()) {
-      throw new UsageException(
+      throw CliCommand.usage(spec,
           "no key ring: set " + CachetEnvironment.ENCRYPTION_KEYS
               + " (comma-separated, new primary first), or give --key-env VAR or --key-file PATH ("
               + source + " has no keys)");
@@ -188,77 +220,11 @@ final class RotateCommand implements CliCommand {
       try {
         keys.add(FernetKey.parse(items.get(i)));
       } catch (CacheConfigurationException e) {
-        throw new UsageException(
+        throw CliCommand.usage(spec,
             "invalid encryption key in " + source + ", item " + (i + 1) + " of " + items.size()
                 + " (the value is not shown)");
       }
     }
     return keys;
-  }
-
-  static final class Options {
-    String cache;
-    String prefix;
-    String tenant;
-    String redisUrl;
-    String keyEnv;
-    String keyFile;
-    int batch;
-
-    static Options parse(List<String> args) throws UsageException {
-      Options o = new Options();
-      for (int i = 0; i < args.size(); i++) {
-        String flag = args.get(i);
-        if (flag.equals("--key") || flag.equals("--keys") || flag.startsWith("--key=")
-            || flag.startsWith("--keys=")) {
-          throw new UsageException(
-              "keys are never accepted on the command line (ps would show them); use "
-                  + CachetEnvironment.ENCRYPTION_KEYS + ", --key-env VAR or --key-file PATH");
-        }
-        if (i + 1 >= args.size()) {
-          throw new UsageException(flag + " needs a value");
-        }
-        String value = args.get(++i);
-        switch (flag) {
-          case "--cache":
-            o.cache = value;
-            break;
-          case "--prefix":
-            o.prefix = value;
-            break;
-          case "--tenant":
-            o.tenant = value;
-            break;
-          case "--redis-url":
-            o.redisUrl = value;
-            break;
-          case "--key-env":
-            o.keyEnv = value;
-            break;
-          case "--key-file":
-            o.keyFile = value;
-            break;
-          case "--batch":
-            try {
-              o.batch = Integer.parseInt(value);
-            } catch (NumberFormatException e) {
-              throw new UsageException("--batch must be a whole number: '" + value + "'");
-            }
-            if (o.batch < 1 || o.batch > 10_000) {
-              throw new UsageException("--batch must be in [1, 10000]: " + value);
-            }
-            break;
-          default:
-            throw new UsageException("unknown option '" + flag + "'");
-        }
-      }
-      if (o.cache == null) {
-        throw new UsageException("--cache is required");
-      }
-      if (o.keyEnv != null && o.keyFile != null) {
-        throw new UsageException("--key-env and --key-file are exclusive");
-      }
-      return o;
-    }
   }
 }

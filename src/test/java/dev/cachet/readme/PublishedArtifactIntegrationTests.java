@@ -103,6 +103,8 @@ class PublishedArtifactIntegrationTests {
         consumer.resolve("target/classes") + java.io.File.pathSeparator
             + Files.readString(classpathFile).trim();
     assertThat(classpath).contains("caffeine").contains("jackson-datatype-jsr310").doesNotContain("protobuf");
+    // The CLI's parser and the demo's Redis binaries are optional: shaded into the -cli JAR only.
+    assertThat(classpath).doesNotContain("picocli").doesNotContain("embedded-redis");
     assertThat(consumer.resolve("target/classes/TieredQuickStart.class")).exists();
 
     String output = run(classpath, "QuickStart", Map.of());
