@@ -34,6 +34,14 @@ class CachetSpringCacheTests {
     nullsRefused.close();
   }
 
+  /** The build runs this suite on Framework 6.2 and again on 7.0 (the spring7 executions). */
+  @Test
+  void runsOnTheSpringFrameworkTheBuildChose() {
+    String expected = System.getProperty("cachet.spring.expected");
+    org.junit.jupiter.api.Assumptions.assumeTrue(expected != null, "not run by the Maven build");
+    assertThat(org.springframework.core.SpringVersion.getVersion()).isEqualTo(expected);
+  }
+
   @Test
   void getWithCallable_64Threads_callTheLoaderOnce() throws Exception {
     Cache cache = nullsAllowed.getCache("flight");
