@@ -24,7 +24,7 @@ import org.springframework.cache.support.SimpleValueWrapper;
  *       in every tier, before they return (Cachet's invalidation is never deferred).
  *   <li>{@code null} is cached only when null values are allowed, as a marker that expires like any
  *       value and is sealed in Redis like any value; otherwise a {@code null} result is returned but not
- *       cached, and {@link #put} of {@code null} throws {@link IllegalArgumentException}.
+ *       cached, and {@link #put} of {@code null} removes the key.
  * </ul>
  *
  * <p>{@link #putIfAbsent} is Spring's default (a read, then a put): not atomic across instances.
@@ -160,8 +160,16 @@ public final class CachetSpringCache implements Cache {
     return result;
   }
 
+  /**
+   * Stores {@code value}; {@code null} is stored as the null marker when null values are allowed, and
+   * otherwise removes the key (the method's latest result is "nothing", and no older value may stay).
+   */
   @Override
   public void put(Object key, Object value) {
+    if (value == null && !allowNullValues) {
+      cache.invalidate(requireKey(key));
+      return;
+    }
     cache.put(requireKey(key), toStore(value));
   }
 
@@ -200,18 +208,8 @@ public final class CachetSpringCache implements Cache {
     return Objects.requireNonNull(key, "cache key must not be null");
   }
 
-  private Object toStore(Object value) {
-    if (value != null) {
-      return value;
-    }
-    if (allowNullValues) {
-      return NullMarker.INSTANCE;
-    }
-    throw new IllegalArgumentException(
-        "cache '"
-            + getName()
-            + "' does not allow null values: add unless = \"#result == null\" to the annotation or"
-            + " allow null values on the CachetCacheManager (cachet.allow-null-values)");
+  private static Object toStore(Object value) {
+    return value == null ? NullMarker.INSTANCE : value;
   }
 
   /** A loader's null is cached as the marker when allowed, and otherwise not cached at all. */
