@@ -275,6 +275,16 @@ public class CachetProperties {
     /** Most entries in memory. */
     private Long maximumSize;
 
+    /**
+     * Cross-instance single flight of a tiered cache: lease time of the Redis lock an instance takes
+     * while it loads a key, so that {@code @Cacheable(sync = true)} loads once across instances. Unset:
+     * off (once per instance).
+     */
+    private Duration crossInstanceLease;
+
+    /** How long other instances wait for the lease holder's value before loading themselves. */
+    private Duration crossInstanceWait;
+
     public Preset getPreset() {
       return preset;
     }
@@ -305,6 +315,22 @@ public class CachetProperties {
 
     public void setMaximumSize(Long maximumSize) {
       this.maximumSize = maximumSize;
+    }
+
+    public Duration getCrossInstanceLease() {
+      return crossInstanceLease;
+    }
+
+    public void setCrossInstanceLease(Duration crossInstanceLease) {
+      this.crossInstanceLease = crossInstanceLease;
+    }
+
+    public Duration getCrossInstanceWait() {
+      return crossInstanceWait;
+    }
+
+    public void setCrossInstanceWait(Duration crossInstanceWait) {
+      this.crossInstanceWait = crossInstanceWait;
     }
   }
 }

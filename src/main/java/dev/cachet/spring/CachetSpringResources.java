@@ -178,6 +178,10 @@ final class CachetSpringResources implements AutoCloseable {
     Duration ttl = first(own == null ? null : own.getTtl(), defaults.getTtl(), DEFAULT_TTL);
     Long maximumSize = first(own == null ? null : own.getMaximumSize(), defaults.getMaximumSize(), null);
     Duration memoryTtl = first(own == null ? null : own.getMemoryTtl(), defaults.getMemoryTtl(), null);
+    Duration lease =
+        first(own == null ? null : own.getCrossInstanceLease(), defaults.getCrossInstanceLease(), null);
+    Duration leaseWait =
+        first(own == null ? null : own.getCrossInstanceWait(), defaults.getCrossInstanceWait(), null);
     String where = own == null ? "cachet.defaults" : "cachet.caches." + spec.name();
     try {
       if (presetOf(own) == CachetProperties.Preset.MEMORY) {
@@ -221,6 +225,9 @@ final class CachetSpringResources implements AutoCloseable {
       }
       if (memoryTtl != null) {
         tiered.memoryTtl(memoryTtl);
+      }
+      if (lease != null) {
+        tiered.crossInstanceLoading(lease, leaseWait != null ? leaseWait : lease);
       }
       return tiered.build();
     } catch (CacheConfigurationException e) {
