@@ -38,7 +38,7 @@ final class CachetSpringResources implements AutoCloseable {
     this.properties = properties;
     this.resilience = resilience(properties, env);
     this.keyNameHasher = keyNameHasher(properties, env);
-    RedisConnections connections = connections(properties, env);
+    RedisConnections connections = connections(properties, env, resilience);
     try {
       this.keyRing = connections == null ? null : keyRing(properties, env);
     } catch (RuntimeException e) {
@@ -95,7 +95,8 @@ final class CachetSpringResources implements AutoCloseable {
     }
   }
 
-  private static RedisConnections connections(CachetProperties p, CachetEnvironment env) {
+  private static RedisConnections connections(
+      CachetProperties p, CachetEnvironment env, ResilienceSettings resilience) {
     CachetProperties.Redis r = p.getRedis();
     boolean fromProperties = r.isConfigured();
     boolean fromEnv =
@@ -120,6 +121,9 @@ final class CachetSpringResources implements AutoCloseable {
       }
       if (r.getCommandTimeout() != null) {
         builder.commandTimeout(r.getCommandTimeout());
+      } else if (env.string(CachetEnvironment.REDIS_COMMAND_TIMEOUT).isEmpty()) {
+        // the resilience profile's retry bound and slow-call threshold assume its command timeout
+        builder.commandTimeout(resilience.commandTimeout());
       }
       if (r.getConnectTimeout() != null) {
         builder.connectTimeout(r.getConnectTimeout());

@@ -74,7 +74,7 @@ public class BootTestApp {
       return "product-" + id;
     }
 
-    @CachePut(cacheNames = "products", key = "#id")
+    @CachePut(cacheNames = "products", key = "#p0")
     public String update(String id, String value) {
       return value;
     }
