@@ -54,6 +54,26 @@ class CachetBootIntegrationTests {
     return all.toArray(String[]::new);
   }
 
+  /** The boot-managed execution swaps in the versions Boot 4.0.7 manages; check that it did. */
+  @Test
+  void runsOnTheLibraryVersionsTheBuildChose() throws Exception {
+    String expected = System.getProperty("cachet.expected.jars");
+    org.junit.jupiter.api.Assumptions.assumeTrue(expected != null, "not the boot-managed execution");
+    List<String> jars = new ArrayList<>();
+    for (String type :
+        List.of(
+            "org.springframework.core.SpringVersion",
+            "io.lettuce.core.RedisClient",
+            "com.github.benmanes.caffeine.cache.Caffeine",
+            "io.micrometer.core.instrument.MeterRegistry",
+            "com.fasterxml.jackson.databind.ObjectMapper")) {
+      String location =
+          Class.forName(type).getProtectionDomain().getCodeSource().getLocation().getPath();
+      jars.add(location.substring(location.lastIndexOf('/') + 1));
+    }
+    assertThat(jars).containsExactlyInAnyOrder(expected.split(","));
+  }
+
   @Test
   void syncCacheable_64Threads_callTheMethodOnce(@RedisStandaloneServer RedisServer redis) throws Exception {
     try (ConfigurableApplicationContext context = BootTestApp.start(properties(redis))) {
