@@ -95,6 +95,30 @@ class CachetAutoConfigurationTests {
   }
 
   @Test
+  void actuatorEndpoints_showCachetMetersOnce_andItsHealth() {
+    try (ConfigurableApplicationContext context =
+        BootTestApp.start(
+            "cachet.enabled=true",
+            "cachet.caches.products.ttl=1m",
+            "management.endpoints.web.exposure.include=health,metrics",
+            "management.endpoint.health.show-details=always")) {
+      context.getBean(BootTestApp.Catalog.class).productUnsynced("e1");
+      var metrics =
+          context.getBean(org.springframework.boot.micrometer.metrics.actuate.endpoint.MetricsEndpoint.class);
+      assertThat(metrics.listNames().getNames()).contains("cache.gets", "cache.puts", "cache.tier.gets");
+      var gets = metrics.metric("cache.gets", List.of("cache:products", "cache.manager:cacheManager"));
+      assertThat(gets).isNotNull();
+      assertThat(gets.getMeasurements()).singleElement()
+          .satisfies(m -> assertThat(m.getValue()).isEqualTo(1.0)); // one miss, counted once
+      var health =
+          context.getBean(org.springframework.boot.health.actuate.endpoint.HealthEndpoint.class);
+      var cachet = health.healthForPath("cachet");
+      assertThat(cachet).isNotNull();
+      assertThat(cachet.getStatus()).isEqualTo(Status.UP);
+    }
+  }
+
+  @Test
   void health_isUpWithEachCache() {
     try (ConfigurableApplicationContext context =
         BootTestApp.start("cachet.enabled=true", "cachet.caches.products.ttl=1m")) {
