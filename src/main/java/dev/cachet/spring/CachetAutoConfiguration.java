@@ -78,6 +78,15 @@ public class CachetAutoConfiguration {
     CachetCacheMeterBinderProvider cachetCacheMeterBinderProvider() {
       return new CachetCacheMeterBinderProvider();
     }
+
+    /** Binds caches that Boot's start-up pass did not see (made on first use, later). */
+    @Bean
+    CachetLateCacheMetrics cachetLateCacheMetrics(
+        ObjectProvider<org.springframework.boot.cache.metrics.CacheMetricsRegistrar> registrar,
+        ObjectProvider<io.micrometer.core.instrument.MeterRegistry> registry,
+        ObjectProvider<CachetCacheManager> manager) {
+      return new CachetLateCacheMetrics(registrar, registry, manager);
+    }
   }
 
   /** The {@code cachet} health component. */

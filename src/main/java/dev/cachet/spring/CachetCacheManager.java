@@ -55,6 +55,8 @@ public final class CachetCacheManager implements CacheManager, AutoCloseable {
   private final boolean allowNullValues;
   private final boolean dynamic;
   private final Consumer<CachetSpringCache> onCreate;
+  /** Set once by the Boot auto-configuration after start-up, to bind meters of caches made later. */
+  private volatile Consumer<CachetSpringCache> lateListener;
   private final ConcurrentMap<String, CachetSpringCache> caches = new ConcurrentHashMap<>();
   private final Set<String> names = Collections.synchronizedSet(new LinkedHashSet<>());
   private volatile boolean closed;
@@ -139,8 +141,22 @@ public final class CachetCacheManager implements CacheManager, AutoCloseable {
       if (onCreate != null) {
         onCreate.accept(created[0]);
       }
+      Consumer<CachetSpringCache> late = lateListener;
+      if (late != null) {
+        late.accept(created[0]);
+      }
     }
     return cache;
+  }
+
+  /** For the auto-configuration: called for every cache created from now on. */
+  void lateListener(Consumer<CachetSpringCache> listener) {
+    this.lateListener = listener;
+  }
+
+  /** The caches made so far. */
+  List<CachetSpringCache> caches() {
+    return List.copyOf(caches.values());
   }
 
   /** Closes every cache this manager created. Idempotent. */

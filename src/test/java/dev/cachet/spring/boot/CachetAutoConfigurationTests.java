@@ -119,6 +119,24 @@ class CachetAutoConfigurationTests {
   }
 
   @Test
+  void cachesMadeAfterStartUp_getTheirMetersOnce() {
+    try (ConfigurableApplicationContext context =
+        BootTestApp.start("cachet.enabled=true", "cachet.caches.products.ttl=1m")) {
+      BootTestApp.Catalog catalog = context.getBean(BootTestApp.Catalog.class);
+      catalog.unlisted("a");
+      catalog.unlisted("a");
+      MeterRegistry registry = context.getBean(MeterRegistry.class);
+      assertThat(registry.find("cache.gets").tag("cache", "unlisted").meters())
+          .hasSize(2)
+          .allSatisfy(m -> assertThat(m.getId().getTag("cache.manager")).isEqualTo("cacheManager"));
+      assertThat(registry.get("cache.gets").tag("cache", "unlisted").tag("result", "hit")
+              .functionCounter().count())
+          .isEqualTo(1.0);
+      assertThat(registry.find("cache.gets").tag("cache", "products").meters()).hasSize(2);
+    }
+  }
+
+  @Test
   void health_isUpWithEachCache() {
     try (ConfigurableApplicationContext context =
         BootTestApp.start("cachet.enabled=true", "cachet.caches.products.ttl=1m")) {
