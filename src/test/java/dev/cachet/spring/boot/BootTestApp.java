@@ -91,6 +91,19 @@ public class BootTestApp {
       return null;
     }
 
+    private final AtomicInteger futureCalls = new AtomicInteger();
+
+    public AtomicInteger futureCalls() {
+      return futureCalls;
+    }
+
+    /** Spring caches the future's result through {@code Cache.retrieve}. */
+    @Cacheable(cacheNames = "futures")
+    public java.util.concurrent.CompletableFuture<String> future(String id) {
+      futureCalls.incrementAndGet();
+      return java.util.concurrent.CompletableFuture.supplyAsync(() -> "f-" + id);
+    }
+
     @Cacheable(cacheNames = "unlisted")
     public String unlisted(String id) {
       return "u-" + id;

@@ -50,6 +50,16 @@ class CachetAutoConfigurationTests {
   }
 
   @Test
+  void completableFutureMethods_areCachedThroughRetrieve() throws Exception {
+    try (ConfigurableApplicationContext context = BootTestApp.start("cachet.enabled=true")) {
+      BootTestApp.Catalog catalog = context.getBean(BootTestApp.Catalog.class);
+      assertThat(catalog.future("1").get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("f-1");
+      assertThat(catalog.future("1").get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("f-1");
+      assertThat(catalog.futureCalls()).hasValue(1);
+    }
+  }
+
+  @Test
   void allowNullValuesOff_callsTheMethodEachTime() {
     try (ConfigurableApplicationContext context =
         BootTestApp.start("cachet.enabled=true", "cachet.allow-null-values=false")) {
@@ -168,6 +178,32 @@ class CachetAutoConfigurationTests {
       }
       SanitizableData ttl = new SanitizableData(null, "cachet.defaults.ttl", "5m");
       assertThat(sanitizer.applyUnlessFiltered(ttl).getValue()).isEqualTo("5m");
+    }
+  }
+
+  @Test
+  void envAndConfigpropsEndpoints_maskTheSecrets_evenWhenShowingValues() {
+    String key = dev.cachet.crypto.FernetKey.generate().revealBase64();
+    try (ConfigurableApplicationContext context =
+        BootTestApp.start(
+            "cachet.enabled=true",
+            "cachet.encryption.keys=" + key,
+            "cachet.redis.key-prefix=visible-prefix",
+            "management.endpoints.web.exposure.include=env,configprops",
+            "management.endpoint.env.show-values=always",
+            "management.endpoint.configprops.show-values=always")) {
+      var env = context.getBean(org.springframework.boot.actuate.env.EnvironmentEndpoint.class);
+      assertThat(env.environmentEntry("cachet.encryption.keys").getProperty().getValue())
+          .isEqualTo(SanitizableData.SANITIZED_VALUE);
+      assertThat(env.environmentEntry("cachet.redis.key-prefix").getProperty().getValue())
+          .isEqualTo("visible-prefix");
+      var configprops =
+          context.getBean(
+              org.springframework.boot.actuate.context.properties.ConfigurationPropertiesReportEndpoint.class);
+      String report = String.valueOf(configprops.configurationPropertiesWithPrefix("cachet").getContexts()
+          .values().stream().flatMap(c -> c.getBeans().values().stream())
+          .map(b -> b.getProperties()).toList());
+      assertThat(report).contains("visible-prefix").doesNotContain(key);
     }
   }
 
