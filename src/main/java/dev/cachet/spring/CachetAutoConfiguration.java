@@ -49,6 +49,7 @@ public class CachetAutoConfiguration {
   public CachetAutoConfiguration() {}
 
   @Bean(destroyMethod = "close")
+  @ConditionalOnMissingBean(CacheManager.class)
   CachetSpringResources cachetSpringResources(
       CachetProperties properties, ObjectProvider<CachetEnvironment> environment) {
     return new CachetSpringResources(
