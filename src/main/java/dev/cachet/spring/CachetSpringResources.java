@@ -40,9 +40,14 @@ final class CachetSpringResources implements AutoCloseable {
     this.keyNameHasher = keyNameHasher(properties, env);
     RedisConnections connections = connections(properties, env, resilience);
     try {
-      this.keyRing = connections == null ? null : keyRing(properties, env);
+      String keys = properties.getEncryption().getKeys();
+      boolean keysSet = keys != null && !keys.isBlank();
+      // a key given as a property is checked even without Redis, so a bad one never waits unnoticed
+      this.keyRing = connections == null && !keysSet ? null : keyRing(properties, env);
     } catch (RuntimeException e) {
-      connections.close();
+      if (connections != null) {
+        connections.close();
+      }
       throw e;
     }
     this.redis = connections;
