@@ -78,8 +78,12 @@ final class TypedJsonSerializer implements ValueSerializer<Object> {
       throw new SerializationException(
           "values of type "
               + name
-              + " cannot be stored in Redis: add its package to the allowed value packages"
-              + " (cachet.serialization.allowed-packages)",
+              + " cannot be stored in Redis: "
+              + (name.startsWith("java.") || name.startsWith("javax.")
+                  ? "JSON would lose the element types of a JDK collection; return a record that holds"
+                      + " it, or give the CachetCacheManager a ValueSerializer"
+                  : "add its package to the allowed value packages"
+                      + " (cachet.serialization.allowed-packages)"),
           null);
     }
     byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);

@@ -29,6 +29,9 @@ class SpringValueSerializerTests {
   void typesOutsideTheAllowedPackages_areRefusedBothWays() {
     assertThatThrownBy(() -> typed.serialize(new java.util.ArrayList<>()))
         .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("record");
+    assertThatThrownBy(() -> typed.serialize(com.github.benmanes.caffeine.cache.stats.CacheStats.empty()))
+        .isInstanceOf(SerializationException.class)
         .hasMessageContaining("allowed-packages");
     byte[] name = "java.util.ArrayList".getBytes(StandardCharsets.UTF_8);
     byte[] forged = new byte[2 + name.length + 2];
