@@ -15,8 +15,8 @@ import java.util.concurrent.ConcurrentMap;
  * value's class name, then {@link ValueSerializers#json(Class)} of that class. Reading resolves the class
  * only when its name starts with one of the allowed prefixes, so bytes written to Redis by someone else
  * cannot make the application instantiate an arbitrary class; Jackson then binds to that declared class
- * without polymorphic typing. Elements of generic collections come back as maps and lists: cache a
- * record that holds the collection instead.
+ * without polymorphic typing. JDK types other than a few scalars are refused (a {@code List}'s element
+ * type would be lost): cache a record that holds the collection instead.
  *
  * <p>Layout: two bytes (big-endian) of name length, the UTF-8 class name, the JSON. Thread-safe.
  */
