@@ -9,7 +9,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A shared remote tier of one cache, keyed by <em>encoded</em> keys (the output of the cache's {@code
  * KeyCodec}). Implemented by the Redis tier, decorated by the resilience layer, composed by the tiered
- * cache. Unsupported for applications.
+ * cache; implement it to put a tiered cache in front of another store (see the package
+ * documentation).
  *
  * <p>All operations are asynchronous and never block the caller; they complete exceptionally on remote
  * failures (the resilience decorator classifies and retries them). A value the caller gave that cannot

@@ -551,15 +551,18 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
           return new LeaseOutcome<>(written, Optional.empty());
         }
         if (System.nanoTime() >= deadline) {
+          instrumentation.recordDuplicateLoad(); // the holder is still loading: we load too
           return new LeaseOutcome<>(null, Optional.empty());
         }
         TimeUnit.MILLISECONDS.sleep(shared.options.leasePollInterval.toMillis());
       }
     } catch (RemoteFailure failure) {
       onRemoteFailure(failure);
+      instrumentation.recordDuplicateLoad(); // no lease to coordinate with: another instance may load too
       return new LeaseOutcome<>(null, Optional.empty());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      instrumentation.recordDuplicateLoad();
       return new LeaseOutcome<>(null, Optional.empty());
     }
   }

@@ -46,8 +46,12 @@ import java.util.concurrent.Executor;
  * shorter). Under {@link FailurePolicy#SERVE_DEGRADED}, writes made while Redis is down live in memory
  * for at most {@code degradedTtl} and are invalidated in Redis and on other instances when it is back.
  *
- * <p>Each setter may be called once; bad values throw {@code IllegalArgumentException} naming the
- * setting. Not thread-safe. The cache takes ownership of the remote tier and closes it.
+ * <p>Each setter may be called once ({@code IllegalStateException} otherwise), throws {@code
+ * NullPointerException} for null and {@code IllegalArgumentException} naming the setting for a value
+ * out of range; {@link #build()} checks what only makes sense together. Not thread-safe; the caches it
+ * builds are. The cache owns the remote tier (built from {@link #remote} or given to {@link
+ * #remoteTier}) and closes it; the {@code RedisConnections} of a {@code RedisCacheBuilder} stay
+ * borrowed.
  *
  * @param <K> the key type
  * @param <V> the value type
@@ -279,7 +283,12 @@ public final class TieredCacheBuilder<K, V> {
     return this;
   }
 
-  /** The longest accepted encoded key (default {@value CacheSettings#DEFAULT_MAX_KEY_LENGTH}). */
+  /**
+   * The longest accepted encoded key: default 1,024 characters, or no limit when the remote tier hides
+   * key names (a {@code RedisCacheBuilder} with a {@code keyNameHasher}: Redis then stores a fixed-length
+   * HMAC). A longer key is refused with {@code IllegalArgumentException} on writes. For long keys
+   * without hiding, use {@link KeyCodec#sha256(KeyCodec)}.
+   */
   public TieredCacheBuilder<K, V> maxKeyLength(int maxKeyLength) {
     settings.maxKeyLength(maxKeyLength);
     return this;
@@ -309,6 +318,9 @@ public final class TieredCacheBuilder<K, V> {
     Preconditions.requireState(remoteTier != null || remoteSpec != null,
         "a remote tier is required: call remote(redisCacheBuilder) (without one, use MemoryCacheBuilder)");
     CacheSettings<K, V> built = settings.build(true);
+    if (remoteSpec != null && !settings.hasMaxKeyLength() && RemoteTierSpecs.hidesKeyNames(remoteSpec)) {
+      built = built.withMaxKeyLength(CacheSettings.UNLIMITED_KEY_LENGTH);
+    }
     Preconditions.requireState(refreshAfterWrite == null || built.loader() != null,
         "refreshAfterWrite needs a build-time loader: call loader(...)");
     CacheInstrumentation instrumentation = new CacheInstrumentation();
@@ -355,6 +367,8 @@ public final class TieredCacheBuilder<K, V> {
     MemoryCacheBuilder<String, V> memory =
         MemoryCacheBuilder.<String, V>newBuilder()
             .name(built.name())
+            // the tiered cache checks key length; memory keys add a tenant prefix to the encoded key
+            .maxKeyLength(CacheSettings.UNLIMITED_KEY_LENGTH)
             .defaultTtl(options.memoryTtl)
             .ticker(ticker == null ? Ticker.system() : ticker);
     if (memoryMaximumBytes != null) {
