@@ -35,6 +35,9 @@ import org.springframework.cache.CacheManager;
  * }
  * }</pre>
  *
+ * <p>Over a {@code CacheFactory}: {@code newBuilder(spec -> factory.cache(spec.name(), spec.keyCodec(),
+ * spec.valueSerializer()))}.
+ *
  * <p><b>Unknown names.</b> With {@link Builder#dynamic(boolean) dynamic} on (the default) a name not
  * listed is created on first use; with it off {@link #getCache} returns {@code null} for it, and Spring
  * fails the call with "Cannot find cache named ...".

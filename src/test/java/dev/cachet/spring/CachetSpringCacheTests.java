@@ -224,6 +224,19 @@ class CachetSpringCacheTests {
   }
 
   @Test
+  void manager_overACacheFactory_isOneLine() {
+    try (dev.cachet.factory.CacheFactory factory = dev.cachet.factory.CacheFactory.forTesting();
+        CachetCacheManager manager =
+            CachetCacheManager.newBuilder(
+                    spec -> factory.cache(spec.name(), spec.keyCodec(), spec.valueSerializer()))
+                .build()) {
+      Cache cache = manager.getCache("from-factory");
+      assertThat(cache.<String>get(new SimpleKey("a", 1), () -> "v")).isEqualTo("v");
+      assertThat(cache.get(new SimpleKey("a", 1), String.class)).isEqualTo("v");
+    }
+  }
+
+  @Test
   void manager_onCacheCreated_isCalledOncePerCache() {
     List<String> created = new ArrayList<>();
     CachetCacheManager manager =
