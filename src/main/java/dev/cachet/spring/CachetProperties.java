@@ -63,66 +63,82 @@ public class CachetProperties {
   /** Per-cache settings by cache name; these caches are created at start-up. */
   private Map<String, CacheSettings> caches = new LinkedHashMap<>();
 
+  /** The {@code enabled} setting. */
   public boolean isEnabled() {
     return enabled;
   }
 
+  /** Sets {@code enabled} (Spring's binder calls this). */
   public void setEnabled(boolean enabled) {
     this.enabled = enabled;
   }
 
+  /** The {@code allow-null-values} setting. */
   public boolean isAllowNullValues() {
     return allowNullValues;
   }
 
+  /** Sets {@code allow-null-values} (Spring's binder calls this). */
   public void setAllowNullValues(boolean allowNullValues) {
     this.allowNullValues = allowNullValues;
   }
 
+  /** The {@code dynamic} setting. */
   public boolean isDynamic() {
     return dynamic;
   }
 
+  /** Sets {@code dynamic} (Spring's binder calls this). */
   public void setDynamic(boolean dynamic) {
     this.dynamic = dynamic;
   }
 
+  /** The {@code failure-policy} setting. */
   public FailurePolicy getFailurePolicy() {
     return failurePolicy;
   }
 
+  /** Sets {@code failure-policy} (Spring's binder calls this). */
   public void setFailurePolicy(FailurePolicy failurePolicy) {
     this.failurePolicy = failurePolicy;
   }
 
+  /** The {@code resilience-profile} setting. */
   public ResilienceSettings.Profile getResilienceProfile() {
     return resilienceProfile;
   }
 
+  /** Sets {@code resilience-profile} (Spring's binder calls this). */
   public void setResilienceProfile(ResilienceSettings.Profile resilienceProfile) {
     this.resilienceProfile = resilienceProfile;
   }
 
+  /** The {@code redis} setting. */
   public Redis getRedis() {
     return redis;
   }
 
+  /** The {@code encryption} setting. */
   public Encryption getEncryption() {
     return encryption;
   }
 
+  /** The {@code serialization} setting. */
   public Serialization getSerialization() {
     return serialization;
   }
 
+  /** The {@code defaults} setting. */
   public CacheSettings getDefaults() {
     return defaults;
   }
 
+  /** The {@code caches} setting. */
   public Map<String, CacheSettings> getCaches() {
     return caches;
   }
 
+  /** Sets {@code caches} (Spring's binder calls this). */
   public void setCaches(Map<String, CacheSettings> caches) {
     this.caches = caches;
   }
@@ -158,42 +174,52 @@ public class CachetProperties {
     /** Prefix of every Redis key this application's caches write. */
     private String keyPrefix;
 
+    /** The {@code url} setting. */
     public String getUrl() {
       return url;
     }
 
+    /** Sets {@code url} (Spring's binder calls this). */
     public void setUrl(String url) {
       this.url = url;
     }
 
+    /** The {@code cluster-nodes} setting. */
     public List<String> getClusterNodes() {
       return clusterNodes;
     }
 
+    /** Sets {@code cluster-nodes} (Spring's binder calls this). */
     public void setClusterNodes(List<String> clusterNodes) {
       this.clusterNodes = clusterNodes;
     }
 
+    /** The {@code command-timeout} setting. */
     public Duration getCommandTimeout() {
       return commandTimeout;
     }
 
+    /** Sets {@code command-timeout} (Spring's binder calls this). */
     public void setCommandTimeout(Duration commandTimeout) {
       this.commandTimeout = commandTimeout;
     }
 
+    /** The {@code connect-timeout} setting. */
     public Duration getConnectTimeout() {
       return connectTimeout;
     }
 
+    /** Sets {@code connect-timeout} (Spring's binder calls this). */
     public void setConnectTimeout(Duration connectTimeout) {
       this.connectTimeout = connectTimeout;
     }
 
+    /** The {@code key-prefix} setting. */
     public String getKeyPrefix() {
       return keyPrefix;
     }
 
+    /** Sets {@code key-prefix} (Spring's binder calls this). */
     public void setKeyPrefix(String keyPrefix) {
       this.keyPrefix = keyPrefix;
     }
@@ -222,18 +248,22 @@ public class CachetProperties {
      */
     private String keyNamingSecret;
 
+    /** The {@code keys} setting. */
     public String getKeys() {
       return keys;
     }
 
+    /** Sets {@code keys} (Spring's binder calls this). */
     public void setKeys(String keys) {
       this.keys = keys;
     }
 
+    /** The {@code key-naming-secret} setting. */
     public String getKeyNamingSecret() {
       return keyNamingSecret;
     }
 
+    /** Sets {@code key-naming-secret} (Spring's binder calls this). */
     public void setKeyNamingSecret(String keyNamingSecret) {
       this.keyNamingSecret = keyNamingSecret;
     }
@@ -252,10 +282,12 @@ public class CachetProperties {
      */
     private List<String> allowedPackages = new ArrayList<>();
 
+    /** The {@code allowed-packages} setting. */
     public List<String> getAllowedPackages() {
       return allowedPackages;
     }
 
+    /** Sets {@code allowed-packages} (Spring's binder calls this). */
     public void setAllowedPackages(List<String> allowedPackages) {
       this.allowedPackages = allowedPackages;
     }
@@ -285,50 +317,62 @@ public class CachetProperties {
     /** How long other instances wait for the lease holder's value before loading themselves. */
     private Duration crossInstanceWait;
 
+    /** The {@code preset} setting. */
     public Preset getPreset() {
       return preset;
     }
 
+    /** Sets {@code preset} (Spring's binder calls this). */
     public void setPreset(Preset preset) {
       this.preset = preset;
     }
 
+    /** The {@code ttl} setting. */
     public Duration getTtl() {
       return ttl;
     }
 
+    /** Sets {@code ttl} (Spring's binder calls this). */
     public void setTtl(Duration ttl) {
       this.ttl = ttl;
     }
 
+    /** The {@code memory-ttl} setting. */
     public Duration getMemoryTtl() {
       return memoryTtl;
     }
 
+    /** Sets {@code memory-ttl} (Spring's binder calls this). */
     public void setMemoryTtl(Duration memoryTtl) {
       this.memoryTtl = memoryTtl;
     }
 
+    /** The {@code maximum-size} setting. */
     public Long getMaximumSize() {
       return maximumSize;
     }
 
+    /** Sets {@code maximum-size} (Spring's binder calls this). */
     public void setMaximumSize(Long maximumSize) {
       this.maximumSize = maximumSize;
     }
 
+    /** The {@code cross-instance-lease} setting. */
     public Duration getCrossInstanceLease() {
       return crossInstanceLease;
     }
 
+    /** Sets {@code cross-instance-lease} (Spring's binder calls this). */
     public void setCrossInstanceLease(Duration crossInstanceLease) {
       this.crossInstanceLease = crossInstanceLease;
     }
 
+    /** The {@code cross-instance-wait} setting. */
     public Duration getCrossInstanceWait() {
       return crossInstanceWait;
     }
 
+    /** Sets {@code cross-instance-wait} (Spring's binder calls this). */
     public void setCrossInstanceWait(Duration crossInstanceWait) {
       this.crossInstanceWait = crossInstanceWait;
     }
