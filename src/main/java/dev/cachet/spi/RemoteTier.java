@@ -106,6 +106,23 @@ public interface RemoteTier<V> extends AutoCloseable {
     return CompletableFuture.completedFuture(null);
   }
 
+  /**
+   * Whether this tier hides key names (stores them as keyed hashes); invalidation messages then carry
+   * {@link #hiddenName} instead of keys. The default does not hide them.
+   */
+  default boolean hidesKeyNames() {
+    return false;
+  }
+
+  /**
+   * The hidden name of {@code key} in tenant {@code tenantId} (null: no tenant), as this tier's own
+   * storage names it (the Redis tier: the key-name HMAC), or null when names are not hidden. Called on
+   * the cache's root tier for writes, never on a memory hit. Must not throw for a valid encoded key.
+   */
+  default String hiddenName(String tenantId, String key) {
+    return null;
+  }
+
   /** The timeout of one remote command, when the tier has one. */
   default java.util.Optional<java.time.Duration> commandTimeout() {
     return java.util.Optional.empty();

@@ -40,11 +40,15 @@ import java.util.concurrent.Executor;
  * }</pre>
  *
  * <p><b>Staleness bound.</b> Another instance's put or invalidate reaches this instance's memory tier
- * through pub/sub, usually within a millisecond or two on a LAN. If messages are lost, the loss is
- * noticed at the latest after {@code missedHeartbeats x heartbeatInterval} (default 3 s), and memory is
- * cleared; so a stale memory entry lives at most that long after the change (or {@code memoryTtl}, if
- * shorter). Under {@link FailurePolicy#SERVE_DEGRADED}, writes made while Redis is down live in memory
- * for at most {@code degradedTtl} and are invalidated in Redis and on other instances when it is back.
+ * through pub/sub, usually within a millisecond or two on a LAN. Coherence fails safe: while this
+ * instance cannot be sure it receives every invalidation (subscription broken or being confirmed, own
+ * heartbeat not heard, a peer silent), or after it noticed lost messages, memory entries older than
+ * {@code missedHeartbeats x heartbeatInterval} are not served (the read goes to Redis); memory is never
+ * cleared for it. So a read is at most {@code (missedHeartbeats + 1) x heartbeatInterval} (4 s by
+ * default) plus one Redis read staler than the latest write, or {@code memoryTtl} if shorter. While
+ * Redis itself is down the bound is {@code degradedTtl}; writes made meanwhile live in memory for at
+ * most {@code degradedTtl} and are invalidated in Redis and on other instances when it is back. The
+ * whole model is in {@code docs/architecture.md}.
  *
  * <p>Each setter may be called once ({@code IllegalStateException} otherwise), throws {@code
  * NullPointerException} for null and {@code IllegalArgumentException} naming the setting for a value
@@ -64,7 +68,7 @@ public final class TieredCacheBuilder<K, V> {
   public static final Duration DEFAULT_DEGRADED_TTL = Duration.ofSeconds(30);
   /** Default heartbeat interval of the coherence channel. */
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
-  /** Default number of heartbeat intervals of silence that clear the memory tier. */
+  /** Default number of heartbeat intervals of silence after which coherence fails safe. */
   public static final int DEFAULT_MISSED_HEARTBEATS = 3;
   /** Default memory entry bound. */
   public static final long DEFAULT_MEMORY_MAXIMUM_SIZE = 10_000;
@@ -223,7 +227,11 @@ public final class TieredCacheBuilder<K, V> {
     return this;
   }
 
-  /** Intervals of silence after which memory is cleared (default 3, at least 2). */
+  /**
+   * Intervals of silence (of this instance's own heartbeat, or of a peer's) after which coherence fails
+   * safe: memory entries older than {@code missedHeartbeats x heartbeatInterval} are read again from
+   * Redis instead of served (default 3, at least 2). A peer silent twice as long is forgotten.
+   */
   public TieredCacheBuilder<K, V> missedHeartbeats(int count) {
     Preconditions.requireState(missedHeartbeats == null, "missedHeartbeats was already set");
     Preconditions.requireArgument(count >= 2, () -> "missedHeartbeats must be at least 2: " + count);
