@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentMap;
  */
 final class TypedJsonSerializer implements ValueSerializer<Object> {
 
-  /** Always allowed: the JDK's immutable scalar types, which JSON round-trips exactly. */
+  /** Always allowed: the JDK's immutable scalar and {@code java.time} types JSON round-trips exactly. */
   static final List<String> BUILT_IN_TYPES =
       List.of(
           "java.lang.String",
@@ -31,7 +31,13 @@ final class TypedJsonSerializer implements ValueSerializer<Object> {
           "java.lang.Double",
           "java.lang.Boolean",
           "java.math.BigDecimal",
-          "java.math.BigInteger");
+          "java.math.BigInteger",
+          "java.time.Instant",
+          "java.time.LocalDate",
+          "java.time.LocalDateTime",
+          "java.time.LocalTime",
+          "java.time.OffsetDateTime",
+          "java.time.Duration");
 
   private final List<String> allowedPrefixes;
   private final ClassLoader classLoader;

@@ -18,7 +18,10 @@ class SpringValueSerializerTests {
 
   @Test
   void recordsScalarsAndTheNullMarker_roundTrip() {
-    for (Object value : List.<Object>of(new User("1", "Ada"), "text", 42, 42L, 1.5d, true)) {
+    for (Object value :
+        List.<Object>of(
+            new User("1", "Ada"), "text", 42, 42L, 1.5d, true, java.time.Instant.ofEpochSecond(1, 5),
+            java.time.LocalDate.of(2026, 12, 3), java.time.Duration.ofMillis(1500))) {
       assertThat(values.deserialize(values.serialize(value))).isEqualTo(value);
     }
     assertThat(values.serialize(NullMarker.INSTANCE)).containsExactly(NullAwareSerializer.NULL_TAG);
