@@ -63,7 +63,22 @@ class ArchitectureTests {
   @ArchTest
   static final ArchRule micrometerOnlyInMetrics =
       onlyPackagesMayUse(
-          "io.micrometer..", "dev.cachet.metrics..", "dev.cachet.factory..", "dev.cachet.cli..");
+          "io.micrometer..", "dev.cachet.metrics..", "dev.cachet.factory..", "dev.cachet.cli..", "dev.cachet.spring..");
+
+  /** Spring is optional: only the integration package may touch it (SpringFreeTests runs without it). */
+  @ArchTest
+  static final ArchRule springOnlyInSpring =
+      onlyPackagesMayUse("org.springframework..", "dev.cachet.spring..");
+
+  @ArchTest
+  static final ArchRule nothingDependsOnSpring =
+      noClasses()
+          .that()
+          .resideOutsideOfPackages("dev.cachet.spring..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("dev.cachet.spring..")
+          .as("no package depends on dev.cachet.spring, so the library works without Spring");
 
   @ArchTest
   static final ArchRule resilience4jOnlyInResilienceAndMetrics =
