@@ -113,6 +113,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   private final RedisKeyLayout layout;
   private final boolean ownsShared;
   private final AtomicBoolean viewClosed = new AtomicBoolean();
+  private volatile RedisCounters counters;
 
   /** A view that owns the shared state (closing it closes everything). */
   LettuceRedisTier(Shared<V> shared, RedisKeyLayout layout) {
@@ -793,6 +794,33 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
     return shared.generations.refreshNow().thenApply(generation -> null);
   }
 
+  /** This view's counters (its tenant's key layout), created on first use. */
+  @Override
+  public java.util.Optional<dev.cachet.Counters<String>> counters() {
+    checkOpen();
+    RedisCounters c = counters;
+    if (c == null) {
+      synchronized (this) {
+        c = counters;
+        if (c == null) {
+          c = new RedisCounters(this);
+          counters = c;
+        }
+      }
+    }
+    return java.util.Optional.of(c);
+  }
+
+  /** Throws {@code IllegalStateException} once this view or the shared state is closed. */
+  void requireOpen() {
+    checkOpen();
+  }
+
+  /** {@code localMillis} of this instance's clock in the Redis server's time. */
+  long serverTimeOf(long localMillis) {
+    return serverTime(localMillis);
+  }
+
   @Override
   public java.util.Optional<Duration> commandTimeout() {
     return java.util.Optional.of(shared.connections.commandTimeout());
@@ -877,7 +905,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   }
 
   /** Times the operation and turns failures into classified, counted {@code RemoteTierException}s. */
-  private <T> CompletableFuture<T> observe(
+  <T> CompletableFuture<T> observe(
       RemoteOperation operation, long start, CompletableFuture<T> future) {
     CompletableFuture<T> result = new CompletableFuture<>();
     future.whenComplete(

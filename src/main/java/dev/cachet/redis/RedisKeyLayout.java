@@ -10,6 +10,8 @@ import java.util.regex.Pattern;
  * <pre>
  *   entry:      {prefix}:{cache}:v{schema}:g{generation}:{tenant}:k:{encodedKey}
  *   hidden:     {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h:{hmac(encodedKey)}
+ *   counter:    {prefix}:{cache}:v{schema}:g{generation}:{tenant}:n:{encodedKey}
+ *   hidden:     {prefix}:{cache}:v{schema}:g{generation}:{tenant}:m:{hmac("#counter:" + encodedKey)}
  *   generation: {prefix}:{cache}:gen
  *   lease:      {prefix}:{cache}:lease:v{schema}:{tenant}:k:{encodedKey}
  *   channel:    {prefix}:{cache}:bus
@@ -84,6 +86,16 @@ final class RedisKeyLayout {
   String entryKey(long generation, String encodedKey) {
     return cacheRoot + "v" + schemaVersion + ":g" + generation + ":" + tenantSegment + ":"
         + keyPart(encodedKey);
+  }
+
+  /**
+   * The Redis key of {@code encodedKey}'s counter: beside its entry (the same generation, so {@code
+   * invalidateAll} and the cleanup of old generations take counters too), never equal to any entry key
+   * (the {@code n:}/{@code m:} segment), and, with hidden names, not linkable to the entry's name.
+   */
+  String counterKey(long generation, String encodedKey) {
+    return cacheRoot + "v" + schemaVersion + ":g" + generation + ":" + tenantSegment + ":"
+        + (hasher == null ? "n:" + encodedKey : "m:" + hasher.hash("#counter:" + encodedKey));
   }
 
   String leaseKey(String encodedKey) {

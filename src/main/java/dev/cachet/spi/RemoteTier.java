@@ -105,6 +105,15 @@ public interface RemoteTier<V> extends AutoCloseable {
     return CompletableFuture.completedFuture(null);
   }
 
+  /**
+   * The tier's atomic counters, keyed by <em>encoded</em> keys (sealed, compare-and-set, at most once
+   * under retries; see {@link dev.cachet.Counters}), when it has them; the caches check and encode their
+   * keys and delegate. The default has none.
+   */
+  default java.util.Optional<dev.cachet.Counters<String>> counters() {
+    return java.util.Optional.empty();
+  }
+
   /** The timeout of one remote command, when the tier has one. */
   default java.util.Optional<java.time.Duration> commandTimeout() {
     return java.util.Optional.empty();
