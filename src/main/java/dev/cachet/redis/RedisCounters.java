@@ -115,6 +115,7 @@ final class RedisCounters implements Counters<String> {
   private final AtomicLong sequence = new AtomicLong();
   private final long awaitMillis;
   private volatile Hooks hooks = NO_HOOKS;
+  private final java.util.concurrent.atomic.LongAdder recognised = new java.util.concurrent.atomic.LongAdder();
 
   RedisCounters(LettuceRedisTier<?> tier) {
     this.tier = tier;
@@ -124,6 +125,11 @@ final class RedisCounters implements Counters<String> {
     this.instanceId = new SecureRandom().nextLong();
     // commands carry Lettuce's own timeout; this only guards against a future that never completes
     this.awaitMillis = shared.connections.commandTimeout().toMillis() + 1_000;
+  }
+
+  /** Changes whose write reply was lost or replayed and that a later read found applied (tests). */
+  long recognisedCount() {
+    return recognised.sum();
   }
 
   void hooks(Hooks value) {
@@ -345,6 +351,7 @@ final class RedisCounters implements Counters<String> {
         long landed = current.version - index;
         for (Attempt<R> a : pending) {
           if (a.baseVersion + 1 == landed && Arrays.equals(a.epoch, current.epoch)) {
+            recognised.increment();
             return a.result;
           }
         }
