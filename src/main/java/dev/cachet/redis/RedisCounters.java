@@ -84,8 +84,11 @@ final class RedisCounters implements Counters<String> {
   static final int HISTORY = 32;
   /** Compare-and-set writes one change may make. */
   static final int MAX_ATTEMPTS = 16;
-  /** Reads one {@link #get} may make when Redis fails transiently. */
-  static final int READ_ATTEMPTS = 4;
+  /**
+   * How long a read is retried after transient failures (a reconnect after a dropped connection), in
+   * command timeouts.
+   */
+  static final int READ_RETRY_COMMAND_TIMEOUTS = 2;
   /** The first back-off bound; doubles per attempt up to {@link #BACKOFF_CAP_MICROS}. */
   static final long BACKOFF_BASE_MICROS = 200;
   static final long BACKOFF_CAP_MICROS = 25_000;
@@ -114,6 +117,7 @@ final class RedisCounters implements Counters<String> {
   private final long instanceId;
   private final AtomicLong sequence = new AtomicLong();
   private final long awaitMillis;
+  private final long readRetryNanos;
   private volatile Hooks hooks = NO_HOOKS;
   private final java.util.concurrent.atomic.LongAdder recognised = new java.util.concurrent.atomic.LongAdder();
 
@@ -125,6 +129,7 @@ final class RedisCounters implements Counters<String> {
     this.instanceId = new SecureRandom().nextLong();
     // commands carry Lettuce's own timeout; this only guards against a future that never completes
     this.awaitMillis = shared.connections.commandTimeout().toMillis() + 1_000;
+    this.readRetryNanos = shared.connections.commandTimeout().toNanos() * READ_RETRY_COMMAND_TIMEOUTS;
   }
 
   /** Changes whose write reply was lost or replayed and that a later read found applied (tests). */
@@ -141,20 +146,7 @@ final class RedisCounters implements Counters<String> {
   @Override
   public long get(String key) {
     Preconditions.requireNonNull(key, "key");
-    Target target = target(key);
-    RemoteTierException last = null;
-    for (int attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
-      try {
-        return read(target).value;
-      } catch (RemoteTierException e) {
-        last = e;
-        if (!e.isTransient()) {
-          break;
-        }
-        backOff(attempt, null);
-      }
-    }
-    throw last;
+    return readRetrying(target(key), null).value;
   }
 
   @Override
@@ -243,14 +235,10 @@ final class RedisCounters implements Counters<String> {
           h.beforeResolvingRead(key, pending.size());
         }
         try {
-          current = read(target);
+          current = readRetrying(target, pending);
         } catch (RemoteTierException e) {
           lastFailure = e;
-          if (!e.isTransient()) {
-            break;
-          }
-          backOff(attempt, pending);
-          continue;
+          break;
         }
         R applied = settle(current, pending, opId, key);
         if (applied != null) {
@@ -303,28 +291,22 @@ final class RedisCounters implements Counters<String> {
     }
     // out of attempts: one last read decides what is still pending
     if (!pending.isEmpty()) {
-      for (int i = 1; i <= READ_ATTEMPTS && !pending.isEmpty(); i++) {
-        h.beforeResolvingRead(key, pending.size());
-        State last;
-        try {
-          last = read(target);
-        } catch (RemoteTierException e) {
-          lastFailure = e;
-          if (!e.isTransient()) {
-            break;
-          }
-          backOff(i, pending);
-          continue;
-        }
-        R applied = settle(last, pending, opId, key);
+      h.beforeResolvingRead(key, pending.size());
+      try {
+        R applied = settle(readRetrying(target, pending), pending, opId, key);
         if (applied != null) {
           return applied;
         }
-        break;
+      } catch (RemoteTierException e) {
+        lastFailure = e;
       }
       if (!pending.isEmpty()) {
-        throw unknown(key, "more attempts than allowed (" + MAX_ATTEMPTS + ") and at least one may still"
-            + " land", lastFailure);
+        throw unknown(
+            key,
+            lastFailure != null && current == null
+                ? "Redis could not be read to find out"
+                : "at least one of its " + MAX_ATTEMPTS + " attempts may still land",
+            lastFailure);
       }
     }
     if (lastFailure != null) {
@@ -452,6 +434,24 @@ final class RedisCounters implements Counters<String> {
           null);
     }
     return new Target(tier.layout().counterKey(generation, key));
+  }
+
+  /**
+   * Reads, retrying transient failures (a connection being re-established: commands are rejected until
+   * it is) with jittered back-off for up to {@link #READ_RETRY_COMMAND_TIMEOUTS} command timeouts.
+   */
+  private State readRetrying(Target target, List<?> pending) {
+    long deadline = System.nanoTime() + readRetryNanos;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return read(target);
+      } catch (RemoteTierException e) {
+        if (!e.isTransient() || System.nanoTime() - deadline > 0) {
+          throw e;
+        }
+        backOff(Math.min(attempt, 8), pending);
+      }
+    }
   }
 
   private State read(Target target) {
