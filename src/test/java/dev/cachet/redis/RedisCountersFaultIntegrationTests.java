@@ -78,7 +78,7 @@ class RedisCountersFaultIntegrationTests {
     }
   }
 
-  private static Cache<String, String> cache(RedisConnections c, String prefix) {
+  static Cache<String, String> cache(RedisConnections c, String prefix) {
     return RedisCacheBuilder.<String, String>newBuilder()
         .name("fault-counters")
         .connections(c)
@@ -90,7 +90,7 @@ class RedisCountersFaultIntegrationTests {
         .build();
   }
 
-  private static Tally run(List<Counters<String>> instances, String keyPrefix, int keys, int callsPerThread)
+  static Tally run(List<Counters<String>> instances, String keyPrefix, int keys, int callsPerThread)
       throws Exception {
     Tally tally = new Tally(keys);
     ExecutorService pool = Executors.newFixedThreadPool(INSTANCES * THREADS_PER_INSTANCE);
@@ -135,7 +135,7 @@ class RedisCountersFaultIntegrationTests {
   }
 
   /** Per key: successes <= final <= successes + unknown outcomes. */
-  private static void assertAtMostOnce(Counters<String> direct, String keyPrefix, Tally tally) {
+  static void assertAtMostOnce(Counters<String> direct, String keyPrefix, Tally tally) {
     for (int k = 0; k < tally.successes.length(); k++) {
       long value = direct.get(keyPrefix + k);
       long ok = tally.successes.get(k);
