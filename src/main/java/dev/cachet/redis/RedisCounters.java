@@ -496,8 +496,10 @@ final class RedisCounters implements Counters<String> {
       throw RedisErrors.wrap(cacheName, operation, e);
     } catch (ExecutionException e) {
       Throwable cause = RedisErrors.unwrap(e);
-      if (cause instanceof RuntimeException) {
-        throw (RuntimeException) cause; // a RemoteTierException, or the tier's IllegalStateException
+      if (cause instanceof RemoteTierException
+          || cause instanceof IllegalStateException
+          || cause instanceof IllegalArgumentException) {
+        throw (RuntimeException) cause; // classified already, or the tier is closed
       }
       throw RedisErrors.wrap(cacheName, operation, cause);
     } catch (TimeoutException e) {
