@@ -246,6 +246,11 @@ final class RedisCounters implements Counters<String> {
         }
       }
       if (current.token == ABSENT || current.unreadable) {
+        // (no attempt is pending here: an absent or unreadable counter leaves none undecided)
+        Decision<R> onZero = operation.decide(State.zero(null, 0));
+        if (!onZero.write) {
+          return onZero.result; // e.g. compareAndSet(key, 5, ...) on an absent counter: nothing to create
+        }
         // create a zero counter first: every change is then a compare-and-set against a token
         long expiresAt = serverNow() + Math.max(1, createTtl.toMillis());
         State zero = State.zero(nextId(), expiresAt);

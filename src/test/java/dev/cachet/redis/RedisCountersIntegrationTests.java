@@ -88,6 +88,8 @@ class RedisCountersIntegrationTests {
       assertThat(counters.compareAndSet("a", 0, 1)).isFalse();
       assertThat(counters.compareAndSet("a", -7, 100)).isTrue();
       assertThat(counters.get("a")).isEqualTo(100);
+      assertThat(counters.compareAndSet("never", 5, 6)).isFalse();
+      assertThat((Long) redis.call("EXISTS", counterKey(cache, "never"))).as("nothing created").isZero();
       assertThat(counters.compareAndSet("fresh", 0, 9)).as("absent holds 0").isTrue();
       assertThat(counters.get("fresh")).isEqualTo(9);
 
