@@ -272,6 +272,65 @@ class RedisCountersIntegrationTests {
     }
   }
 
+  /** A script held by the network past its timeout reaches Redis late, before the re-read. */
+  @Test
+  void scriptHeldPastItsTimeout_landsLate_isRecognised_appliedOnce(@RedisStandaloneServer RedisServer redis) {
+    try (FaultProxy proxy = FaultProxy.forward(redis);
+        RedisConnections c =
+            RedisConnections.newBuilder().uri(proxy.uri()).commandTimeout(Duration.ofMillis(300)).build();
+        Cache<String, String> cache = builder(c, prefix(redis)).build()) {
+      Counters<String> counters = cache.counters().orElseThrow();
+      counters.incrementBy("late", 1);
+      raw(cache).hooks(
+          new RedisCounters.Hooks() {
+            @Override
+            public void beforeWrite(String key, int attempt) {
+              proxy.blackhole(attempt == 1); // the first script is held until it times out
+            }
+
+            @Override
+            public void beforeResolvingRead(String key, int pending) {
+              proxy.blackhole(false); // the held script reaches Redis first, then the re-read
+            }
+          });
+      assertThat(counters.incrementBy("late", 1)).isEqualTo(2);
+      raw(cache).hooks(null);
+      assertThat(counters.get("late")).isEqualTo(2);
+      assertThat(raw(cache).recognisedCount()).isEqualTo(1);
+    }
+  }
+
+  /** A script held past its timeout reaches Redis after another writer: it can no longer apply. */
+  @Test
+  void scriptHeldPastItsTimeout_overtaken_neverLands_retriedOnce(@RedisStandaloneServer RedisServer redis) {
+    try (FaultProxy proxy = FaultProxy.forward(redis);
+        RedisConnections c =
+            RedisConnections.newBuilder().uri(proxy.uri()).commandTimeout(Duration.ofMillis(300)).build();
+        RedisConnections direct = RedisConnections.create(redis.uri());
+        Cache<String, String> cache = builder(c, prefix(redis)).build();
+        Cache<String, String> other = builder(direct, prefix(redis)).build()) {
+      Counters<String> counters = cache.counters().orElseThrow();
+      counters.incrementBy("overtaken", 1);
+      raw(cache).hooks(
+          new RedisCounters.Hooks() {
+            @Override
+            public void beforeWrite(String key, int attempt) {
+              proxy.blackhole(attempt == 1);
+            }
+
+            @Override
+            public void beforeResolvingRead(String key, int pending) {
+              other.counters().orElseThrow().incrementBy("overtaken", 100); // before the held script
+              proxy.blackhole(false);
+            }
+          });
+      assertThat(counters.incrementBy("overtaken", 1)).isEqualTo(102);
+      raw(cache).hooks(null);
+      assertThat(counters.get("overtaken")).as("ours once, theirs once").isEqualTo(102);
+      assertThat(raw(cache).recognisedCount()).isZero();
+    }
+  }
+
   @Test
   void lostRace_isRetriedOnTheNewValue_appliedOnce(@RedisStandaloneServer RedisServer redis) {
     try (RedisConnections c = RedisConnections.create(redis.uri());
