@@ -297,6 +297,7 @@ final class RedisCounters implements Counters<String> {
     // out of attempts: one last read decides what is still pending
     if (!pending.isEmpty()) {
       h.beforeResolvingRead(key, pending.size());
+      boolean unread = false;
       try {
         R applied = settle(readRetrying(target, pending), pending, opId, key);
         if (applied != null) {
@@ -304,13 +305,14 @@ final class RedisCounters implements Counters<String> {
         }
       } catch (RemoteTierException e) {
         lastFailure = e;
+        unread = true;
       }
       if (!pending.isEmpty()) {
         throw unknown(
             key,
-            lastFailure != null && current == null
+            unread
                 ? "Redis could not be read to find out"
-                : "at least one of its " + MAX_ATTEMPTS + " attempts may still land",
+                : "an attempt may still land after " + MAX_ATTEMPTS + " attempts",
             lastFailure);
       }
     }
