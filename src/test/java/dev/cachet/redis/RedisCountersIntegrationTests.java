@@ -188,6 +188,39 @@ class RedisCountersIntegrationTests {
   }
 
   @Test
+  void counters_areScopedToTenants_andHideKeyNamesWhenEntriesDo(@RedisStandaloneServer RedisServer redis) {
+    try (RedisConnections c = RedisConnections.create(redis.uri());
+        Cache<String, String> tiered =
+            TieredCacheBuilder.<String, String>newBuilder()
+                .name("counters")
+                .keyCodec(KeyCodec.strings())
+                .defaultTtl(TTL)
+                .remote(
+                    RedisCacheBuilder.<String, String>newBuilder()
+                        .connections(c)
+                        .keyRing(RedisTestSupport.RING)
+                        .serializer(ValueSerializers.json(String.class))
+                        .keyPrefix(prefix(redis) + "-t"))
+                .build();
+        Cache<String, String> hidden =
+            builder(c, prefix(redis) + "-h").keyNameHasher(dev.cachet.crypto.KeyNameHasher.of(new byte[32])).build()) {
+      dev.cachet.MultiTenantCache<String, String> tenants = (dev.cachet.MultiTenantCache<String, String>) tiered;
+      Counters<String> a = tenants.forTenant("a").counters().orElseThrow();
+      Counters<String> b = tenants.forTenant("b").counters().orElseThrow();
+      a.incrementBy("quota", 3);
+      assertThat(b.get("quota")).isZero();
+      assertThat(tiered.counters().orElseThrow().get("quota")).isZero();
+      assertThat(a.get("quota")).isEqualTo(3);
+
+      hidden.counters().orElseThrow().incrementBy("secret-user", 1);
+      String name = counterKey(hidden, "secret-user");
+      assertThat(name).doesNotContain("secret-user").contains(":m:");
+      assertThat((Long) redis.call("EXISTS", name)).isEqualTo(1);
+      assertThat(hidden.counters().orElseThrow().get("secret-user")).isEqualTo(1);
+    }
+  }
+
+  @Test
   void openBreaker_failsAtOnceWithCircuitOpen_nothingSent(@RedisStandaloneServer RedisServer redis) {
     ResilienceSettings settings = ResilienceSettings.testing();
     try (RedisConnections c =
