@@ -221,6 +221,22 @@ class RedisCountersIntegrationTests {
   }
 
   @Test
+  void counters_ofAPlainJsonCache_useTheirOwnSealedEnvelope(@RedisStandaloneServer RedisServer redis) {
+    try (RedisConnections c = RedisConnections.create(redis.uri());
+        Cache<String, String> plain = builder(c, prefix(redis) + "-p").format(RedisValueFormat.PLAIN_JSON).build()) {
+      Counters<String> counters = plain.counters().orElseThrow();
+      plain.put("k", "json");
+      assertThat(counters.incrementBy("k", 2)).isEqualTo(2);
+      byte[] plaintext =
+          RedisTestSupport.RING.decrypt(((String) redis.call("GET", counterKey(plain, "k"))).getBytes(
+              java.nio.charset.StandardCharsets.US_ASCII));
+      assertThat(plaintext[0]).isEqualTo(RedisCounters.COUNTER_FORMAT);
+      assertThat(plain.getIfPresent("k")).isEqualTo("json");
+      assertThat(counters.get("k")).isEqualTo(2);
+    }
+  }
+
+  @Test
   void openBreaker_failsAtOnceWithCircuitOpen_nothingSent(@RedisStandaloneServer RedisServer redis) {
     ResilienceSettings settings = ResilienceSettings.testing();
     try (RedisConnections c =
