@@ -291,6 +291,20 @@ final class RedisCounters implements Counters<String> {
         lastFailure = null;
         instrumentation.recordCounterConflict();
       }
+      // Decide the attempt at once, before backing off: while this caller sleeps, other writers may
+      // push its landing version out of the remembered ids, and then nobody could tell.
+      if (!pending.isEmpty()) {
+        h.beforeResolvingRead(key, pending.size());
+        try {
+          R applied = settle(readRetrying(target, pending), pending, opId, key);
+          if (applied != null) {
+            return applied;
+          }
+        } catch (RemoteTierException e) {
+          lastFailure = e;
+          break;
+        }
+      }
       current = null;
       backOff(attempt, pending);
     }
