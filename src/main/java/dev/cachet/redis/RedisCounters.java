@@ -99,6 +99,10 @@ final class RedisCounters implements Counters<String> {
 
   private static final byte[] ABSENT = new byte[0];
 
+  private static final Long APPLIED = 1L;
+  private static final Long REFUSED = 0L;
+  private static final Long REFUSED_MAYBE_REPLAYED = -1L;
+
   /** Seams for deterministic tests; no-ops in production. */
   interface Hooks {
     /** Before the compare-and-set of a change (not of a zero counter's creation). */
@@ -256,7 +260,7 @@ final class RedisCounters implements Counters<String> {
         State zero = State.zero(nextId(), expiresAt);
         byte[] token = seal(target.redisKey, zero);
         Object outcome = compareAndSet(target, current.token, token, expiresAt);
-        if (Long.valueOf(1).equals(outcome)) {
+        if (outcome == APPLIED) {
           current = zero.withToken(token);
         } else {
           if (outcome instanceof RemoteTierException) {
@@ -278,12 +282,15 @@ final class RedisCounters implements Counters<String> {
       byte[] token = seal(target.redisKey, next);
       h.beforeWrite(key, attempt);
       Object outcome = compareAndSet(target, current.token, token, decision.expiresAt);
-      if (Long.valueOf(1).equals(outcome)) {
+      if (outcome == APPLIED) {
         return decision.result;
       }
-      if (!(outcome instanceof RemoteTierException
-          && ((RemoteTierException) outcome).reason() == RemoteErrorReason.REJECTED)) {
-        pending.add(new Attempt<>(current, decision.result)); // a rejected command was never sent
+      boolean neverApplied =
+          outcome == REFUSED // the only run of the script refused it
+              || (outcome instanceof RemoteTierException
+                  && ((RemoteTierException) outcome).reason() == RemoteErrorReason.REJECTED); // never sent
+      if (!neverApplied) {
+        pending.add(new Attempt<>(current, decision.result));
       }
       if (outcome instanceof RemoteTierException) {
         lastFailure = (RemoteTierException) outcome;
@@ -485,9 +492,14 @@ final class RedisCounters implements Counters<String> {
     return open(target.redisKey, await(token, RemoteOperation.GET));
   }
 
-  /** The script's reply (1 or 0), or the {@link RemoteTierException} it failed with. */
+  /**
+   * {@link #APPLIED}, {@link #REFUSED} (not applied, for sure), {@link #REFUSED_MAYBE_REPLAYED} (the
+   * reply may be a replay's, after an earlier run applied), or the {@link RemoteTierException} it
+   * failed with.
+   */
   private Object compareAndSet(Target target, byte[] expected, byte[] token, long expiresAt) {
     instrumentation.recordCounterAttempt();
+    long closedBefore = shared.connections.channelsClosed();
     byte[][] keys = {target.redisKeyBytes};
     byte[] pxat = Long.toString(expiresAt).getBytes(StandardCharsets.US_ASCII);
     long start = System.nanoTime();
@@ -503,7 +515,14 @@ final class RedisCounters implements Counters<String> {
                             .toCompletableFuture()));
     try {
       Long n = await(reply, RemoteOperation.PUT);
-      return n != null && n > 0 ? 1L : 0L;
+      if (n != null && n > 0) {
+        return APPLIED;
+      }
+      // a refusal is that of the only run of the script unless a channel closed meanwhile (Lettuce
+      // replays unanswered commands after reconnecting, and an earlier run may have applied)
+      return closedBefore >= 0 && shared.connections.channelsClosed() == closedBefore
+          ? REFUSED
+          : REFUSED_MAYBE_REPLAYED;
     } catch (RemoteTierException e) {
       return e;
     }

@@ -387,6 +387,7 @@ class RedisCountersIntegrationTests {
         Cache<String, String> other = builder(c, prefix(redis)).build()) {
       Counters<String> counters = cache.counters().orElseThrow();
       counters.incrementBy("race", 1);
+      AtomicInteger resolvingReads = new AtomicInteger();
       raw(cache).hooks(
           new RedisCounters.Hooks() {
             @Override
@@ -395,8 +396,16 @@ class RedisCountersIntegrationTests {
                 other.counters().orElseThrow().incrementBy("race", 100);
               }
             }
+
+            @Override
+            public void beforeResolvingRead(String key, int pending) {
+              resolvingReads.incrementAndGet();
+            }
           });
       assertThat(counters.incrementBy("race", 1)).isEqualTo(102);
+      assertThat(resolvingReads.get())
+          .as("a refusal on a connection that never closed is final: nothing to resolve")
+          .isZero();
       raw(cache).hooks(null);
       assertThat(counters.get("race")).isEqualTo(102);
       var instrumentation = ((LettuceRedisCache<String, String>) cache).instrumentation();
