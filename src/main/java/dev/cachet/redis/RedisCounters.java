@@ -59,9 +59,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * operation id. An attempt made against the token of version {@code b} of epoch {@code e} can only ever
  * land as version {@code b + 1} of epoch {@code e}: tokens are never repeated (Fernet's random IV), so
  * once the counter holds another token the attempt can never apply, however late a lost or replayed
- * command reaches Redis. An attempt whose reply was not {@code 1} (a conflict, a timeout, a dropped
- * connection, which Lettuce may also replay after reconnecting) stays <em>pending</em> until a later read
- * decides it:
+ * command reaches Redis. A {@code 0} reply while no channel closed ({@link
+ * RedisConnections#channelsClosed()}) is final: the script ran once and refused. Any other reply (a
+ * {@code 0} that may be a replay's after Lettuce reconnected, a timeout, a dropped connection) leaves
+ * the attempt <em>pending</em> until a read made at once decides it:
  *
  * <ul>
  *   <li>the operation id is among the remembered ids: applied (the change succeeds, once);
