@@ -95,6 +95,7 @@ public final class CacheHealth {
       return this;
     }
 
+    /** The health report built so far; the builder may go on being used. */
     public CacheHealth build() {
       return new CacheHealth(
           status,

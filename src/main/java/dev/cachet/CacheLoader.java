@@ -46,8 +46,16 @@ public interface CacheLoader<K, V> {
   }
 
   /**
-   * Computes a fresh value for a key that is still cached, for refresh-ahead. The default calls {@link
-   * #load(Object)}. Returning {@code null} removes the entry.
+   * Computes a fresh value for a key that is still cached, for refresh-ahead ({@code
+   * TieredCacheBuilder.refreshAfterWrite}), on a background thread. The default calls {@link
+   * #load(Object)}.
+   *
+   * @param key the cached key, never null
+   * @param oldValue the value cached now, never null
+   * @return the fresh value; {@code null} keeps the current value until it expires, is replaced or is
+   *     invalidated (a refresh never removes an entry: invalidate it for that)
+   * @throws Exception any failure; it is logged and counted as a load failure, and the current value
+   *     stays, as with {@code null}
    */
   default V reload(K key, V oldValue) throws Exception {
     return load(key);

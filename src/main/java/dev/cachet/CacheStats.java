@@ -166,46 +166,55 @@ public final class CacheStats {
 
     private Builder() {}
 
+    /** Sets {@link CacheStats#hitCount()}; {@code n} must not be negative. */
     public Builder hitCount(long n) {
       hitCount = count("hitCount", n);
       return this;
     }
 
+    /** Sets {@link CacheStats#missCount()}; {@code n} must not be negative. */
     public Builder missCount(long n) {
       missCount = count("missCount", n);
       return this;
     }
 
+    /** Sets {@link CacheStats#loadSuccessCount()}; {@code n} must not be negative. */
     public Builder loadSuccessCount(long n) {
       loadSuccessCount = count("loadSuccessCount", n);
       return this;
     }
 
+    /** Sets {@link CacheStats#loadFailureCount()}; {@code n} must not be negative. */
     public Builder loadFailureCount(long n) {
       loadFailureCount = count("loadFailureCount", n);
       return this;
     }
 
+    /** Sets {@link CacheStats#totalLoadTimeNanos()}; {@code n} must not be negative. */
     public Builder totalLoadTimeNanos(long n) {
       totalLoadTimeNanos = count("totalLoadTimeNanos", n);
       return this;
     }
 
+    /** Sets {@link CacheStats#putCount()}; {@code n} must not be negative. */
     public Builder putCount(long n) {
       putCount = count("putCount", n);
       return this;
     }
 
+    /** Sets {@link CacheStats#evictionCount()}; {@code n} must not be negative. */
     public Builder evictionCount(long n) {
       evictionCount = count("evictionCount", n);
       return this;
     }
 
+    /** Sets {@link CacheStats#removalCount()}; {@code n} must not be negative. */
     public Builder removalCount(long n) {
       removalCount = count("removalCount", n);
       return this;
     }
 
+    /** The snapshot; figures not set are absent (the cache does not track them). */
     public CacheStats build() {
       return new CacheStats(this);
     }

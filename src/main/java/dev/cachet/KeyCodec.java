@@ -11,7 +11,11 @@ import java.util.UUID;
  * order.tenant() + "/" + order.id()} only when neither part can contain {@code /}.
  *
  * <p>Implementations must be thread-safe, deterministic across JVMs and releases (encoded keys are
- * stored), and must not return null. Caches enforce a maximum encoded length.
+ * stored), and must not return null. Redis-only and tiered caches refuse keys whose encoded form is
+ * longer than {@code maxKeyLength} (default 1,024 characters), unless the Redis tier hides key names
+ * ({@code RedisCacheBuilder.keyNameHasher}): Redis then stores a fixed-length HMAC, and any length is
+ * accepted. For keys of any length without hiding (an LLM prompt, a long URL), wrap the codec in
+ * {@link #sha256(KeyCodec)}. Memory-only caches set no default limit.
  *
  * @param <K> the key type
  */
@@ -39,6 +43,30 @@ public interface KeyCodec<K> {
   /** Decimal {@link Integer#toString(int)}. */
   static KeyCodec<Integer> integers() {
     return BuiltIn.INTEGERS.typed();
+  }
+
+  /**
+   * {@code String} keys of any length as the 43-character digest of {@link #sha256(KeyCodec)}: {@code
+   * sha256(strings())}. For prompts and other long keys.
+   */
+  static KeyCodec<String> sha256() {
+    return sha256(strings());
+  }
+
+  /**
+   * Encodes keys as the SHA-256 digest of {@code codec}'s encoding (UTF-8), in unpadded base64url: 43
+   * characters of {@code [A-Za-z0-9_-]} whatever the key's length, so a 10,000-character prompt is a
+   * short Redis key and a small pub/sub message. Two keys share an entry only if SHA-256 collides, which
+   * no one knows how to make happen. The digest is one-way but not secret: anyone can hash a guessed key
+   * and look for it in Redis, so hide key names with {@code RedisCacheBuilder.keyNameHasher} when they
+   * are sensitive. Pattern invalidation ({@code policy().patternInvalidation()}) sees only digests.
+   * Changing a cache's codec to or from this one orphans its stored entries (they expire with their TTL).
+   * Equal when the wrapped codecs are equal.
+   *
+   * @throws NullPointerException if {@code codec} is null
+   */
+  static <K> KeyCodec<K> sha256(KeyCodec<? super K> codec) {
+    return new Sha256KeyCodec<>(codec);
   }
 
   /**

@@ -23,8 +23,11 @@ import java.util.Objects;
  * context does not load.
  *
  * <p>This is the only class in Cachet that uses Tink's keyset API, which needs {@code protobuf-java}
- * 4.x on the class path; nothing here runs when values are encrypted or decrypted. Stateless and
- * thread-safe.
+ * 4.x on the class path: Cachet declares that dependency optional, so an application that passes a
+ * {@link KeysetHandle} adds {@code com.google.protobuf:protobuf-java} itself (without it, or with 3.x,
+ * these overloads throw a {@link CacheConfigurationException} saying so). The overloads taking an
+ * {@link Aead} (a KMS client's, for example) and everything that encrypts or decrypts values never
+ * load protobuf. Stateless and thread-safe.
  */
 public final class EncryptedKeyRingLoader {
   /** Associated data of every sealed key ring, before the optional {@code ":" + context}. */
@@ -125,6 +128,19 @@ public final class EncryptedKeyRingLoader {
           Reason.INVALID_ENCRYPTION_KEY,
           "key-encryption keyset has no usable AEAD primary key: " + e.getMessage(),
           e);
+    } catch (LinkageError e) {
+      throw missingProtobuf(e);
     }
+  }
+
+  /** Tink's keyset API without protobuf-java 4.x: say what to add instead of a bare linkage error. */
+  static CacheConfigurationException missingProtobuf(LinkageError e) {
+    return new CacheConfigurationException(
+        Reason.INCONSISTENT_SETTINGS,
+        "EncryptedKeyRingLoader's keyset overloads use Tink's keyset API, which needs"
+            + " com.google.protobuf:protobuf-java 4.x on the class path (" + e.getClass().getSimpleName()
+            + "): add it to your build; Cachet declares it optional, and the overloads taking an Aead"
+            + " do not need it",
+        e);
   }
 }

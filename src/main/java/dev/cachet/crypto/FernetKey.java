@@ -27,7 +27,7 @@ public final class FernetKey {
 
   static final String FORMAT_HELP =
       "expected a Fernet key: 32 bytes as URL-safe base64 with padding (44 characters, alphabet A-Z a-z"
-          + " 0-9 - _, ending in '='). Generate one with 'java -jar cachet-cli.jar keygen' or Python's"
+          + " 0-9 - _, ending in '='). Generate one with 'java -jar cachet-<version>-cli.jar keygen' or Python's"
           + " 'cryptography.fernet.Fernet.generate_key()'";
 
   private static final SecureRandom RANDOM = new SecureRandom();

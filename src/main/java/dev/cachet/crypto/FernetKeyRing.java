@@ -157,7 +157,7 @@ public final class FernetKeyRing {
                         + CachetEnvironment.ENCRYPTION_KEY + " (or " + CachetEnvironment.LEGACY_ENCRYPTION_KEY
                         + ", the name Python deployments use) to a Fernet key, or "
                         + CachetEnvironment.ENCRYPTION_KEYS + " to a comma-separated key ring, primary"
-                        + " first. Generate a key with 'java -jar cachet-cli.jar keygen' or Python's"
+                        + " first. Generate a key with 'java -jar cachet-<version>-cli.jar keygen' or Python's"
                         + " 'cryptography.fernet.Fernet.generate_key()'"));
   }
 

@@ -106,7 +106,7 @@ public final class KeyNameHasher {
           CacheConfigurationException.Reason.INVALID_ENVIRONMENT_VARIABLE,
           "environment variable " + CachetEnvironment.KEY_NAMING_SECRET + " is not a valid key-naming"
               + " secret: expected at least " + MIN_SECRET_BYTES + " random bytes as URL-safe base64 with"
-              + " padding; generate one with 'java -jar cachet-cli.jar keygen'");
+              + " padding; generate one with 'java -jar cachet-<version>-cli.jar keygen'");
     }
     try {
       return Optional.of(new KeyNameHasher(secret));

@@ -594,7 +594,8 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
               + length
               + " characters when encoded; the maximum is "
               + settings.maxKeyLength()
-              + " (raise maxKeyLength or use shorter keys)");
+              + " (for long keys such as prompts use KeyCodec.sha256(codec), or hide key names with a"
+              + " KeyNameHasher on the Redis tier; or raise maxKeyLength)");
     }
   }
 

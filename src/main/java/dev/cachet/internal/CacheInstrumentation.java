@@ -28,6 +28,7 @@ public final class CacheInstrumentation implements StatsRecorder {
   private final LongAdder counterAttempts = new LongAdder();
   private final LongAdder counterConflicts = new LongAdder();
   private final LongAdder counterUnknownOutcomes = new LongAdder();
+  private final LongAdder duplicateLoads = new LongAdder();
   private final LongAdder[] tierHits = adders(Tier.values().length);
   private final LongAdder[] tierMisses = adders(Tier.values().length);
   private final LongAdder[] decryptionFailures = adders(DecryptionFailureReason.values().length);
@@ -245,6 +246,19 @@ public final class CacheInstrumentation implements StatsRecorder {
       }
     }
     return map;
+  }
+
+  /**
+   * Counts a load this instance runs without the cross-instance lease although another instance may be
+   * loading the same key (the wait for the holder's value ran out, or the lease could not be taken).
+   */
+  public void recordDuplicateLoad() {
+    duplicateLoads.increment();
+  }
+
+  /** Loads run without the cross-instance lease; see {@link #recordDuplicateLoad()}. */
+  public long duplicateLoadCount() {
+    return duplicateLoads.sum();
   }
 
   public boolean isDegraded() {

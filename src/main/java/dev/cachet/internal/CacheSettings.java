@@ -41,12 +41,23 @@ public record CacheSettings<K, V>(
     }
   }
 
+  /**
+   * The key length limit when key names never reach the remote store as they are (hidden by an HMAC):
+   * none.
+   */
+  public static final int UNLIMITED_KEY_LENGTH = Integer.MAX_VALUE;
+
+  /** The same settings with another key length limit. */
+  public CacheSettings<K, V> withMaxKeyLength(int newMaxKeyLength) {
+    return new CacheSettings<>(name, keyCodec, newMaxKeyLength, defaultTtl, loader, executor);
+  }
+
   /** The same settings under another name (tenant views, tiers of one composition). */
   public CacheSettings<K, V> withName(String newName) {
     return new CacheSettings<>(newName, keyCodec, maxKeyLength, defaultTtl, loader, executor);
   }
 
-  /** Settings for a builder: the mutable side, checked by {@link #build()}. Not thread-safe. */
+  /** Settings for a builder: the mutable side, checked by {@link Builder#build(boolean)}. Not thread-safe. */
   public static final class Builder<K, V> {
     private String name;
     private KeyCodec<? super K> keyCodec;

@@ -2,6 +2,7 @@ package dev.cachet.internal;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * Builds a remote tier from a {@code dev.cachet.spi.RemoteTierSpec} for a composing cache without the
@@ -22,12 +23,29 @@ public final class RemoteTierSpecs {
   }
 
   private static final Map<Class<?>, Builder> BUILDERS = new ConcurrentHashMap<>();
+  private static final Map<Class<?>, Predicate<Object>> HIDES_KEY_NAMES = new ConcurrentHashMap<>();
 
   private RemoteTierSpecs() {}
 
   /** Registers how specs of {@code type} are built. */
   public static void register(Class<?> type, Builder builder) {
     BUILDERS.put(type, builder);
+  }
+
+  /**
+   * Registers how specs of {@code type} are built, and whether a spec's tier stores key names hidden
+   * (a fixed-length HMAC instead of the encoded key): then the composing cache lifts its default key
+   * length limit, which exists only for names stored as they are.
+   */
+  public static void register(Class<?> type, Builder builder, Predicate<Object> hidesKeyNames) {
+    BUILDERS.put(type, builder);
+    HIDES_KEY_NAMES.put(type, hidesKeyNames);
+  }
+
+  /** Whether {@code spec}'s tier hides key names; false for specs that did not say. */
+  public static boolean hidesKeyNames(Object spec) {
+    Predicate<Object> hides = HIDES_KEY_NAMES.get(spec.getClass());
+    return hides != null && hides.test(spec);
   }
 
   /**

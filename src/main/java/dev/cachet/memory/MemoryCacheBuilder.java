@@ -130,7 +130,11 @@ public final class MemoryCacheBuilder<K, V> {
     return this;
   }
 
-  /** The longest accepted encoded key (default {@value CacheSettings#DEFAULT_MAX_KEY_LENGTH}). */
+  /**
+   * The longest accepted key, in characters of its encoded form ({@code String} keys themselves when no
+   * codec is set); default no limit, since a memory-only cache's keys never leave the process. A longer
+   * key is refused with {@code IllegalArgumentException} on writes and loads.
+   */
   public MemoryCacheBuilder<K, V> maxKeyLength(int maxKeyLength) {
     settings.maxKeyLength(maxKeyLength);
     return this;
@@ -150,6 +154,9 @@ public final class MemoryCacheBuilder<K, V> {
         weigher == null || maximumBytes != null,
         "weigher was set without maximumBytes: a weigher only matters for a byte bound");
     CacheSettings<K, V> built = settings.build(false);
+    if (!settings.hasMaxKeyLength()) {
+      built = built.withMaxKeyLength(CacheSettings.UNLIMITED_KEY_LENGTH); // keys never leave the process
+    }
     @SuppressWarnings("unchecked")
     ValueWeigher<Object> w =
         maximumBytes == null

@@ -49,6 +49,13 @@ public final class CacheMetricNames {
   /** FunctionCounter {@code {cache, reason}}: stored values that could not be opened (security signal). */
   public static final String DECRYPTION_FAILURES = "cache.decryption.failures";
 
+  /**
+   * FunctionCounter {@code {cache}}: with cross-instance single flight on, loads this instance ran
+   * without the key's lease while another instance may have been loading it (the wait for the holder's
+   * value ran out, or the lease could not be taken): each is at most one duplicate loader call.
+   */
+  public static final String DUPLICATE_LOADS = "cache.load.duplicates";
+
   /** Gauge {@code {cache}}: 1 while the cache serves without its Redis tier, else 0. */
   public static final String DEGRADED = "cache.degraded";
 

@@ -24,10 +24,16 @@ public final class CacheTagNames {
   /** Why a Redis call or a decryption failed ({@code timeout}, {@code authentication}, ...). */
   public static final String REASON = "reason";
 
+  /** {@link #RESULT} of a read that found the entry. */
   public static final String HIT = "hit";
+  /** {@link #RESULT} of a read that did not find the entry. */
   public static final String MISS = "miss";
+  /** {@link #RESULT} of a load or operation that succeeded. */
   public static final String SUCCESS = "success";
+  /** {@link #RESULT} of a load or operation that failed. */
   public static final String FAILURE = "failure";
+  /** {@link #OPERATION} of the crypto layer sealing a value. */
   public static final String ENCRYPT = "encrypt";
+  /** {@link #OPERATION} of the crypto layer opening a value. */
   public static final String DECRYPT = "decrypt";
 }

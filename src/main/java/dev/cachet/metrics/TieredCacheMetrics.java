@@ -364,6 +364,13 @@ public final class TieredCacheMetrics extends CacheMeterBinder<Cache<?, ?>> impl
                 "Counter changes that ended in CounterOutcomeUnknownException (applied at most once)")
             .register(registry));
     meters.add(
+        counter(CacheMetricNames.DUPLICATE_LOADS, cache, c -> instrumentation.duplicateLoadCount())
+            .tags(tags)
+            .description(
+                "Loads run without the cross-instance lease while another instance may have been"
+                    + " loading the key (at most one duplicate loader call each)")
+            .register(registry));
+    meters.add(
         Gauge.builder(CacheMetricNames.DEGRADED, cache, c -> instrumentation.isDegraded() ? 1 : 0)
             .tags(tags)
             .description("1 while the cache serves without its Redis tier, else 0")

@@ -670,6 +670,20 @@ final class LettuceRedisTier<V> implements RemoteTier<V> {
   }
 
   @Override
+  public boolean hidesKeyNames() {
+    return layout.hidesNames();
+  }
+
+  @Override
+  public String hiddenName(String tenantId, String key) {
+    if (!layout.hidesNames()) {
+      return null;
+    }
+    return (tenantId == null || tenantId.equals(layout.tenant()) ? layout : layout.forTenant(tenantId))
+        .hiddenName(key);
+  }
+
+  @Override
   public boolean supportsPatternInvalidation() {
     return !layout.hidesNames();
   }

@@ -62,7 +62,8 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     RemoteTierSpecs.register(
         RedisCacheBuilder.class,
         (spec, composing, instrumentation) ->
-            ((RedisCacheBuilder<?, ?>) spec).buildTierFor(composing, instrumentation));
+            ((RedisCacheBuilder<?, ?>) spec).buildTierFor(composing, instrumentation),
+        spec -> ((RedisCacheBuilder<?, ?>) spec).keyNameHasher != null);
   }
 
   /** Default maximum serialized value size: 1 MiB. */
@@ -112,7 +113,9 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
 
   /**
    * A builder with the built-in key codec of {@code keyType} (when there is one: {@code String}, {@code
-   * UUID}, {@code Long}, {@code Integer}) and JSON for {@code valueType}.
+   * UUID}, {@code Long}, {@code Integer}; otherwise set {@link #keyCodec}) and the serializer {@link
+   * ValueSerializers#forType} picks for {@code valueType}: raw bytes for {@code byte[]}, JSON with the
+   * default mapper ({@code java.time} included) for anything else. Either may be replaced by its setter.
    *
    * @throws NullPointerException if a type is null
    */
@@ -127,7 +130,7 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     }
     RedisCacheBuilder<K, V> b = new RedisCacheBuilder<>(codec, null);
     b.serializer = null;
-    b.defaultSerializer = ValueSerializers.json(valueType);
+    b.defaultSerializer = ValueSerializers.forType(valueType);
     return b;
   }
 
@@ -158,7 +161,11 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     return this;
   }
 
-  /** How values become bytes; default JSON (with {@link #newBuilder(Class, Class)}). */
+  /**
+   * How values become bytes; required with {@link #newBuilder()}, with {@link #newBuilder(Class, Class)}
+   * default {@link ValueSerializers#forType}. E.g. {@code ValueSerializers.json(myObjectMapper,
+   * Order.class)} for your own Jackson mapper, {@link ValueSerializers#bytes()} for raw bytes.
+   */
   public RedisCacheBuilder<K, V> serializer(ValueSerializer<V> value) {
     Preconditions.requireState(!serializerSet, "serializer was already set");
     serializer = Objects.requireNonNull(value, "serializer must not be null");
@@ -224,7 +231,9 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
 
   /**
    * Hides key names: the encoded key is replaced by an HMAC under the hasher's dedicated naming secret
-   * (which must never rotate with the encryption keys). Pattern invalidation is then unavailable.
+   * (which must never rotate with the encryption keys). Pattern invalidation is then unavailable. Since
+   * Redis then stores a fixed-length name, keys of any length are accepted unless {@link #maxKeyLength}
+   * sets a limit.
    */
   public RedisCacheBuilder<K, V> keyNameHasher(KeyNameHasher value) {
     Preconditions.requireState(keyNameHasher == null, "keyNameHasher was already set");
@@ -273,7 +282,12 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     return this;
   }
 
-  /** The longest encoded key; default {@value CacheSettings#DEFAULT_MAX_KEY_LENGTH}. */
+  /**
+   * The longest encoded key; default 1,024 characters when key names are stored as they are, no limit
+   * with {@link #keyNameHasher} (Redis then stores a fixed-length HMAC). A longer key is refused with
+   * {@code IllegalArgumentException} on writes and is a miss on reads. For long keys without hiding, use
+   * {@link KeyCodec#sha256(KeyCodec)}.
+   */
   public RedisCacheBuilder<K, V> maxKeyLength(int length) {
     settings.maxKeyLength(length);
     return this;
@@ -335,6 +349,9 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     CacheSettings<K, V> s = settings.build(!keyCodecSet && defaultCodec == null);
     if (!keyCodecSet && defaultCodec != null) {
       s = new CacheSettings<>(s.name(), defaultCodec, s.maxKeyLength(), s.defaultTtl(), s.loader(), s.executor());
+    }
+    if (keyNameHasher != null && !settings.hasMaxKeyLength()) {
+      s = s.withMaxKeyLength(CacheSettings.UNLIMITED_KEY_LENGTH);
     }
     CacheInstrumentation instrumentation = new CacheInstrumentation();
     LettuceRedisTier<V> raw = buildTier(s.name(), instrumentation, s.defaultTtl());

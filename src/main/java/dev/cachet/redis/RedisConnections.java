@@ -136,6 +136,16 @@ public final class RedisConnections implements AutoCloseable {
   private final AtomicLong masterSwitches = new AtomicLong();
 
   private RedisConnections(Builder b) {
+    // Parse every URI before allocating anything (the maintenance executor, ClientResources and their
+    // timer thread), so a malformed URI leaks nothing.
+    List<RedisURI> seeds = new ArrayList<>();
+    if (b.clusterSeeds != null) {
+      for (String seed : b.clusterSeeds) {
+        seeds.add(parse(seed.contains("://") ? seed : "redis://" + seed));
+      }
+    }
+    RedisURI standaloneUri =
+        b.clusterClient == null && b.clusterSeeds == null && b.uri != null ? parse(b.uri) : null;
     this.commandTimeout = b.commandTimeout;
     this.connectTimeout = b.connectTimeout;
     this.reconnectInterval = b.reconnectInterval;
@@ -165,13 +175,7 @@ public final class RedisConnections implements AutoCloseable {
     }
     if (b.clusterClient != null || b.clusterSeeds != null) {
       this.mode = Mode.CLUSTER;
-      List<RedisURI> seeds = new ArrayList<>();
-      if (b.clusterSeeds != null) {
-        for (String seed : b.clusterSeeds) {
-          seeds.add(parse(seed.contains("://") ? seed : "redis://" + seed));
-        }
-        seeds.forEach(this::applyTimeouts);
-      }
+      seeds.forEach(this::applyTimeouts);
       this.uri = seeds.isEmpty() ? null : seeds.get(0);
       this.target = seeds.isEmpty() ? "a borrowed cluster client" : describeSeeds(seeds);
       if (b.clusterClient != null) {
@@ -186,7 +190,7 @@ public final class RedisConnections implements AutoCloseable {
     } else {
       Preconditions.requireState(
           b.uri != null, "RedisConnections needs a uri(...) or clusterSeeds(...)");
-      this.uri = parse(b.uri);
+      this.uri = standaloneUri;
       applyTimeouts(uri);
       this.mode = uri.getSentinels().isEmpty() ? Mode.STANDALONE : Mode.SENTINEL;
       this.target = describe(uri);

@@ -83,6 +83,14 @@ final class RedisKeyLayout {
     return hasher == null ? "k:" + encodedKey : "h:" + hasher.hash(encodedKey);
   }
 
+  /**
+   * The hidden name of an encoded key (what follows {@code h:} in its Redis names), or null when names
+   * are not hidden. Coherence messages carry it instead of the key.
+   */
+  String hiddenName(String encodedKey) {
+    return hasher == null ? null : hasher.hash(encodedKey);
+  }
+
   String entryKey(long generation, String encodedKey) {
     return cacheRoot + "v" + schemaVersion + ":g" + generation + ":" + tenantSegment + ":"
         + keyPart(encodedKey);

@@ -72,7 +72,19 @@ public final class RedisRotation {
     return new Builder();
   }
 
-  /** Counters of one run; {@link #total()} comes from a counting pass before the run and is exact only if nothing was written meanwhile. */
+  /**
+   * Counters of one run.
+   *
+   * @param total the entries found by a counting pass before the run; exact only if nothing was
+   *     written meanwhile
+   * @param done the entries visited so far
+   * @param rotated the entries re-encrypted under the primary key
+   * @param alreadyCurrent the entries already under the primary key, left alone
+   * @param changed the entries that expired, were deleted or were rewritten between the scan and their
+   *     rewrite, left alone (a value written meanwhile is already under the current primary key)
+   * @param unreadable the entries no key of the ring opens, left alone
+   * @param elapsed the time since the run started
+   */
   public record Progress(
       long total, long done, long rotated, long alreadyCurrent, long changed, long unreadable,
       Duration elapsed) {

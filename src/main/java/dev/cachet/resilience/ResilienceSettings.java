@@ -36,8 +36,11 @@ public final class ResilienceSettings {
 
   /** Named presets. */
   public enum Profile {
+    /** {@link ResilienceSettings#development()}. */
     DEVELOPMENT,
+    /** {@link ResilienceSettings#production()}. */
     PRODUCTION,
+    /** {@link ResilienceSettings#testing()}. */
     TESTING
   }
 
@@ -154,26 +157,32 @@ public final class ResilienceSettings {
     return b;
   }
 
+  /** The preset these settings started from. */
   public Profile profile() {
     return base;
   }
 
+  /** Attempts per operation, the first included; see {@link Builder#maxAttempts}. */
   public int maxAttempts() {
     return maxAttempts;
   }
 
+  /** The first backoff between attempts; see {@link Builder#initialBackoff}. */
   public Duration initialBackoff() {
     return initialBackoff;
   }
 
+  /** The longest backoff between attempts; see {@link Builder#maxBackoff}. */
   public Duration maxBackoff() {
     return maxBackoff;
   }
 
+  /** Growth factor of the backoff; see {@link Builder#backoffMultiplier}. */
   public double backoffMultiplier() {
     return backoffMultiplier;
   }
 
+  /** Randomization factor of each backoff, in [0, 1); see {@link Builder#jitter}. */
   public double jitter() {
     return jitter;
   }
@@ -183,30 +192,37 @@ public final class ResilienceSettings {
     return commandTimeout;
   }
 
+  /** Calls in the breaker's sliding window; see {@link Builder#slidingWindowSize}. */
   public int slidingWindowSize() {
     return slidingWindowSize;
   }
 
+  /** Calls needed before the breaker computes a failure rate; see {@link Builder#minimumNumberOfCalls}. */
   public int minimumNumberOfCalls() {
     return minimumNumberOfCalls;
   }
 
+  /** Failure percentage that opens the breaker; see {@link Builder#failureRateThreshold}. */
   public float failureRateThreshold() {
     return failureRateThreshold;
   }
 
+  /** Duration above which a call counts as slow; see {@link Builder#slowCallDurationThreshold}. */
   public Duration slowCallDurationThreshold() {
     return slowCallDurationThreshold;
   }
 
+  /** Slow-call percentage that opens the breaker; see {@link Builder#slowCallRateThreshold}. */
   public float slowCallRateThreshold() {
     return slowCallRateThreshold;
   }
 
+  /** How long the breaker stays open before probing; see {@link Builder#waitDurationInOpenState}. */
   public Duration waitDurationInOpenState() {
     return waitDurationInOpenState;
   }
 
+  /** Probe calls in the half-open state; see {@link Builder#permittedCallsInHalfOpenState}. */
   public int permittedCallsInHalfOpenState() {
     return permittedCallsInHalfOpenState;
   }

@@ -258,6 +258,16 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   }
 
   @Override
+  public boolean hidesKeyNames() {
+    return delegate.hidesKeyNames();
+  }
+
+  @Override
+  public String hiddenName(String tenantId, String key) {
+    return delegate.hiddenName(tenantId, key);
+  }
+
+  @Override
   public RemoteTier<V> forTenant(String tenantId) {
     ResilientRemoteTier<V> view =
         new ResilientRemoteTier<>(

@@ -16,6 +16,11 @@ import java.util.Objects;
  *     the tier cannot compare-and-set. Not part of {@code toString()}.
  */
 public record RemoteEntry<V>(V value, long expiresAtEpochMillis, byte[] token) {
+  /**
+   * An entry; see the record's parameters.
+   *
+   * @throws NullPointerException if {@code value} is null
+   */
   public RemoteEntry {
     Objects.requireNonNull(value, "value must not be null");
   }

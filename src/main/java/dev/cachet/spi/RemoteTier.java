@@ -9,7 +9,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A shared remote tier of one cache, keyed by <em>encoded</em> keys (the output of the cache's {@code
  * KeyCodec}). Implemented by the Redis tier, decorated by the resilience layer, composed by the tiered
- * cache. Unsupported for applications.
+ * cache; implement it to put a tiered cache in front of another store (see the package
+ * documentation).
  *
  * <p>All operations are asynchronous and never block the caller; they complete exceptionally on remote
  * failures (the resilience decorator classifies and retries them). A value the caller gave that cannot
@@ -112,6 +113,23 @@ public interface RemoteTier<V> extends AutoCloseable {
    */
   default java.util.Optional<dev.cachet.Counters<String>> counters() {
     return java.util.Optional.empty();
+  }
+
+  /**
+   * Whether this tier hides key names (stores them as keyed hashes); invalidation messages then carry
+   * {@link #hiddenName} instead of keys. The default does not hide them.
+   */
+  default boolean hidesKeyNames() {
+    return false;
+  }
+
+  /**
+   * The hidden name of {@code key} in tenant {@code tenantId} (null: no tenant), as this tier's own
+   * storage names it (the Redis tier: the key-name HMAC), or null when names are not hidden. Called on
+   * the cache's root tier for writes, never on a memory hit. Must not throw for a valid encoded key.
+   */
+  default String hiddenName(String tenantId, String key) {
+    return null;
   }
 
   /** The timeout of one remote command, when the tier has one. */

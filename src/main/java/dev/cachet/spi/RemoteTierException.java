@@ -9,7 +9,8 @@ import java.util.Objects;
  * that decorators (retry, circuit breaker) can classify failures without importing the client library.
  * {@link #reason()} is the classification; {@link #isTransient()} says whether retrying can help. The
  * message names the cache and the operation, never keys, values or credentials; the client library's
- * exception is kept as the cause. <b>Unsupported for applications.</b>
+ * exception is kept as the cause. Applications read {@link #operation()} and {@link #reason()} to
+ * handle a failure under the {@code STRICT} failure policy; remote tiers create it.
  */
 public class RemoteTierException extends CacheUnavailableException {
   private static final long serialVersionUID = 1L;

@@ -60,7 +60,17 @@ final class KeyOrder<V> {
     }
   }
 
+  /**
+   * Asked inside a key's bin just before a value enters memory (coherence's hidden-name index, which
+   * must see every stored key); refuses the store when a change of the key that this order could not
+   * see by its memory key arrived after {@code sinceStamp}.
+   */
+  interface StoreGuard {
+    boolean mayStore(String key, long sinceStamp);
+  }
+
   private final LocalTier<String, V> memory;
+  private volatile StoreGuard guard = (key, since) -> true;
   private final AtomicLong clock = new AtomicLong();
   private final ConcurrentHashMap<String, KeyState> states = new ConcurrentHashMap<>();
   private final AtomicLong clearsInFlight = new AtomicLong();
@@ -72,6 +82,38 @@ final class KeyOrder<V> {
 
   KeyOrder(LocalTier<String, V> memory) {
     this.memory = memory;
+  }
+
+  void setStoreGuard(StoreGuard guard) {
+    this.guard = guard;
+  }
+
+  /** A fresh stamp of the logical clock (a change that readers which began before it must not miss). */
+  long stamp() {
+    return clock.incrementAndGet();
+  }
+
+  /** The floor below which reads count as overtaken. */
+  long pruneFloor() {
+    return pruneFloor;
+  }
+
+  /** Runs {@code action} inside the bin of {@code key}, excluding any store of that key meanwhile. */
+  void underKey(String key, Runnable action) {
+    states.compute(
+        key,
+        (k, s) -> {
+          action.run();
+          return s;
+        });
+  }
+
+  /**
+   * Coherence lost messages: reads that began before now must not store what they read (memory itself
+   * is left as it is; what it may serve is the fail-safe's business).
+   */
+  void overtakeReads() {
+    lastClear = clock.incrementAndGet();
   }
 
   /** The stamp to take before a remote read whose result may be stored. */
@@ -127,6 +169,9 @@ final class KeyOrder<V> {
                   && lastToBegin
                   && clearsInFlight.get() == 0
                   && lastClear < write.stamp;
+          if (mayStore && !guard.mayStore(k, write.stamp)) {
+            mayStore = false;
+          }
           if (mayStore) {
             Object handle = memory.storeWithHandle(k, value, ttl);
             if (clearsInFlight.get() != 0 || lastClear > write.stamp) {
@@ -185,7 +230,7 @@ final class KeyOrder<V> {
           if (s != null && (s.inFlight > 0 || s.lastChange > readStamp)) {
             return s;
           }
-          if (overtaken(readStamp)) {
+          if (overtaken(readStamp) || !guard.mayStore(k, readStamp)) {
             return s;
           }
           Object handle = memory.storeWithHandle(k, value, ttl);

@@ -80,6 +80,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     final SharedThreads.Lease threads;
     final RefreshAhead refreshAhead;
     final Outage outage;
+    final FailSafe failSafe;
+    final CoherenceKeys coherenceKeys;
     final CacheInstrumentation instrumentation;
     final Set<ScheduledFuture<?>> scheduled = ConcurrentHashMap.newKeySet();
     volatile Coherence coherence;
@@ -128,6 +130,28 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                   }
                 }
               });
+      this.failSafe =
+          new FailSafe(
+              local,
+              options.heartbeatInterval.multipliedBy(options.missedHeartbeats).toNanos(),
+              options.degradedTtl.toNanos(),
+              options.memoryTtl.toNanos(),
+              outage::isDegraded);
+      this.coherenceKeys =
+          new CoherenceKeys(rootRemote.hidesKeyNames() ? rootRemote::hiddenName : null);
+      coherenceKeys.attach(order);
+      if (coherenceKeys.hiding()) {
+        order.setStoreGuard(coherenceKeys);
+      }
+    }
+
+    /** The memory value of {@code memoryKey} if the fail-safe lets it be served, else null. */
+    V servable(String memoryKey) {
+      V value = memory.peek(memoryKey);
+      if (value != null && failSafe.active() && !failSafe.mayServe(memoryKey)) {
+        return null;
+      }
+      return value;
     }
   }
 
@@ -166,6 +190,11 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                 }
 
                 @Override
+                public void overtakeReads() {
+                  shared.order.overtakeReads();
+                }
+
+                @Override
                 public void clearLocal(String reason) {
                   shared.order.clear();
                   // another instance may have bumped the Redis generation: re-read it, then drop
@@ -177,6 +206,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                   }
                 }
               },
+              shared.coherenceKeys,
+              shared.failSafe,
               shared.options.heartbeatInterval,
               shared.options.missedHeartbeats,
               this::onTick);
@@ -195,6 +226,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   /** Once per heartbeat interval on the shared scheduler; never blocks. */
   private void onTick() {
     shared.order.prune();
+    shared.coherenceKeys.prune(shared.order.pruneFloor(), k -> shared.memory.peek(k) != null);
     shared.outage.tick();
   }
 
@@ -288,7 +320,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   protected Object lookup(K key) {
     String encoded = encode(key);
     String memoryKey = memoryKey(encoded);
-    V value = shared.memory.peek(memoryKey);
+    V value = shared.servable(memoryKey);
     if (value != null) {
       // a memory hit: counted once, as a whole-cache hit (memory hits are derived from it)
       if (shared.options.refreshAfterWrite != null) {
@@ -344,7 +376,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     Map<String, K> missingByEncoded = new LinkedHashMap<>();
     for (K key : keys) {
       String encoded = encode(key);
-      V value = shared.memory.peek(memoryKey(encoded));
+      V value = shared.servable(memoryKey(encoded));
       if (value != null) {
         found.put(key, value);
       } else {
@@ -389,7 +421,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     Preconditions.requireNonNull(loader, "loader");
     checkOpen();
     String memoryKey = memoryKey(encode(key));
-    V value = shared.memory.peek(memoryKey);
+    V value = shared.servable(memoryKey);
     if (value != null) {
       instrumentation.recordHits(1);
       if (shared.options.refreshAfterWrite != null) {
@@ -418,7 +450,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   protected V loadValue(K key, CacheLoader<? super K, ? extends V> loader, SingleFlight.Flight<V> flight) {
     String encoded = encode(key);
     String memoryKey = memoryKey(encoded);
-    V inMemory = shared.memory.peek(memoryKey);
+    V inMemory = shared.servable(memoryKey);
     if (inMemory != null) {
       return inMemory;
     }
@@ -551,15 +583,18 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
           return new LeaseOutcome<>(written, Optional.empty());
         }
         if (System.nanoTime() >= deadline) {
+          instrumentation.recordDuplicateLoad(); // the holder is still loading: we load too
           return new LeaseOutcome<>(null, Optional.empty());
         }
         TimeUnit.MILLISECONDS.sleep(shared.options.leasePollInterval.toMillis());
       }
     } catch (RemoteFailure failure) {
       onRemoteFailure(failure);
+      instrumentation.recordDuplicateLoad(); // no lease to coordinate with: another instance may load too
       return new LeaseOutcome<>(null, Optional.empty());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      instrumentation.recordDuplicateLoad();
       return new LeaseOutcome<>(null, Optional.empty());
     }
   }
@@ -935,7 +970,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       Preconditions.requireNonNull(key, "key");
       Preconditions.requireNonNull(loader, "loader");
       checkOpen();
-      V value = shared.memory.peek(memoryKey(encode(key)));
+      V value = shared.servable(memoryKey(encode(key)));
       if (value != null) {
         instrumentation.recordHits(1);
         return CompletableFuture.completedFuture(value);
@@ -956,7 +991,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     shared.outage.close();
     Coherence coherence = shared.coherence;
     if (coherence != null) {
-      coherence.close();
+      coherence.close(min(shared.options.remoteTimeout, Duration.ofMillis(500)));
     }
     for (ScheduledFuture<?> task : shared.scheduled) {
       task.cancel(false);
@@ -975,6 +1010,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   Coherence coherence() {
     return shared.coherence;
+  }
+
+  CoherenceKeys coherenceKeys() {
+    return shared.coherenceKeys;
   }
 
   boolean isDegraded() {

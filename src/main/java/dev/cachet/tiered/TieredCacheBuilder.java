@@ -40,14 +40,22 @@ import java.util.concurrent.Executor;
  * }</pre>
  *
  * <p><b>Staleness bound.</b> Another instance's put or invalidate reaches this instance's memory tier
- * through pub/sub, usually within a millisecond or two on a LAN. If messages are lost, the loss is
- * noticed at the latest after {@code missedHeartbeats x heartbeatInterval} (default 3 s), and memory is
- * cleared; so a stale memory entry lives at most that long after the change (or {@code memoryTtl}, if
- * shorter). Under {@link FailurePolicy#SERVE_DEGRADED}, writes made while Redis is down live in memory
- * for at most {@code degradedTtl} and are invalidated in Redis and on other instances when it is back.
+ * through pub/sub, usually within a millisecond or two on a LAN. Coherence fails safe: while this
+ * instance cannot be sure it receives every invalidation (subscription broken or being confirmed, own
+ * heartbeat not heard, a peer silent), or after it noticed lost messages, memory entries older than
+ * {@code missedHeartbeats x heartbeatInterval} are not served (the read goes to Redis); memory is never
+ * cleared for it. So a read is at most {@code (missedHeartbeats + 1) x heartbeatInterval} (4 s by
+ * default) plus one Redis read staler than the latest write, or {@code memoryTtl} if shorter. While
+ * Redis itself is down the bound is {@code degradedTtl}; writes made meanwhile live in memory for at
+ * most {@code degradedTtl} and are invalidated in Redis and on other instances when it is back. The
+ * whole model is in {@code docs/architecture.md}.
  *
- * <p>Each setter may be called once; bad values throw {@code IllegalArgumentException} naming the
- * setting. Not thread-safe. The cache takes ownership of the remote tier and closes it.
+ * <p>Each setter may be called once ({@code IllegalStateException} otherwise), throws {@code
+ * NullPointerException} for null and {@code IllegalArgumentException} naming the setting for a value
+ * out of range; {@link #build()} checks what only makes sense together. Not thread-safe; the caches it
+ * builds are. The cache owns the remote tier (built from {@link #remote} or given to {@link
+ * #remoteTier}) and closes it; the {@code RedisConnections} of a {@code RedisCacheBuilder} stay
+ * borrowed.
  *
  * @param <K> the key type
  * @param <V> the value type
@@ -60,7 +68,7 @@ public final class TieredCacheBuilder<K, V> {
   public static final Duration DEFAULT_DEGRADED_TTL = Duration.ofSeconds(30);
   /** Default heartbeat interval of the coherence channel. */
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
-  /** Default number of heartbeat intervals of silence that clear the memory tier. */
+  /** Default number of heartbeat intervals of silence after which coherence fails safe. */
   public static final int DEFAULT_MISSED_HEARTBEATS = 3;
   /** Default memory entry bound. */
   public static final long DEFAULT_MEMORY_MAXIMUM_SIZE = 10_000;
@@ -219,7 +227,11 @@ public final class TieredCacheBuilder<K, V> {
     return this;
   }
 
-  /** Intervals of silence after which memory is cleared (default 3, at least 2). */
+  /**
+   * Intervals of silence (of this instance's own heartbeat, or of a peer's) after which coherence fails
+   * safe: memory entries older than {@code missedHeartbeats x heartbeatInterval} are read again from
+   * Redis instead of served (default 3, at least 2). A peer silent twice as long is forgotten.
+   */
   public TieredCacheBuilder<K, V> missedHeartbeats(int count) {
     Preconditions.requireState(missedHeartbeats == null, "missedHeartbeats was already set");
     Preconditions.requireArgument(count >= 2, () -> "missedHeartbeats must be at least 2: " + count);
@@ -279,7 +291,12 @@ public final class TieredCacheBuilder<K, V> {
     return this;
   }
 
-  /** The longest accepted encoded key (default {@value CacheSettings#DEFAULT_MAX_KEY_LENGTH}). */
+  /**
+   * The longest accepted encoded key: default 1,024 characters, or no limit when the remote tier hides
+   * key names (a {@code RedisCacheBuilder} with a {@code keyNameHasher}: Redis then stores a fixed-length
+   * HMAC). A longer key is refused with {@code IllegalArgumentException} on writes. For long keys
+   * without hiding, use {@link KeyCodec#sha256(KeyCodec)}.
+   */
   public TieredCacheBuilder<K, V> maxKeyLength(int maxKeyLength) {
     settings.maxKeyLength(maxKeyLength);
     return this;
@@ -309,6 +326,9 @@ public final class TieredCacheBuilder<K, V> {
     Preconditions.requireState(remoteTier != null || remoteSpec != null,
         "a remote tier is required: call remote(redisCacheBuilder) (without one, use MemoryCacheBuilder)");
     CacheSettings<K, V> built = settings.build(true);
+    if (remoteSpec != null && !settings.hasMaxKeyLength() && RemoteTierSpecs.hidesKeyNames(remoteSpec)) {
+      built = built.withMaxKeyLength(CacheSettings.UNLIMITED_KEY_LENGTH);
+    }
     Preconditions.requireState(refreshAfterWrite == null || built.loader() != null,
         "refreshAfterWrite needs a build-time loader: call loader(...)");
     CacheInstrumentation instrumentation = new CacheInstrumentation();
@@ -355,6 +375,8 @@ public final class TieredCacheBuilder<K, V> {
     MemoryCacheBuilder<String, V> memory =
         MemoryCacheBuilder.<String, V>newBuilder()
             .name(built.name())
+            // the tiered cache checks key length; memory keys add a tenant prefix to the encoded key
+            .maxKeyLength(CacheSettings.UNLIMITED_KEY_LENGTH)
             .defaultTtl(options.memoryTtl)
             .ticker(ticker == null ? Ticker.system() : ticker);
     if (memoryMaximumBytes != null) {

@@ -31,6 +31,10 @@ final class TieredHealth {
     if (coherence != null) {
       b.detail("coherence.subscribed", coherence.isSubscribed())
           .detail("coherence.peers", coherence.peerCount())
+          .detail("coherence.state", coherence.state())
+          .detail("coherence.lostMessages", coherence.lossCount())
+          .detail("coherence.failSafeBypasses", coherence.failSafeBypasses())
+          .detail("coherence.publishFailures", coherence.publishFailures())
           .detail("coherence.memoryClears", coherence.clearCount())
           .detail("coherence.malformedMessages", coherence.malformedCount())
           .detail("coherence.lastClearReason", coherence.lastClearReason());

@@ -97,4 +97,13 @@ class EncryptedKeyRingLoaderTests {
               assertThat(e.getMessage()).contains("encrypted key ring").doesNotContain("not-a-key");
             });
   }
+
+  @Test
+  void missingProtobuf_isReportedAsWhatToAdd() {
+    CacheConfigurationException e =
+        EncryptedKeyRingLoader.missingProtobuf(new NoClassDefFoundError("com/google/protobuf/MessageLite"));
+    assertThat(e.reason()).isEqualTo(Reason.INCONSISTENT_SETTINGS);
+    assertThat(e.getMessage()).contains("com.google.protobuf:protobuf-java 4.x").contains("NoClassDefFoundError");
+    assertThat(e.getCause()).isInstanceOf(NoClassDefFoundError.class);
+  }
 }

@@ -166,4 +166,18 @@ class MemoryCacheBuilderTests {
     cache.put("k", value);
     assertThat(cache.getIfPresent("k")).isSameAs(value);
   }
+
+  @Test
+  void keyLength_unlimitedByDefault_limitedWhenSet() {
+    String prompt = "p".repeat(10_000);
+    try (Cache<String, String> unlimited = MemoryCacheBuilder.<String, String>newBuilder().name("m").build();
+        Cache<String, String> limited =
+            MemoryCacheBuilder.<String, String>newBuilder().name("m").maxKeyLength(1_024).build()) {
+      assertThat(unlimited.get(prompt, k -> "answer")).isEqualTo("answer");
+      assertThat(unlimited.getIfPresent(prompt)).isEqualTo("answer");
+      assertThatThrownBy(() -> limited.put(prompt, "answer"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("10000 characters");
+    }
+  }
 }

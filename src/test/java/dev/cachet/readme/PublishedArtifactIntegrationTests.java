@@ -2,20 +2,29 @@ package dev.cachet.readme;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cachet.crypto.FernetKey;
+import dev.cachet.testing.redis.RedisServer;
+import dev.cachet.testing.redis.RedisStandaloneServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Installs the built JAR with the POM Maven would publish into an empty local repository, then compiles
- * and runs the README quick start in a separate project that knows Cachet only through that POM. Fails
- * if the POM lost its dependencies (maven-shade-plugin's dependency-reduced POM would do that).
+ * Installs the built JAR with the POM Maven would publish (and the sources and javadoc JARs) into an
+ * empty local repository, then compiles both README quick starts in a separate project that knows
+ * Cachet only through that POM, and runs them: the memory one alone, the tiered one against a real
+ * Redis server with the environment variables the README names. Fails if the POM lost its dependencies
+ * (maven-shade-plugin's dependency-reduced POM would do that) or if {@code protobuf-java} reaches the
+ * application's class path (it is optional: only {@code EncryptedKeyRingLoader}'s keyset overloads
+ * need it).
  */
 class PublishedArtifactIntegrationTests {
 
@@ -23,12 +32,20 @@ class PublishedArtifactIntegrationTests {
       "org.apache.maven.plugins:maven-install-plugin:3.1.4:install-file";
 
   @Test
-  void readmeQuickStart_compilesAndRunsAgainstThePublishedPomAlone(@TempDir Path tmp)
-      throws Exception {
+  void readmeQuickStarts_compileAndRunAgainstThePublishedPomAlone(
+      @TempDir Path tmp, @RedisStandaloneServer RedisServer redis) throws Exception {
     Path projectDir = Path.of(System.getProperty("cachet.project.dir", "."));
     Path jar = Path.of(System.getProperty("cachet.jar"));
     String version = System.getProperty("cachet.version");
     assertThat(jar).as("the library JAR is built before integration tests").exists();
+    Path sourcesJar = sibling(jar, "-sources.jar");
+    Path javadocJar = sibling(jar, "-javadoc.jar");
+    assertThat(sourcesJar).as("the sources JAR is built").exists();
+    assertThat(javadocJar).as("the javadoc JAR is built").exists();
+    try (JarFile library = new JarFile(jar.toFile())) {
+      assertThat(library.getManifest().getMainAttributes().getValue("Automatic-Module-Name"))
+          .isEqualTo("dev.cachet");
+    }
     assertThat(projectDir.resolve("dependency-reduced-pom.xml"))
         .as("shade must not replace the published POM with a dependency-reduced one")
         .doesNotExist();
@@ -48,16 +65,21 @@ class PublishedArtifactIntegrationTests {
     mvn(tmp, settings, repo,
         INSTALL_PLUGIN,
         "-Dfile=" + jar.toAbsolutePath(),
+        "-Dsources=" + sourcesJar.toAbsolutePath(),
+        "-Djavadoc=" + javadocJar.toAbsolutePath(),
         "-DpomFile=" + projectDir.resolve("pom.xml").toAbsolutePath());
-    Path installedPom =
-        repo.resolve("dev/cachet/cachet/" + version + "/cachet-" + version + ".pom");
-    assertThat(Files.readString(installedPom))
+    Path installed = repo.resolve("dev/cachet/cachet/" + version);
+    assertThat(Files.readString(installed.resolve("cachet-" + version + ".pom")))
         .contains("<artifactId>caffeine</artifactId>")
         .contains("<artifactId>lettuce-core</artifactId>");
+    assertThat(installed.resolve("cachet-" + version + "-sources.jar")).exists();
+    assertThat(installed.resolve("cachet-" + version + "-javadoc.jar")).exists();
 
     Path consumer = tmp.resolve("consumer");
     Path sources = Files.createDirectories(consumer.resolve("src/main/java"));
     Files.writeString(sources.resolve("QuickStart.java"), ReadmeTests.readmeQuickStart());
+    Files.writeString(
+        sources.resolve("TieredQuickStart.java"), ReadmeTests.readmeSnippet("tiered-quickstart"));
     Files.writeString(
         consumer.resolve("pom.xml"),
         "<project xmlns=\"http://maven.apache.org/POM/4.0.0\"><modelVersion>4.0.0</modelVersion>"
@@ -80,15 +102,35 @@ class PublishedArtifactIntegrationTests {
     String classpath =
         consumer.resolve("target/classes") + java.io.File.pathSeparator
             + Files.readString(classpathFile).trim();
-    assertThat(classpath).contains("caffeine");
-    Process run =
-        new ProcessBuilder(javaBinary(), "-cp", classpath, "QuickStart")
-            .redirectErrorStream(true)
-            .start();
+    assertThat(classpath).contains("caffeine").contains("jackson-datatype-jsr310").doesNotContain("protobuf");
+    assertThat(consumer.resolve("target/classes/TieredQuickStart.class")).exists();
+
+    String output = run(classpath, "QuickStart", Map.of());
+    assertThat(output).contains("Hello, world!").contains("loadSuccesses=1");
+
+    String tiered =
+        run(classpath, "TieredQuickStart",
+            Map.of("CACHET_REDIS_URL", redis.uri(),
+                "CACHET_ENCRYPTION_KEYS", FernetKey.generate().revealBase64()));
+    assertThat(tiered).contains("User[id=42, name=Ada]");
+  }
+
+  private static Path sibling(Path jar, String suffix) {
+    String name = jar.getFileName().toString();
+    return jar.resolveSibling(name.substring(0, name.length() - ".jar".length()) + suffix);
+  }
+
+  private static String run(String classpath, String mainClass, Map<String, String> env)
+      throws IOException, InterruptedException {
+    ProcessBuilder builder =
+        new ProcessBuilder(javaBinary(), "-cp", classpath, mainClass).redirectErrorStream(true);
+    builder.environment().keySet().removeIf(name -> name.startsWith("CACHET_"));
+    builder.environment().putAll(env);
+    Process run = builder.start();
     String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(run.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(run.exitValue()).as(output).isZero();
-    assertThat(output).contains("Hello, world!").contains("loadSuccesses=1");
+    assertThat(run.exitValue()).as(mainClass + " output:\n" + output).isZero();
+    return output;
   }
 
   private static String javaBinary() {

@@ -3,12 +3,12 @@ package dev.cachet.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cachet.Cache;
 import dev.cachet.crypto.FernetKey;
 import dev.cachet.crypto.FernetKeyRing;
-import dev.cachet.serialization.TypeToken;
 import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.testing.redis.RedisServer;
 import dev.cachet.testing.redis.RedisStandaloneServer;
@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 class RedisPythonInteropIntegrationTests {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final TypeToken<Map<String, Object>> MAP = new TypeToken<>() {};
+  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
   private static final FernetKey A = FernetKey.generate();
   private static final FernetKey B = FernetKey.generate();
 
