@@ -117,6 +117,7 @@ jmh() { # name jar args...: one JMH call, its JSON and text output named after t
 
 jmh tiered-hit "$suite" 'TieredHitBenchmark' -prof gc
 jmh redis-tier "$suite" 'RedisTierBenchmark'
+jmh counters "$suite" 'CounterBenchmark'
 jmh zipf "$suite" 'TieredZipfBenchmark'
 jmh peers-zipf "$peers" 'PeersZipfBenchmark'
 if [ "$profile" = thorough ]; then

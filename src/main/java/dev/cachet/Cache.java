@@ -2,6 +2,7 @@ package dev.cachet;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A cache of values by key, implemented by every Cachet tier and composition (memory, Redis, tiered).
@@ -108,6 +109,17 @@ public interface Cache<K, V> extends AutoCloseable {
 
   /** Optional capabilities of this cache. */
   CachePolicy policy();
+
+  /**
+   * Atomic counters beside this cache's entries, sealed and kept in Redis only: empty for a cache
+   * without a Redis tier (a memory-only cache). Counters are never kept in a memory tier and never
+   * served degraded; see {@link Counters} for the at-most-once guarantee.
+   *
+   * @throws IllegalStateException if the cache is closed
+   */
+  default Optional<Counters<K>> counters() {
+    return Optional.empty();
+  }
 
   /** The asynchronous view of this cache; the same instance on every call. */
   AsyncCache<K, V> async();

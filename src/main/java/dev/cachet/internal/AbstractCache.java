@@ -8,6 +8,7 @@ import dev.cachet.CacheLoader;
 import dev.cachet.CacheLoaderException;
 import dev.cachet.CachePolicy;
 import dev.cachet.CacheStats;
+import dev.cachet.Counters;
 import dev.cachet.KeyCodec;
 import dev.cachet.Tier;
 import java.time.Duration;
@@ -54,6 +55,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
   private final AtomicBoolean closing = new AtomicBoolean();
   private volatile boolean closed;
   private volatile AsyncCache<K, V> asyncView;
+  private volatile Counters<K> countersView;
   private final CopyOnWriteArrayList<Runnable> closeHooks = new CopyOnWriteArrayList<>();
 
   protected AbstractCache(CacheSettings<K, V> settings, CacheInstrumentation instrumentation) {
@@ -413,6 +415,79 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
   public CachePolicy policy() {
     checkOpen();
     return CachePolicy.none();
+  }
+
+  /**
+   * The counters of this cache's remote tier, keyed like the cache; empty for a cache without one.
+   * Checks that the cache is open.
+   */
+  @Override
+  public final Optional<Counters<K>> counters() {
+    checkOpen();
+    Counters<K> view = countersView;
+    if (view == null) {
+      Optional<Counters<String>> remote = remoteCounters();
+      if (remote.isEmpty()) {
+        return Optional.empty();
+      }
+      view = new EncodedCounters(remote.get());
+      countersView = view;
+    }
+    return Optional.of(view);
+  }
+
+  /** The remote tier's counters (encoded keys), when the cache has a remote tier that keeps them. */
+  protected Optional<Counters<String>> remoteCounters() {
+    return Optional.empty();
+  }
+
+  /**
+   * {@link Counters} over encoded keys: checks the key and that the cache is open, encodes the key (and
+   * its length) as every other call does, then lets the remote counters do the rest. Holds no state.
+   */
+  private final class EncodedCounters implements Counters<K> {
+    private final Counters<String> remote;
+
+    EncodedCounters(Counters<String> remote) {
+      this.remote = remote;
+    }
+
+    private String encoded(K key) {
+      Preconditions.requireNonNull(key, "key");
+      checkOpen();
+      String encoded = encodeKey(key);
+      Preconditions.requireArgument(
+          encoded != null,
+          () -> "cache '" + name + "' has no KeyCodec for keys of type " + key.getClass().getName()
+              + "; set keyCodec(...) on its builder");
+      return encoded;
+    }
+
+    @Override
+    public long get(K key) {
+      return remote.get(encoded(key));
+    }
+
+    @Override
+    public long incrementBy(K key, long delta) {
+      return remote.incrementBy(encoded(key), delta);
+    }
+
+    @Override
+    public boolean compareAndSet(K key, long expected, long update) {
+      return remote.compareAndSet(encoded(key), expected, update);
+    }
+
+    @Override
+    public void reset(K key, long value, Duration ttl) {
+      Preconditions.requireTtl(ttl, "ttl");
+      remote.reset(encoded(key), value, ttl);
+    }
+
+    @Override
+    public String toString() {
+      return "Counters{" + name + '}';
+    }
   }
 
   @Override

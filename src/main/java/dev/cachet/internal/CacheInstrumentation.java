@@ -25,6 +25,9 @@ public final class CacheInstrumentation implements StatsRecorder {
   private final LongAdder evictions = new LongAdder();
   private final LongAdder evictionWeight = new LongAdder();
   private final LongAdder removals = new LongAdder();
+  private final LongAdder counterAttempts = new LongAdder();
+  private final LongAdder counterConflicts = new LongAdder();
+  private final LongAdder counterUnknownOutcomes = new LongAdder();
   private final LongAdder duplicateLoads = new LongAdder();
   private final LongAdder[] tierHits = adders(Tier.values().length);
   private final LongAdder[] tierMisses = adders(Tier.values().length);
@@ -135,6 +138,33 @@ public final class CacheInstrumentation implements StatsRecorder {
   public void recordDecryptionFailure(DecryptionFailureReason reason) {
     decryptionFailures[reason.ordinal()].increment();
     listener.recordDecryptionFailure(reason);
+  }
+
+  /** A counter compare-and-set sent to the remote tier (a change, or the creation of a zero counter). */
+  public void recordCounterAttempt() {
+    counterAttempts.increment();
+  }
+
+  /** A counter compare-and-set that found the counter changed by another writer. */
+  public void recordCounterConflict() {
+    counterConflicts.increment();
+  }
+
+  /** A counter change that ended in {@code CounterOutcomeUnknownException}. */
+  public void recordCounterUnknownOutcome() {
+    counterUnknownOutcomes.increment();
+  }
+
+  public long counterAttemptCount() {
+    return counterAttempts.sum();
+  }
+
+  public long counterConflictCount() {
+    return counterConflicts.sum();
+  }
+
+  public long counterUnknownOutcomeCount() {
+    return counterUnknownOutcomes.sum();
   }
 
   @Override

@@ -67,4 +67,13 @@ public final class CacheMetricNames {
 
   /** DistributionSummary {@code {cache, operation=encrypt|decrypt}}, base unit bytes: plaintext sizes. */
   public static final String VALUE_SIZE = "cache.value.size";
+
+  /** FunctionCounter {@code {cache}}: counter compare-and-set writes sent to Redis. */
+  public static final String COUNTER_ATTEMPTS = "cache.counter.attempts";
+
+  /** FunctionCounter {@code {cache}}: counter writes that lost to another writer (and were retried). */
+  public static final String COUNTER_CONFLICTS = "cache.counter.conflicts";
+
+  /** FunctionCounter {@code {cache}}: counter changes whose outcome could not be decided. */
+  public static final String COUNTER_UNKNOWN_OUTCOMES = "cache.counter.unknown.outcomes";
 }

@@ -345,6 +345,25 @@ public final class TieredCacheMetrics extends CacheMeterBinder<Cache<?, ?>> impl
               .register(registry));
     }
     meters.add(
+        counter(CacheMetricNames.COUNTER_ATTEMPTS, cache, c -> instrumentation.counterAttemptCount())
+            .tags(tags)
+            .description("Counter compare-and-set writes sent to Redis (changes and zero-counter creations)")
+            .register(registry));
+    meters.add(
+        counter(CacheMetricNames.COUNTER_CONFLICTS, cache, c -> instrumentation.counterConflictCount())
+            .tags(tags)
+            .description("Counter compare-and-set writes that found the counter changed by another writer")
+            .register(registry));
+    meters.add(
+        counter(
+                CacheMetricNames.COUNTER_UNKNOWN_OUTCOMES,
+                cache,
+                c -> instrumentation.counterUnknownOutcomeCount())
+            .tags(tags)
+            .description(
+                "Counter changes that ended in CounterOutcomeUnknownException (applied at most once)")
+            .register(registry));
+    meters.add(
         counter(CacheMetricNames.DUPLICATE_LOADS, cache, c -> instrumentation.duplicateLoadCount())
             .tags(tags)
             .description(

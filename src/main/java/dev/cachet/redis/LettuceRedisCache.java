@@ -204,6 +204,12 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
     tier.close();
   }
 
+  /** Redis-only: the tier's counters (behind the breaker when the cache has resilience settings). */
+  @Override
+  protected Optional<dev.cachet.Counters<String>> remoteCounters() {
+    return tier.counters();
+  }
+
   @Override
   public CachePolicy policy() {
     checkOpen();

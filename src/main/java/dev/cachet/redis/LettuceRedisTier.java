@@ -113,6 +113,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
   private final RedisKeyLayout layout;
   private final boolean ownsShared;
   private final AtomicBoolean viewClosed = new AtomicBoolean();
+  private volatile RedisCounters counters;
 
   /** A view that owns the shared state (closing it closes everything). */
   LettuceRedisTier(Shared<V> shared, RedisKeyLayout layout) {
@@ -848,6 +849,33 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
         shared.generations.refreshNow(), shared.generations.tenants().reread(layout.tenantSegment()));
   }
 
+  /** This view's counters (its tenant's key layout), created on first use. */
+  @Override
+  public java.util.Optional<dev.cachet.Counters<String>> counters() {
+    checkOpen();
+    RedisCounters c = counters;
+    if (c == null) {
+      synchronized (this) {
+        c = counters;
+        if (c == null) {
+          c = new RedisCounters(this);
+          counters = c;
+        }
+      }
+    }
+    return java.util.Optional.of(c);
+  }
+
+  /** Throws {@code IllegalStateException} once this view or the shared state is closed. */
+  void requireOpen() {
+    checkOpen();
+  }
+
+  /** {@code localMillis} of this instance's clock in the Redis server's time. */
+  long serverTimeOf(long localMillis) {
+    return serverTime(localMillis);
+  }
+
   @Override
   public java.util.Optional<Duration> commandTimeout() {
     return java.util.Optional.of(shared.connections.commandTimeout());
@@ -948,6 +976,16 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
         .thenCompose(action);
   }
 
+  /** This view's current generation segment (see {@link #withGeneration}); counters key by it. */
+  CompletableFuture<String> currentGeneration() {
+    return withGeneration(CompletableFuture::completedFuture);
+  }
+
+  /** Whether a bump of the cache's (or this tenant's) generation failed and is not yet written. */
+  boolean generationSuspended() {
+    return suspended();
+  }
+
   /** Whether reads of this view skip Redis: a bump of the cache's (or this tenant's) generation failed. */
   private boolean suspended() {
     String tenant = layout.tenant();
@@ -956,7 +994,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
   }
 
   /** Times the operation and turns failures into classified, counted {@code RemoteTierException}s. */
-  private <T> CompletableFuture<T> observe(
+  <T> CompletableFuture<T> observe(
       RemoteOperation operation, long start, CompletableFuture<T> future) {
     CompletableFuture<T> result = new CompletableFuture<>();
     future.whenComplete(

@@ -100,4 +100,18 @@ final class LuaScripts {
           + "end "
           + "end "
           + "return out";
+
+  /**
+   * The counters' compare-and-set on one key: sets KEYS[1] to ARGV[2] with {@code PXAT} ARGV[3] (the
+   * sealed expiry, in the server's epoch milliseconds) only if it holds exactly the bytes ARGV[1], or,
+   * when ARGV[1] is empty (a Fernet token never is), only if it holds nothing. Returns 1 when set, 0
+   * otherwise (changed, deleted, expired, created meanwhile, or a value of another type, left alone).
+   */
+  static final String COUNTER_COMPARE_AND_SET =
+      "local cur = redis.pcall('GET', KEYS[1]) "
+          + "if ARGV[1] == '' then "
+          + "if cur ~= false then return 0 end "
+          + "elseif type(cur) ~= 'string' or cur ~= ARGV[1] then return 0 end "
+          + "redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3]) "
+          + "return 1";
 }

@@ -111,6 +111,8 @@ public final class RedisConnections implements AutoCloseable {
   private final RedisClusterClient clusterClient;
   private final RedisURI uri;
   private final ClientResources ownedResources;
+  /** Channels of the owned {@code ClientResources} that went inactive (see {@link #channelsClosed()}). */
+  private final AtomicLong channelsClosed = new AtomicLong();
   private final boolean ownsClient;
   private final String target;
   private final Duration commandTimeout;
@@ -167,6 +169,7 @@ public final class RedisConnections implements AutoCloseable {
                     io.lettuce.core.resource.Delay.fullJitter(
                         Duration.ofMillis(Math.min(50, b.reconnectInterval.toMillis())),
                         b.reconnectInterval, 100, TimeUnit.MILLISECONDS))
+                .nettyCustomizer(new ClosedChannelCounter(channelsClosed))
                 .build()
             : null;
     if (createResources) {
@@ -257,6 +260,44 @@ public final class RedisConnections implements AutoCloseable {
   /** A builder for connections with non-default settings or borrowed Lettuce objects. */
   public static Builder newBuilder() {
     return new Builder();
+  }
+
+  // ---------------------------------------------------------------- closed channels
+
+  /**
+   * Counts channels going inactive, from a handler placed first in every channel's pipeline: its
+   * {@code channelInactive} runs before Lettuce's command handler moves the commands still awaiting a
+   * reply to the buffer it replays after reconnecting. So a command whose reply arrived while this count
+   * did not move was executed exactly once (the reply is not that of a replay).
+   */
+  @io.netty.channel.ChannelHandler.Sharable
+  private static final class ClosedChannelCounter extends io.netty.channel.ChannelInboundHandlerAdapter
+      implements io.lettuce.core.resource.NettyCustomizer {
+    private final AtomicLong closed;
+
+    ClosedChannelCounter(AtomicLong closed) {
+      this.closed = closed;
+    }
+
+    @Override
+    public void afterChannelInitialized(io.netty.channel.Channel channel) {
+      channel.pipeline().addFirst(this);
+    }
+
+    @Override
+    public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) throws Exception {
+      closed.incrementAndGet();
+      super.channelInactive(ctx);
+    }
+  }
+
+  /**
+   * How many channels of these connections went inactive so far, or -1 when it is not known (the
+   * {@code ClientResources} or client were borrowed). Counters read it around a compare-and-set: an
+   * unchanged count means the reply was not that of a command Lettuce replayed after a reconnect.
+   */
+  long channelsClosed() {
+    return ownedResources == null ? -1 : channelsClosed.get();
   }
 
   // ---------------------------------------------------------------- state

@@ -13,6 +13,8 @@ import java.util.regex.Pattern;
  *               {prefix}:{cache}:v{schema}:g{generation}:{tenant}:h2:{hmac2(prefix:cache:tenant:encodedKey)}
  *   generation: {prefix}:{cache}:gen                  (the cache's)
  *               {prefix}:{cache}:gen:tenants          (a hash: {tenant} -> the tenant's generation)
+ *   counter:    {prefix}:{cache}:v{schema}:g{generation}:{tenant}:n:{encodedKey}
+ *               {prefix}:{cache}:v{schema}:g{generation}:{tenant}:m:{hmac("#counter:" + encodedKey)}   (hidden)
  *   lease:      {prefix}:{cache}:lease:v{schema}:{tenant}:k:{encodedKey}
  *   channel:    {prefix}:{cache}:bus
  * </pre>
@@ -138,6 +140,17 @@ final class RedisKeyLayout {
     return entryKey(Long.toString(generation), encodedKey);
   }
 
+  /**
+   * The Redis key of {@code encodedKey}'s counter in {@code generation} (as {@link #entryKey(String,
+   * String)}): beside its entry (the same generation, so {@code invalidateAll} and the cleanup of old
+   * generations take counters too), never equal to any entry key (the {@code n:}/{@code m:} segment),
+   * and, with hidden names, not linkable to the entry's name.
+   */
+  String counterKey(String generation, String encodedKey) {
+    return cacheRoot + "v" + schemaVersion + ":g" + generation + ":" + tenantSegment + ":"
+        + (hasher == null ? "n:" + encodedKey : "m:" + hasher.hash("#counter:" + encodedKey));
+  }
+
   String leaseKey(String encodedKey) {
     return cacheRoot + "lease:v" + schemaVersion + ":" + tenantSegment + ":" + keyPart(encodedKey);
   }
@@ -239,7 +252,8 @@ final class RedisKeyLayout {
     }
     int keyStart = tenantEnd + 1;
     int keyPartEnd;
-    if (redisKey.startsWith("k:", keyStart) || redisKey.startsWith("h:", keyStart)) {
+    if (redisKey.startsWith("k:", keyStart) || redisKey.startsWith("h:", keyStart)
+        || redisKey.startsWith("n:", keyStart) || redisKey.startsWith("m:", keyStart)) {
       keyPartEnd = keyStart + 2;
     } else if (redisKey.startsWith("h2:", keyStart)) {
       keyPartEnd = keyStart + 3;

@@ -228,7 +228,7 @@ final class ValueCodec<V> {
     return new Opened<>(value, expiresAt, null);
   }
 
-  private static DecryptionFailureReason map(ValueDecryptionException.Reason reason) {
+  static DecryptionFailureReason map(ValueDecryptionException.Reason reason) {
     switch (reason) {
       case AUTHENTICATION:
         return DecryptionFailureReason.AUTHENTICATION;

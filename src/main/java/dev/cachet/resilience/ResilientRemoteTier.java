@@ -46,6 +46,7 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   private final boolean root;
   private final CallTracker tracker;
   private volatile Duration worstCase;
+  private volatile GuardedCounters counters;
 
   ResilientRemoteTier(
       RemoteTier<V> delegate, CircuitBreaker breaker, Retry retry, ScheduledExecutorService scheduler,
@@ -308,6 +309,85 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   @Override
   public Optional<Duration> commandTimeout() {
     return delegate.commandTimeout();
+  }
+
+  /**
+   * The delegate's counters behind the circuit breaker, never the retry: a counter change runs its own
+   * at-most-once loop, and a blind retry of it could apply it twice. An open breaker fails a counter call
+   * at once with {@code CIRCUIT_OPEN}; a Redis failure or an unknown outcome counts as a breaker failure,
+   * contention as a success (Redis answered), and argument errors not at all.
+   */
+  @Override
+  public Optional<dev.cachet.Counters<String>> counters() {
+    GuardedCounters guarded = counters;
+    if (guarded == null) {
+      Optional<dev.cachet.Counters<String>> inner = delegate.counters();
+      if (inner.isEmpty()) {
+        return Optional.empty();
+      }
+      guarded = new GuardedCounters(inner.get());
+      counters = guarded;
+    }
+    return Optional.of(guarded);
+  }
+
+  private final class GuardedCounters implements dev.cachet.Counters<String> {
+    private final dev.cachet.Counters<String> inner;
+
+    GuardedCounters(dev.cachet.Counters<String> inner) {
+      this.inner = inner;
+    }
+
+    private <T> T guarded(RemoteOperation operation, Supplier<T> call) {
+      if (!breaker.tryAcquirePermission()) {
+        throw new RemoteTierException(
+            delegate.cacheName(), operation, RemoteErrorReason.CIRCUIT_OPEN,
+            "cache '" + delegate.cacheName() + "': the Redis circuit breaker is " + breaker.getState()
+                + "; not calling Redis for a counter",
+            null);
+      }
+      long start = breaker.getCurrentTimestamp();
+      T result;
+      try {
+        result = call.get();
+      } catch (dev.cachet.CounterContentionException e) {
+        // Redis answered every attempt; the time went to back-off, which says nothing about Redis
+        breaker.onSuccess(0, breaker.getTimestampUnit());
+        throw e;
+      } catch (RemoteTierException | dev.cachet.CounterOutcomeUnknownException e) {
+        breaker.onError(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit(), e);
+        tracker.failed(e);
+        throw e;
+      } catch (RuntimeException | Error e) {
+        breaker.releasePermission(); // the caller's mistake, or a closed tier: says nothing about Redis
+        throw e;
+      }
+      breaker.onSuccess(breaker.getCurrentTimestamp() - start, breaker.getTimestampUnit());
+      return result;
+    }
+
+    @Override
+    public long get(String key) {
+      return guarded(RemoteOperation.GET, () -> inner.get(key));
+    }
+
+    @Override
+    public long incrementBy(String key, long delta) {
+      return guarded(RemoteOperation.PUT, () -> inner.incrementBy(key, delta));
+    }
+
+    @Override
+    public boolean compareAndSet(String key, long expected, long update) {
+      return guarded(RemoteOperation.PUT, () -> inner.compareAndSet(key, expected, update));
+    }
+
+    @Override
+    public void reset(String key, long value, Duration ttl) {
+      guarded(RemoteOperation.PUT, () -> {
+        inner.reset(key, value, ttl);
+        return null;
+      });
+    }
   }
 
   @Override

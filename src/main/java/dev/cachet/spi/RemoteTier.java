@@ -117,6 +117,15 @@ public interface RemoteTier<V> extends AutoCloseable {
   }
 
   /**
+   * The tier's atomic counters, keyed by <em>encoded</em> keys (sealed, compare-and-set, at most once
+   * under retries; see {@link dev.cachet.Counters}), when it has them; the caches check and encode their
+   * keys and delegate. The default has none.
+   */
+  default java.util.Optional<dev.cachet.Counters<String>> counters() {
+    return java.util.Optional.empty();
+  }
+
+  /**
    * Whether this tier hides key names (stores them as keyed hashes); invalidation messages then carry
    * {@link #hiddenName} instead of keys. The default does not hide them.
    */

@@ -1007,6 +1007,16 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
    * are remembered; beyond that each call returns a new view sharing the same state). A closed view is
    * never returned again.
    */
+  /**
+   * The remote tier's counters, as they are: counters never live in the memory tier, so nothing in
+   * memory is read, filled or invalidated, and they are never served degraded (a Redis failure or an
+   * open breaker throws under every {@link FailurePolicy}).
+   */
+  @Override
+  protected java.util.Optional<dev.cachet.Counters<String>> remoteCounters() {
+    return remote.counters();
+  }
+
   @Override
   public Cache<K, V> forTenant(String tenantId) {
     Preconditions.requireNonNull(tenantId, "tenantId");

@@ -410,6 +410,73 @@ class ResilientRemoteTierTests {
   }
 
   /** Scripted answers first, then the default (success or a fixed failure). Counts every call. */
+  @Test
+  void counters_goThroughTheBreakerNeverTheRetry_contentionIsNoFailure() {
+    AtomicInteger counterCalls = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<RuntimeException> next =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    dev.cachet.Counters<String> inner =
+        new dev.cachet.Counters<>() {
+          @Override
+          public long get(String key) {
+            counterCalls.incrementAndGet();
+            RuntimeException e = next.get();
+            if (e != null) {
+              throw e;
+            }
+            return 7;
+          }
+
+          @Override
+          public long incrementBy(String key, long delta) {
+            return get(key) + delta;
+          }
+
+          @Override
+          public boolean compareAndSet(String key, long expected, long update) {
+            return get(key) == expected;
+          }
+
+          @Override
+          public void reset(String key, long value, Duration ttl) {
+            get(key);
+          }
+        };
+    FakeTier fake =
+        new FakeTier() {
+          @Override
+          public java.util.Optional<dev.cachet.Counters<String>> counters() {
+            return java.util.Optional.of(inner);
+          }
+        };
+    RemoteTier<String> tier = Resilience.decorate(fake, touchy().build());
+    CircuitBreaker breaker = Resilience.circuitBreakerOf(tier).orElseThrow();
+    dev.cachet.Counters<String> counters = tier.counters().orElseThrow();
+    assertThat(tier.counters().orElseThrow()).isSameAs(counters);
+
+    assertThat(counters.incrementBy("k", 1)).isEqualTo(8);
+    next.set(new dev.cachet.CounterContentionException("users", 16, "lost every attempt"));
+    for (int i = 0; i < 3; i++) {
+      assertThat(catchThrowable(() -> counters.incrementBy("k", 1)))
+          .isInstanceOf(dev.cachet.CounterContentionException.class);
+    }
+    assertThat(breaker.getState()).as("contention says nothing about Redis").isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(counterCalls.get()).as("never retried").isEqualTo(4);
+
+    next.set(failure(RemoteErrorReason.TIMEOUT));
+    assertThat(catchThrowable(() -> counters.incrementBy("k", 1))).isInstanceOf(RemoteTierException.class);
+    assertThat(counterCalls.get()).as("a transient failure is not retried either").isEqualTo(5);
+    for (int i = 0; i < 3 && breaker.getState() != CircuitBreaker.State.OPEN; i++) {
+      assertThat(catchThrowable(() -> counters.incrementBy("k", 1))).isInstanceOf(RemoteTierException.class);
+    }
+    assertThat(breaker.getState()).as("Redis failures are breaker failures").isEqualTo(CircuitBreaker.State.OPEN);
+    int before = counterCalls.get();
+    Throwable open = catchThrowable(() -> counters.get("k"));
+    assertThat(((RemoteTierException) open).reason()).isEqualTo(RemoteErrorReason.CIRCUIT_OPEN);
+    assertThat(counterCalls.get()).as("an open breaker does not call Redis").isEqualTo(before);
+    tier.close();
+  }
+
   static class FakeTier implements RemoteTier<String> {
     final AtomicInteger calls = new AtomicInteger();
     final AtomicInteger putIfAbsentCalls = new AtomicInteger();

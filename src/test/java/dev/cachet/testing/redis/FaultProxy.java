@@ -46,6 +46,8 @@ public final class FaultProxy implements AutoCloseable {
   private volatile boolean refuseNew;
   private volatile boolean closed;
   private volatile boolean resetNextReply;
+  private volatile double resetReplyProbability;
+  private final AtomicInteger repliesCut = new AtomicInteger();
 
   private FaultProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
@@ -165,6 +167,25 @@ public final class FaultProxy implements AutoCloseable {
    */
   public void resetMidNextReply() {
     this.resetNextReply = true;
+  }
+
+  /**
+   * From now on, each chunk the server sends is cut with {@code probability} as by {@link
+   * #resetMidNextReply()}: the commands it answers ran, but their replies are lost with the connection
+   * (a client that replays unanswered commands after reconnecting sends them again). 0 turns it off.
+   *
+   * @throws IllegalArgumentException if {@code probability} is not in [0, 1]
+   */
+  public void resetRepliesAtRandom(double probability) {
+    if (!(probability >= 0 && probability <= 1)) {
+      throw new IllegalArgumentException("probability must be in [0, 1]: " + probability);
+    }
+    this.resetReplyProbability = probability;
+  }
+
+  /** How many server chunks were cut so far (by either reply-cutting fault). */
+  public int repliesCut() {
+    return repliesCut.get();
   }
 
   /** Open client connections. */
@@ -297,8 +318,12 @@ public final class FaultProxy implements AutoCloseable {
             LockSupport.parkNanos(latency);
           }
           holdWhileBlackholed();
-          if (downstream && resetNextReply) {
+          double p = resetReplyProbability;
+          if (downstream
+              && (resetNextReply
+                  || (p > 0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble() < p))) {
             resetNextReply = false;
+            repliesCut.incrementAndGet();
             out.write(buffer, 0, Math.max(1, read / 2));
             out.flush();
             reset();
