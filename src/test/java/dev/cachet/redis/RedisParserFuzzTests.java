@@ -94,7 +94,9 @@ class RedisParserFuzzTests {
   }
 
   private static final Pattern ENTRY =
-      Pattern.compile("app:orders:v[0-9]{1,9}:g([0-9]{1,18}):(-|t\\.[A-Za-z0-9_.-]{1,64}):[kh]:.+", Pattern.DOTALL);
+      Pattern.compile(
+          "app:orders:v[0-9]{1,9}:g([0-9]{1,18})(?:\\.[0-9]{1,18})?:(-|[th]\\.[A-Za-z0-9_.-]{1,64}):(?:k|h|h2|n|m):.+",
+          Pattern.DOTALL);
 
   @Test
   void keyLayout_neverThrows_agreesWithTheGrammar_andRoundTrips() {
