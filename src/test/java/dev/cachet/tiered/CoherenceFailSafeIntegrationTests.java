@@ -187,7 +187,11 @@ class CoherenceFailSafeIntegrationTests {
     Eventually.await(DEADLINE, "B is subscribed and in sync again", () -> b.coherence().isSubscribed()
         && !b.coherence().state().equals("unsure"));
     ticker.advance(BOUND.plusMillis(1));
-    assertThat(b.getIfPresent("k")).as("the write made while B resubscribed").isEqualTo("v2");
+    // A's message may still be in A's publisher when B confirms its sync (heartbeats name only what
+    // Redis acknowledged): then it reaches B after the confirmation, or a later heartbeat shows B the
+    // gap. Either way B serves v2 within the bound, and never clears its memory.
+    Eventually.await(DEADLINE, "B serves the write made while it resubscribed",
+        () -> "v2".equals(b.getIfPresent("k")));
     assertThat(b.coherence().clearCount()).isZero();
     assertThat(b.peekMemory("untouched")).as("memory was not cleared").isEqualTo("u1");
     a.put("k", "v3");
