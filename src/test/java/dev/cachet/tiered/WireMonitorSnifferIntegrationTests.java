@@ -9,6 +9,7 @@ import dev.cachet.redis.RedisCacheBuilder;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.testing.Eventually;
+import dev.cachet.testing.redis.FaultProxy;
 import dev.cachet.testing.redis.RedisServer;
 import dev.cachet.testing.redis.RedisStandaloneServer;
 import java.io.IOException;
@@ -32,11 +33,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Issue 12's sniffer: Redis's own {@code MONITOR} (every command, with every argument, from every
  * client) records a workload of two instances that hide key names, covering puts, bulk puts, loads
  * under the cross-instance lease, refresh-ahead, invalidations, {@code invalidateAll}, a tenant view's
- * writes and {@code invalidateAll}, counters and close. It must have captured commands of every kind the
+ * writes and {@code invalidateAll}, counters, an outage of one instance with writes during it and its
+ * recovery, and close. It must have captured commands of every kind the
  * workload sends, and no argument of any of them may carry a key name, a tenant id or a value in clear.
- * Pattern invalidation is not in the workload: it is refused when names are hidden. Recovery after an
- * outage is not either (the monitor's own connection would die with the server); it sends the same
- * invalidation messages as the writes here.
+ * Pattern invalidation is not in the workload: it is refused when names are hidden. The outage cuts
+ * only A's connections (a fault proxy), so the monitor keeps recording.
  */
 class WireMonitorSnifferIntegrationTests {
 
@@ -52,8 +53,8 @@ class WireMonitorSnifferIntegrationTests {
   }
 
   private TieredCache<String, String> hidingInstance(
-      RedisServer redis, String name, KeyNameHasher hasher, AtomicInteger loads) {
-    RedisConnections connections = RedisConnections.create(redis.uri());
+      RedisServer redis, String uri, String name, KeyNameHasher hasher, AtomicInteger loads) {
+    RedisConnections connections = RedisConnections.create(uri);
     resources.add(connections);
     RedisCacheBuilder<String, String> remote =
         RedisCacheBuilder.<String, String>newBuilder()
@@ -107,18 +108,22 @@ class WireMonitorSnifferIntegrationTests {
   @ParameterizedTest
   @EnumSource(KeyNameHasher.Scheme.class)
   void withKeyNamesHidden_noCommandSentToRedisCarriesAKeyTenantOrValueInClear(
-      KeyNameHasher.Scheme scheme, @RedisStandaloneServer RedisServer redis) throws Exception {
+      KeyNameHasher.Scheme scheme, @RedisStandaloneServer(owned = true) RedisServer redis)
+      throws Exception {
     String name = "mon-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     KeyNameHasher hasher = KeyNameHasher.of(secret).withScheme(scheme);
     Path out = Files.createTempFile("cachet-monitor", ".txt");
     Process monitor = startMonitor(redis, out);
+    FaultProxy proxy = FaultProxy.forward(redis);
+    resources.add(proxy);
     try {
       Eventually.await(DEADLINE, "MONITOR is running", () -> monitorStarted(out));
       AtomicInteger loads = new AtomicInteger();
-      TieredCache<String, String> a = hidingInstance(redis, name, hasher, loads);
-      TieredCache<String, String> b = hidingInstance(redis, name, hasher, loads);
+      // A reaches Redis through a proxy that the test cuts, to include an outage and its recovery
+      TieredCache<String, String> a = hidingInstance(redis, proxy.uri(), name, hasher, loads);
+      TieredCache<String, String> b = hidingInstance(redis, redis.uri(), name, hasher, loads);
       Cache<String, String> aTenant = a.forTenant("zqtenant");
       Cache<String, String> bTenant = b.forTenant("zqtenant");
 
@@ -141,6 +146,20 @@ class WireMonitorSnifferIntegrationTests {
           () -> bTenant.getIfPresent("zqkeyname4") == null);
       a.counters().orElseThrow().incrementBy("zqcounter5", 3);
       assertThat(b.counters().orElseThrow().get("zqcounter5")).isEqualTo(3);
+      // an outage of A: its writes meanwhile mark keys dirty; recovery invalidates them in Redis and
+      // publishes their invalidations (hidden names) when Redis is back
+      proxy.refuseNew(true);
+      proxy.resetAll();
+      Eventually.await(DEADLINE, "A noticed the outage", () -> {
+        a.getIfPresent("zqkeyname6");
+        return a.isDegraded();
+      });
+      a.put("zqkeyname7", "zqvalue7");
+      a.invalidate("zqkeyname2");
+      proxy.refuseNew(false);
+      Eventually.await(DEADLINE, "A recovered", () -> !a.isDegraded());
+      Eventually.await(DEADLINE, "B no longer serves what A changed during the outage",
+          () -> b.getIfPresent("zqkeyname2") == null);
       a.invalidate("zqkeyname0");
       a.invalidateAll(List.of("zqkeyname1"));
       a.invalidateAll();
