@@ -94,10 +94,14 @@ class WireMonitorSnifferIntegrationTests {
   }
 
   private static boolean monitorStarted(Path out) {
+    return monitorOutput(out).startsWith("OK");
+  }
+
+  private static String monitorOutput(Path out) {
     try {
-      return Files.readString(out, StandardCharsets.ISO_8859_1).startsWith("OK");
+      return Files.readString(out, StandardCharsets.ISO_8859_1);
     } catch (IOException e) {
-      return false;
+      return "";
     }
   }
 
@@ -165,7 +169,10 @@ class WireMonitorSnifferIntegrationTests {
       a.invalidateAll();
       a.close();
       b.close();
-      Thread.sleep(300); // let MONITOR flush the last commands to its output
+      // MONITOR prints commands in order: once this one is in its output, everything before it is too
+      redis.command("ECHO", "monitor-end");
+      Eventually.await(DEADLINE, "MONITOR recorded the end marker",
+          () -> monitorOutput(out).contains("monitor-end"));
     } finally {
       monitor.destroy();
       monitor.waitFor(10, TimeUnit.SECONDS);
