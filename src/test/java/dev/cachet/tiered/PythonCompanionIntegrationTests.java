@@ -1,0 +1,517 @@
+package dev.cachet.tiered;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cachet.Cache;
+import dev.cachet.KeyCodec;
+import dev.cachet.MultiTenantCache;
+import dev.cachet.crypto.FernetKey;
+import dev.cachet.crypto.FernetKeyRing;
+import dev.cachet.crypto.KeyNameHasher;
+import dev.cachet.internal.AbstractCache;
+import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
+import dev.cachet.redis.RedisCacheBuilder;
+import dev.cachet.redis.RedisConnections;
+import dev.cachet.redis.RedisValueFormat;
+import dev.cachet.serialization.ValueSerializers;
+import dev.cachet.testing.Eventually;
+import dev.cachet.testing.redis.RedisServer;
+import dev.cachet.testing.redis.RedisStandaloneServer;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Python companion ({@code python/cachet_compat.py}) against Java, on a Redis from the harness:
+ * its unittest suite ({@code python3 -m unittest test_cachet_compat}, Redis passed through {@code
+ * CACHET_TEST_REDIS_URL}/{@code _PORT}), and cross-language tests driving the module through {@code
+ * src/test/resources/python/companion_driver.py} (one long-lived process, JSON lines). Needs a {@code
+ * python3} that imports {@code cryptography} and {@code redis} (Debian: python3-cryptography,
+ * python3-redis; python3-cbor2 for the CBOR tests); skipped without one unless {@code CI} is set, then it
+ * fails.
+ */
+class PythonCompanionIntegrationTests {
+
+  private static final Logger log = LoggerFactory.getLogger(PythonCompanionIntegrationTests.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
+  /** Generous: waits for an event (a message applied), never a timed performance claim. */
+  private static final Duration EVENT_DEADLINE = Duration.ofSeconds(10);
+  private static final FernetKey OLD = FernetKey.generate();
+  private static final FernetKey NEW = FernetKey.generate();
+  private static final String SECRET =
+      Base64.getUrlEncoder().encodeToString(FernetKey.generate().revealBase64().getBytes(StandardCharsets.US_ASCII));
+
+  @RedisStandaloneServer static RedisServer redis;
+
+  private static String python;
+  private static String prefix;
+  private static Driver driver;
+  private final List<AutoCloseable> resources = new ArrayList<>();
+
+  @BeforeAll
+  static void startPython() throws IOException {
+    python = requirePython();
+    prefix = TieredTestSupport.prefixFrom(redis.keyPrefix());
+    driver = new Driver();
+  }
+
+  @AfterAll
+  static void stopPython() {
+    if (driver != null) {
+      driver.close();
+    }
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+    resources.clear();
+  }
+
+  // ------------------------------------------------------------------------------------ python itself
+
+  static String requirePython() {
+    for (String candidate : List.of("python3", "/usr/bin/python3")) {
+      try {
+        Process p =
+            new ProcessBuilder(candidate, "-c", "import cryptography.fernet, redis").redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) {
+          return candidate;
+        }
+      } catch (IOException e) {
+        // next candidate
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    String message = "no python3 with the 'cryptography' and 'redis' packages"
+        + " (apt-get install python3-cryptography python3-redis python3-cbor2)";
+    if (System.getenv("CI") != null) {
+      fail(message + "; CI is set, so the Python companion tests must run");
+    }
+    Assumptions.abort(message);
+    return null;
+  }
+
+  private static Map<String, String> redisEnvironment() {
+    return Map.of(
+        "CACHET_TEST_REDIS_URL", redis.uri(),
+        "CACHET_TEST_REDIS_HOST", redis.host(),
+        "CACHET_TEST_REDIS_PORT", Integer.toString(redis.port()),
+        "CACHET_TEST_REDIS_PREFIX", prefix);
+  }
+
+  @Test
+  void pythonUnitTests_passAgainstTheHarnessRedis() throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(python, "-m", "unittest", "-v", "test_cachet_compat")
+            .directory(Path.of("python").toFile())
+            .redirectErrorStream(true);
+    pb.environment().putAll(redisEnvironment());
+    Process p = pb.start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("python unittest finished").isTrue();
+    assertThat(p.exitValue()).as("python -m unittest test_cachet_compat:%n%s", output).isZero();
+    assertThat(output)
+        .contains("test_round_trip_every_format_and_naming (test_cachet_compat.RedisTests")
+        .contains("test_refused_envelopes_fail_for_the_same_reason_as_in_java");
+    assertThat(output).doesNotContain("test_round_trip_every_format_and_naming (test_cachet_compat.RedisTests"
+        + ".test_round_trip_every_format_and_naming) ... skipped");
+  }
+
+  // ------------------------------------------------------------------------------------ the driver
+
+  /** One long-lived Python process running the companion; JSON request line in, JSON reply line out. */
+  static final class Driver implements AutoCloseable {
+    private final Process process;
+    private final BufferedWriter in;
+    private final BufferedReader out;
+
+    Driver() throws IOException {
+      ProcessBuilder pb =
+          new ProcessBuilder(python, Path.of("src/test/resources/python/companion_driver.py").toString())
+              .redirectError(ProcessBuilder.Redirect.INHERIT);
+      pb.environment().putAll(redisEnvironment());
+      process = pb.start();
+      in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+      out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    }
+
+    synchronized JsonNode call(Map<String, Object> request) {
+      try {
+        in.write(JSON.writeValueAsString(request));
+        in.write('\n');
+        in.flush();
+        String line = out.readLine();
+        assertThat(line).as("the Python driver answered (see its stderr above)").isNotNull();
+        JsonNode reply = JSON.readTree(line);
+        assertThat(reply.has("error")).as("python: %s", reply).isFalse();
+        return reply;
+      } catch (IOException e) {
+        throw new AssertionError("talking to the Python driver failed", e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        in.close();
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (IOException | InterruptedException e) {
+        // destroyed below
+      }
+      process.destroyForcibly();
+    }
+  }
+
+  /** How one side sees a cache; turned into the Java builder and into the driver's cache config. */
+  record Setup(String name, RedisValueFormat format, int scheme, String tenant) {
+    Map<String, Object> python(String keys) {
+      Map<String, Object> c = new LinkedHashMap<>();
+      c.put("name", name);
+      c.put("prefix", prefix);
+      c.put("keys", keys);
+      c.put("value_format", format == RedisValueFormat.PLAIN_JSON ? "plain_json" : "sealed");
+      if (scheme != 0) {
+        c.put("naming_secret", SECRET);
+        c.put("naming_scheme", scheme);
+      }
+      if (tenant != null) {
+        c.put("tenant", tenant);
+      }
+      if (format == RedisValueFormat.SEALED) {
+        c.put("compression_threshold", 64);
+      }
+      return c;
+    }
+
+    KeyNameHasher hasher() {
+      KeyNameHasher h = KeyNameHasher.of(Base64.getUrlDecoder().decode(SECRET));
+      return scheme == 1 ? h : h.withScheme(KeyNameHasher.Scheme.BOUND);
+    }
+
+    RedisCacheBuilder<String, String> redis(RedisConnections connections, FernetKeyRing ring, Class<String> type) {
+      return redis(connections, ring, ValueSerializers.json(type));
+    }
+
+    <V> RedisCacheBuilder<String, V> redis(
+        RedisConnections connections, FernetKeyRing ring, dev.cachet.serialization.ValueSerializer<V> serializer) {
+      RedisCacheBuilder<String, V> b =
+          RedisCacheBuilder.<String, V>newBuilder()
+              .name(name)
+              .connections(connections)
+              .keyCodec(KeyCodec.strings())
+              .keyPrefix(prefix)
+              .keyRing(ring)
+              .serializer(serializer)
+              .format(format);
+      if (scheme != 0) {
+        b.keyNameHasher(hasher());
+      }
+      if (format == RedisValueFormat.SEALED) {
+        b.compressionThreshold(64);
+      }
+      return b;
+    }
+  }
+
+  private static Map<String, Object> request(String op, Map<String, Object> cache, Object... pairs) {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("op", op);
+    r.put("cache", cache);
+    for (int i = 0; i < pairs.length; i += 2) {
+      r.put((String) pairs[i], pairs[i + 1]);
+    }
+    return r;
+  }
+
+  private static String uniqueName(String base) {
+    return base + "-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30), 36);
+  }
+
+  private RedisConnections connections() {
+    RedisConnections c = RedisConnections.create(redis.uri());
+    resources.add(c);
+    return c;
+  }
+
+  private static Map<String, Object> value(String from, int i) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("from", from);
+    v.put("i", i);
+    v.put("note", "ünïcødé ✓ " + "compressible ".repeat(20));
+    v.put("tags", List.of("a", "b"));
+    return v;
+  }
+
+  // ------------------------------------------------------------------------------------ both directions
+
+  @Test
+  void bothDirections_bothFormats_keyRingMidRotation_namesHiddenOrNot_withAndWithoutTenants() throws Exception {
+    RedisConnections connections = connections();
+    // mid-rotation: Java already encrypts under NEW, Python still under OLD; each side holds both keys
+    FernetKeyRing javaRing = FernetKeyRing.of(NEW, OLD);
+    String pythonRing = OLD.revealBase64() + "," + NEW.revealBase64();
+    int combinations = 0;
+    for (RedisValueFormat format : RedisValueFormat.values()) {
+      for (int scheme : new int[] {0, 1, 2}) {
+        for (String tenant : new String[] {null, "acme"}) {
+          String what = format + ", naming scheme " + scheme + ", tenant " + tenant;
+          Setup setup = new Setup(uniqueName("both"), format, scheme, tenant);
+          RedisCacheBuilder<String, Map<String, Object>> b =
+              setup.redis(connections, javaRing, ValueSerializers.json(MAP));
+          if (tenant != null) {
+            b.tenant(tenant);
+          }
+          try (Cache<String, Map<String, Object>> java = b.build()) {
+            Map<String, Object> py = setup.python(pythonRing);
+            java.put("from-java", value("java", 1));
+            JsonNode read = driver.call(request("read", py, "key", "from-java"));
+            assertThat(read.get("failure").isNull()).as("%s: %s", what, read).isTrue();
+            assertThat(JSON.convertValue(read.get("value"), MAP)).as(what).isEqualTo(value("java", 1));
+
+            driver.call(request("write", py, "key", "from-python", "value", value("python", 2), "ttl", 600));
+            assertThat(java.getIfPresent("from-python")).as(what).isEqualTo(value("python", 2));
+            // the token Python stored is under OLD, Java's under NEW: both rings were needed
+            String pythonEntry = driver.call(request("entry_key", py, "key", "from-python")).get("entry_key").asText();
+            String javaEntry = driver.call(request("entry_key", py, "key", "from-java")).get("entry_key").asText();
+            assertThat(pythonEntry.contains("from-python")).as(what).isEqualTo(scheme == 0);
+            byte[] pythonToken = ((String) redis.call("GET", pythonEntry)).getBytes(StandardCharsets.US_ASCII);
+            byte[] javaToken = ((String) redis.call("GET", javaEntry)).getBytes(StandardCharsets.US_ASCII);
+            assertThat(FernetKeyRing.of(OLD).decrypt(pythonToken)).isNotEmpty();
+            assertThat(FernetKeyRing.of(NEW).decrypt(javaToken)).isNotEmpty();
+            long pttl = Long.parseLong(redis.command("PTTL", pythonEntry));
+            assertThat(pttl).as(what).isBetween(1L, 600_000L);
+          }
+          combinations++;
+        }
+      }
+    }
+    assertThat(combinations).isEqualTo(12);
+  }
+
+  @Test
+  void tamperedOrForeignTokens_areRefusedByPythonForTheSameReasonAsByJava() {
+    RedisConnections connections = connections();
+    Setup setup = new Setup(uniqueName("bad"), RedisValueFormat.SEALED, 2, "acme");
+    FernetKeyRing ring = FernetKeyRing.of(NEW, OLD);
+    Map<String, Object> py = setup.python(NEW.revealBase64() + "," + OLD.revealBase64());
+    py.put("delete_bad_entries", false);
+    RedisCacheBuilder<String, String> jb = setup.redis(connections, ring, String.class).deleteBadEntries(false);
+    RedisCacheBuilder<String, String> fb =
+        setup.redis(connections, FernetKeyRing.of(FernetKey.generate()), String.class).deleteBadEntries(false);
+    try (Cache<String, String> java = jb.tenant("acme").build();
+        Cache<String, String> foreign = fb.tenant("acme").build()) {
+      java.put("k", "v");
+      java.put("other", "w");
+      String entry = driver.call(request("entry_key", py, "key", "k")).get("entry_key").asText();
+      String otherEntry = driver.call(request("entry_key", py, "key", "other")).get("entry_key").asText();
+      String token = (String) redis.call("GET", entry);
+      int i = token.length() / 2;
+      String tampered = token.substring(0, i) + (token.charAt(i) == 'A' ? 'B' : 'A') + token.substring(i + 1);
+      List<Object[]> cases = new ArrayList<>();
+      cases.add(new Object[] {"tampered", tampered, DecryptionFailureReason.AUTHENTICATION});
+      cases.add(new Object[] {"not a token", "not-a-fernet-token", DecryptionFailureReason.FORMAT});
+      cases.add(new Object[] {"moved from another key", redis.call("GET", otherEntry), DecryptionFailureReason.KEY_BINDING});
+      for (Object[] c : cases) {
+        redis.call("SET", entry, (String) c[1], "PX", "600000");
+        long before = ((AbstractCache<?, ?>) java).instrumentation().decryptionFailureCount((DecryptionFailureReason) c[2]);
+        assertThat(java.getIfPresent("k")).as((String) c[0]).isNull();
+        assertThat(((AbstractCache<?, ?>) java).instrumentation().decryptionFailureCount((DecryptionFailureReason) c[2]))
+            .as("Java's reason for %s", c[0]).isEqualTo(before + 1);
+        JsonNode read = driver.call(request("read", py, "key", "k"));
+        assertThat(read.get("value").isNull()).as((String) c[0]).isTrue();
+        assertThat(read.get("failure").asText()).as("Python's reason for %s", c[0])
+            .isEqualTo(((DecryptionFailureReason) c[2]).name().toLowerCase(Locale.ROOT));
+      }
+      // a token from a foreign key ring, written by Cachet itself
+      foreign.put("k", "foreign");
+      long before = ((AbstractCache<?, ?>) java).instrumentation().decryptionFailureCount(DecryptionFailureReason.AUTHENTICATION);
+      assertThat(java.getIfPresent("k")).isNull();
+      assertThat(((AbstractCache<?, ?>) java).instrumentation().decryptionFailureCount(DecryptionFailureReason.AUTHENTICATION))
+          .isEqualTo(before + 1);
+      JsonNode read = driver.call(request("read", py, "key", "k"));
+      assertThat(read.get("value").isNull()).isTrue();
+      assertThat(read.get("failure").asText()).isEqualTo("authentication");
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ coherence
+
+  /** Two Java tiered instances of one cache, each on its own connections, as two processes would be. */
+  private List<TieredCache<String, String>> javaInstances(Setup setup) {
+    List<TieredCache<String, String>> out = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      RedisConnections c = connections();
+      MultiTenantCache<String, String> cache =
+          TieredCacheBuilder.<String, String>newBuilder()
+              .name(setup.name())
+              .keyCodec(KeyCodec.strings())
+              .remote(setup.redis(c, FernetKeyRing.of(NEW, OLD), String.class))
+              .memoryTtl(Duration.ofMinutes(10))
+              .heartbeatInterval(Duration.ofMillis(200))
+              .build();
+      resources.add(cache);
+      out.add((TieredCache<String, String>) cache);
+    }
+    for (TieredCache<String, String> t : out) {
+      // past the start-up confirmation: a Python origin appearing during it would count as a possible loss
+      Eventually.await(EVENT_DEADLINE, "coherence in sync",
+          () -> t.coherence().isSubscribed() && t.coherence().state().equals("in-sync"));
+    }
+    return out;
+  }
+
+  /**
+   * Writes through a Redis-only Java cache, which publishes nothing: no Java message is in flight when
+   * the tiered instances then load the value into memory, so only Python's messages can drop it.
+   */
+  private void seed(Setup setup, String tenant, String key, String value) {
+    RedisCacheBuilder<String, String> b = setup.redis(connections(), FernetKeyRing.of(NEW, OLD), String.class);
+    if (tenant != null) {
+      b.tenant(tenant);
+    }
+    try (Cache<String, String> writer = b.build()) {
+      writer.put(key, value);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static TieredCache<String, String> view(TieredCache<String, String> root, String tenant) {
+    return tenant == null ? root : (TieredCache<String, String>) root.forTenant(tenant);
+  }
+
+  @Test
+  void pythonWriteAndInvalidate_reachBothJavaMemoryTiers_namesInClear() {
+    pythonWriteAndInvalidate_reachBothJavaMemoryTiers(new Setup(uniqueName("coh"), RedisValueFormat.SEALED, 0, null));
+  }
+
+  @Test
+  void pythonWriteAndInvalidate_reachBothJavaMemoryTiers_hiddenNamesScheme2_tenant() {
+    pythonWriteAndInvalidate_reachBothJavaMemoryTiers(new Setup(uniqueName("cohh"), RedisValueFormat.SEALED, 2, "acme"));
+  }
+
+  private void pythonWriteAndInvalidate_reachBothJavaMemoryTiers(Setup setup) {
+    List<TieredCache<String, String>> roots = javaInstances(setup);
+    List<TieredCache<String, String>> views = roots.stream().map(r -> view(r, setup.tenant())).toList();
+    Map<String, Object> py = setup.python(OLD.revealBase64() + "," + NEW.revealBase64());
+    seed(setup, setup.tenant(), "k", "v1");
+    for (TieredCache<String, String> v : views) {
+      Eventually.await(EVENT_DEADLINE, "v1 is held in memory",
+          () -> "v1".equals(v.getIfPresent("k")) && "v1".equals(v.peekMemory("k")));
+    }
+    long[] applied = roots.stream().mapToLong(r -> r.coherence().peerInvalidationsApplied()).toArray();
+    long[] losses = roots.stream().mapToLong(r -> r.coherence().lossCount()).toArray();
+
+    long started = System.nanoTime();
+    driver.call(request("write", py, "key", "k", "value", "v2", "ttl", 600));
+    long written = System.nanoTime();
+    for (int i = 0; i < 2; i++) {
+      TieredCache<String, String> root = roots.get(i);
+      long before = applied[i];
+      Eventually.await(EVENT_DEADLINE, Duration.ofMillis(1), "instance " + i + " applied Python's invalidation",
+          () -> root.coherence().peerInvalidationsApplied() > before);
+      assertThat(views.get(i).peekMemory("k")).as("the message dropped the memory entry").isNull();
+      assertThat(views.get(i).getIfPresent("k")).isEqualTo("v2");
+    }
+    log.info("Python write reached both Java memory tiers {} us after it returned (write took {} us)",
+        (System.nanoTime() - written) / 1000, (written - started) / 1000);
+
+    applied = roots.stream().mapToLong(r -> r.coherence().peerInvalidationsApplied()).toArray();
+    driver.call(request("invalidate", py, "key", "k"));
+    for (int i = 0; i < 2; i++) {
+      TieredCache<String, String> root = roots.get(i);
+      long before = applied[i];
+      Eventually.await(EVENT_DEADLINE, Duration.ofMillis(1), "instance " + i + " applied Python's invalidate",
+          () -> root.coherence().peerInvalidationsApplied() > before);
+      assertThat(views.get(i).getIfPresent("k")).isNull();
+    }
+    for (int i = 0; i < 2; i++) {
+      TieredCache<String, String> root = roots.get(i);
+      // Python said goodbye after each message: no peer left waiting for its heartbeats, nothing lost
+      Eventually.await(EVENT_DEADLINE, "instance " + i + " forgot the Python origin",
+          () -> root.coherence().peerCount() == 1);
+      assertThat(root.coherence().lossCount()).isEqualTo(losses[i]);
+      assertThat(root.coherence().clearCount()).isZero();
+    }
+  }
+
+  @Test
+  void pythonInvalidateAll_reachesBothJavaMemoryTiers_cacheAndTenant() {
+    Setup setup = new Setup(uniqueName("all"), RedisValueFormat.SEALED, 2, null);
+    List<TieredCache<String, String>> roots = javaInstances(setup);
+    Map<String, Object> py = setup.python(OLD.revealBase64() + "," + NEW.revealBase64());
+    Map<String, Object> pyAcme = new LinkedHashMap<>(py);
+    pyAcme.put("tenant", "acme");
+
+    // a tenant's invalidate_all: that tenant only, on both instances
+    seed(setup, null, "x", "root");
+    seed(setup, "acme", "x", "acme");
+    seed(setup, "other", "x", "other");
+    for (TieredCache<String, String> r : roots) {
+      assertThat(r.getIfPresent("x")).isEqualTo("root");
+      assertThat(view(r, "acme").getIfPresent("x")).isEqualTo("acme");
+      assertThat(view(r, "other").getIfPresent("x")).isEqualTo("other");
+      assertThat(view(r, "other").peekMemory("x")).isEqualTo("other");
+    }
+    long[] tenantClears = roots.stream().mapToLong(r -> r.coherence().tenantClearsReceived()).toArray();
+    driver.call(request("invalidate_all", pyAcme));
+    for (int i = 0; i < 2; i++) {
+      TieredCache<String, String> r = roots.get(i);
+      long before = tenantClears[i];
+      Eventually.await(EVENT_DEADLINE, "instance " + i + " applied Python's tenant clear",
+          () -> r.coherence().tenantClearsReceived() > before);
+      Eventually.await(EVENT_DEADLINE, "instance " + i + " no longer serves the tenant's old entry",
+          () -> view(r, "acme").getIfPresent("x") == null);
+      assertThat(view(r, "other").peekMemory("x")).as("another tenant keeps its memory").isEqualTo("other");
+      assertThat(r.peekMemory("x")).isEqualTo("root");
+      assertThat(r.coherence().clearCount()).as("a known tenant is cleared alone").isZero();
+    }
+
+    // the cache's invalidate_all: everything, on both instances
+    long[] clears = roots.stream().mapToLong(r -> r.coherence().clearCount()).toArray();
+    driver.call(request("invalidate_all", py));
+    for (int i = 0; i < 2; i++) {
+      TieredCache<String, String> r = roots.get(i);
+      long before = clears[i];
+      Eventually.await(EVENT_DEADLINE, "instance " + i + " applied Python's clear",
+          () -> r.coherence().clearCount() > before);
+      Eventually.await(EVENT_DEADLINE, "instance " + i + " serves nothing of the old generation",
+          () -> r.getIfPresent("x") == null && view(r, "other").getIfPresent("x") == null);
+    }
+    // and what Python writes next, in the new generation, Java reads
+    driver.call(request("write", py, "key", "x", "value", "after", "ttl", 600));
+    for (TieredCache<String, String> r : roots) {
+      Eventually.await(EVENT_DEADLINE, "the new generation's entry is read", () -> "after".equals(r.getIfPresent("x")));
+    }
+  }
+}
