@@ -355,5 +355,35 @@ class RedisTests(unittest.TestCase):
         self.assertEqual(self.redis.exists(rk), 0)
 
 
+class DocsSnippetTest(unittest.TestCase):
+    """docs/python.md's quick start: at most 10 lines, and it works against real Redis."""
+
+    def test_python_quickstart_runs(self):
+        with open(os.path.join(HERE, "..", "docs", "python.md"), encoding="utf-8") as f:
+            doc = f.read()
+        block = doc.split("<!-- python-quickstart:start -->")[1].split("<!-- python-quickstart:end -->")[0]
+        code = block.split("```python\n")[1].split("```")[0]
+        lines = [line for line in code.splitlines() if line.strip()]
+        self.assertLessEqual(len(lines), 10, "a Python user shares a cache in at most 10 lines")
+        client = redis_client()
+        kw = client.connection_pool.connection_kwargs
+        url = os.environ.get("CACHET_TEST_REDIS_URL") or "redis://%s:%d" % (kw["host"], kw["port"])
+        env = {"CACHET_REDIS_URL": url, "CACHET_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+               "CACHET_KEY_NAMING_SECRET": base64.urlsafe_b64encode(os.urandom(32)).decode()}
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            namespace = {}
+            exec(compile(code, "docs/python.md", "exec"), namespace)  # noqa: S102 - our own documentation
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        self.assertEqual(namespace["user"], {"id": "42", "name": "Ada"})
+        self.assertIsNone(namespace["users"].read("42"))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -37,7 +37,8 @@ import javax.crypto.spec.SecretKeySpec;
  * the encoded key alone, so two caches (or tenants) holding the same key get the same hidden name and
  * can be correlated. {@link Scheme#BOUND} (naming scheme 2, opt-in with {@link #withScheme}) derives
  * another key (HKDF info {@value #HKDF_INFO_V2}) and hashes the UTF-8 bytes of {@code
- * prefix:cache:tenant:encodedKey} ({@code tenant} being {@code -} or {@code t.<id>}, as in the Redis key),
+ * prefix:cache:tenant:encodedKey} ({@code tenant} being {@code -} or {@code t.<id>}, the id in clear
+ * even though the scheme-2 Redis key names the tenant {@code h.<hashTenant>}),
  * so the same key gets unrelated names in different caches and tenants. Switching a running cache from
  * one scheme to the other renames every key (the cache starts cold); the Redis tier marks scheme-2 names
  * with {@code h2:} so the two never meet. Python, for scheme 2:

@@ -25,13 +25,14 @@ import java.util.Objects;
  *       the message as a {@code C}: safe, never silently ignored.
  *   <li>{@code flags}: letters, or {@code -} for none. {@code h}: the items carry hidden key names.
  *   <li>{@code item} (for {@code I}): {@code tenant ":" name}, where {@code tenant} is {@code -} (no
- *       tenant) or {@code t.<tenant id>}, as in the Redis key layout, and {@code name} is the encoded key
+ *       tenant) or {@code t.<tenant id>} ({@code h.<HMAC>} with flag {@code h}, under either naming
+ *       scheme), and {@code name} is the encoded key
  *       or, with flag {@code h}, its hidden name (the URL-safe base64 HMAC the Redis key names use, see
  *       {@code KeyNameHasher}). Items are length-prefixed (UTF-16 code units), so they may contain any
  *       character.
  * </ul>
  *
- * <p>Example: {@code cachet2 k3x9 17 I - 8:-:user:42} or, hiding names, {@code cachet2 k3x9 18 I h
+ * <p>Example: {@code cachet2 k3x9 17 I - 9:-:user:42} or, hiding names, {@code cachet2 k3x9 18 I h
  * 45:-:Zm9vYmFy...}. The previous version ({@code cachet1 origin sequence I|C|H [length:memoryKey]...},
  * items being memory keys: {@code key}, or {@code \0 tenant \0 key}) is still read; {@link #version()}
  * tells them apart.
