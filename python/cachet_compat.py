@@ -258,6 +258,8 @@ def parse_key_ring(keys):
     """A MultiFernet from 'k1,k2' (primary first, as CACHET_ENCRYPTION_KEYS), a list of keys, or a ring."""
     if isinstance(keys, MultiFernet):
         return keys
+    if keys is None:
+        raise CachetCompatError("no key ring: pass keys='k1,k2' (primary first), as CACHET_ENCRYPTION_KEYS")
     if isinstance(keys, (str, bytes)):
         text = keys.decode("ascii") if isinstance(keys, bytes) else keys
         keys = [k.strip() for k in text.split(",") if k.strip()]
@@ -510,12 +512,18 @@ class _Publisher:
         with self.lock:
             self.sequence += 1
             n = self.sequence
-            command = "SPUBLISH" if self.sharded else "PUBLISH"
+            message = encode_message(self.origin, n, kind, flags, items)
+            # then goodbye: Java instances would otherwise wait for this origin's heartbeats and, after
+            # the bound, count it as silent (fail-safe) and lost
+            goodbye = encode_message(self.origin, n, "B")
+            if self.sharded:
+                # a cluster client routes each SPUBLISH to the channel's shard; one after the other
+                redis.execute_command("SPUBLISH", channel, message)
+                redis.execute_command("SPUBLISH", channel, goodbye)
+                return
             pipe = redis.pipeline(transaction=False)
-            pipe.execute_command(command, channel, encode_message(self.origin, n, kind, flags, items))
-            # forget me: Java instances would otherwise wait for this origin's heartbeats and, after the
-            # bound, count it as silent (fail-safe) and lost
-            pipe.execute_command(command, channel, encode_message(self.origin, n, "B"))
+            pipe.execute_command("PUBLISH", channel, message)
+            pipe.execute_command("PUBLISH", channel, goodbye)
             pipe.execute()
 
 
@@ -571,6 +579,8 @@ class CachetCache:
         self.max_value_size = max_value_size
         self.delete_bad_entries = delete_bad_entries
         self.last_failure = None
+        if isinstance(naming_secret, str) and not naming_secret.strip():
+            naming_secret = None  # an empty variable means unset, as in Java's CachetEnvironment
         if _shared is None:
             hasher = None if naming_secret is None else KeyNameHasher(naming_secret, naming_scheme)
             layout = KeyLayout(cache, prefix, schema_version, None, hasher)
