@@ -517,9 +517,12 @@ class _Publisher:
             # the bound, count it as silent (fail-safe) and lost
             goodbye = encode_message(self.origin, n, "B")
             if self.sharded:
-                # a cluster client routes each SPUBLISH to the channel's shard; one after the other
-                redis.execute_command("SPUBLISH", channel, message)
-                redis.execute_command("SPUBLISH", channel, goodbye)
+                # to the shard of the channel's slot, one after the other (redis-py's cluster client does
+                # not know SPUBLISH's channel is what routes it)
+                node_of = getattr(redis, "get_node_from_key", None)
+                route = {} if node_of is None else {"target_nodes": node_of(channel)}
+                redis.execute_command("SPUBLISH", channel, message, **route)
+                redis.execute_command("SPUBLISH", channel, goodbye, **route)
                 return
             pipe = redis.pipeline(transaction=False)
             pipe.execute_command("PUBLISH", channel, message)
