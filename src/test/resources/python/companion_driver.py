@@ -5,6 +5,7 @@ request: {"op": "read|write|invalidate|invalidate_all|entry_key|origin", "cache"
           "value": ..., "ttl": seconds}
 cache:   {"name", "prefix", "keys", "naming_secret", "naming_scheme", "tenant", "value_format",
           "payload_format", "compression_threshold", "delete_bad_entries"}
+Redis Cluster instead with CACHET_TEST_REDIS_CLUSTER=host:port (messages then go out with SPUBLISH).
 reply:   {"value": ..., "failure": ..., "entry_key": ..., "origin": ...} or {"error": "..."}
 """
 import json
@@ -17,8 +18,15 @@ import cachet_compat as cc  # noqa: E402
 import redis  # noqa: E402
 
 url = os.environ.get("CACHET_TEST_REDIS_URL")
-client = redis.Redis.from_url(url) if url else redis.Redis(
-    host=os.environ.get("CACHET_TEST_REDIS_HOST", "127.0.0.1"), port=int(os.environ["CACHET_TEST_REDIS_PORT"]))
+seed = os.environ.get("CACHET_TEST_REDIS_CLUSTER")  # host:port of one cluster node
+if seed:
+    from redis.cluster import RedisCluster
+    client = RedisCluster(host=seed.rsplit(":", 1)[0], port=int(seed.rsplit(":", 1)[1]))
+elif url:
+    client = redis.Redis.from_url(url)
+else:
+    client = redis.Redis(host=os.environ.get("CACHET_TEST_REDIS_HOST", "127.0.0.1"),
+                         port=int(os.environ["CACHET_TEST_REDIS_PORT"]))
 roots = {}
 
 
@@ -33,7 +41,7 @@ def cache_of(cfg):
             naming_secret=cfg.get("naming_secret"), naming_scheme=cfg.get("naming_scheme", 1),
             value_format=cfg.get("value_format", "sealed"), payload_format=cfg.get("payload_format", "json"),
             compression_threshold=cfg.get("compression_threshold"),
-            delete_bad_entries=cfg.get("delete_bad_entries", True))
+            delete_bad_entries=cfg.get("delete_bad_entries", True), sharded=seed is not None)
         roots[ident] = root
     return root if tenant is None else root.for_tenant(tenant)
 

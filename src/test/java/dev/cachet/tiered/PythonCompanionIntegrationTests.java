@@ -19,6 +19,9 @@ import dev.cachet.redis.RedisConnections;
 import dev.cachet.redis.RedisValueFormat;
 import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.testing.Eventually;
+import dev.cachet.testing.redis.RedisCluster;
+import dev.cachet.testing.redis.RedisClusterServers;
+import dev.cachet.testing.redis.RedisNode;
 import dev.cachet.testing.redis.RedisServer;
 import dev.cachet.testing.redis.RedisStandaloneServer;
 import java.io.BufferedReader;
@@ -157,10 +160,14 @@ class PythonCompanionIntegrationTests {
     private final BufferedReader out;
 
     Driver() throws IOException {
+      this(redisEnvironment());
+    }
+
+    Driver(Map<String, String> environment) throws IOException {
       ProcessBuilder pb =
           new ProcessBuilder(python, Path.of("src/test/resources/python/companion_driver.py").toString())
               .redirectError(ProcessBuilder.Redirect.INHERIT);
-      pb.environment().putAll(redisEnvironment());
+      pb.environment().putAll(environment);
       process = pb.start();
       in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
       out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -369,9 +376,14 @@ class PythonCompanionIntegrationTests {
 
   /** Two Java tiered instances of one cache, each on its own connections, as two processes would be. */
   private List<TieredCache<String, String>> javaInstances(Setup setup) {
+    return javaInstances(setup, this::connections);
+  }
+
+  private List<TieredCache<String, String>> javaInstances(
+      Setup setup, java.util.function.Supplier<RedisConnections> connect) {
     List<TieredCache<String, String>> out = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      RedisConnections c = connections();
+      RedisConnections c = connect.get();
       MultiTenantCache<String, String> cache =
           TieredCacheBuilder.<String, String>newBuilder()
               .name(setup.name())
@@ -396,7 +408,11 @@ class PythonCompanionIntegrationTests {
    * the tiered instances then load the value into memory, so only Python's messages can drop it.
    */
   private void seed(Setup setup, String tenant, String key, String value) {
-    RedisCacheBuilder<String, String> b = setup.redis(connections(), FernetKeyRing.of(NEW, OLD), String.class);
+    seed(setup, tenant, key, value, connections());
+  }
+
+  private void seed(Setup setup, String tenant, String key, String value, RedisConnections connections) {
+    RedisCacheBuilder<String, String> b = setup.redis(connections, FernetKeyRing.of(NEW, OLD), String.class);
     if (tenant != null) {
       b.tenant(tenant);
     }
@@ -420,11 +436,39 @@ class PythonCompanionIntegrationTests {
     pythonWriteAndInvalidate_reachBothJavaMemoryTiers(new Setup(uniqueName("cohh"), RedisValueFormat.SEALED, 2, "acme"));
   }
 
+  @Test
+  void cluster_pythonWritesWithSpublish_reachBothJavaMemoryTiers_andJavaWritesPythonReads(
+      @RedisClusterServers RedisCluster cluster) throws IOException {
+    RedisNode seed = cluster.masters().get(0);
+    Map<String, String> environment = new java.util.HashMap<>(redisEnvironment());
+    environment.put("CACHET_TEST_REDIS_CLUSTER", seed.host() + ":" + seed.port());
+    Setup setup = new Setup(uniqueName("clu"), RedisValueFormat.SEALED, 2, "acme");
+    java.util.function.Supplier<RedisConnections> connect = () -> {
+      RedisConnections c = RedisConnections.createCluster(cluster.seedUris());
+      resources.add(c);
+      return c;
+    };
+    try (Driver clusterDriver = new Driver(environment)) {
+      pythonWriteAndInvalidate_reachBothJavaMemoryTiers(setup, clusterDriver, javaInstances(setup, connect), connect);
+      Map<String, Object> py = setup.python(OLD.revealBase64() + "," + NEW.revealBase64());
+      RedisCacheBuilder<String, String> b = setup.redis(connect.get(), FernetKeyRing.of(NEW, OLD), String.class);
+      try (Cache<String, String> java = b.tenant("acme").build()) {
+        java.put("j", "from java");
+        assertThat(clusterDriver.call(request("read", py, "key", "j")).get("value").asText()).isEqualTo("from java");
+      }
+    }
+  }
+
   private void pythonWriteAndInvalidate_reachBothJavaMemoryTiers(Setup setup) {
-    List<TieredCache<String, String>> roots = javaInstances(setup);
+    pythonWriteAndInvalidate_reachBothJavaMemoryTiers(setup, driver, javaInstances(setup), this::connections);
+  }
+
+  private void pythonWriteAndInvalidate_reachBothJavaMemoryTiers(
+      Setup setup, Driver driver, List<TieredCache<String, String>> roots,
+      java.util.function.Supplier<RedisConnections> connect) {
     List<TieredCache<String, String>> views = roots.stream().map(r -> view(r, setup.tenant())).toList();
     Map<String, Object> py = setup.python(OLD.revealBase64() + "," + NEW.revealBase64());
-    seed(setup, setup.tenant(), "k", "v1");
+    seed(setup, setup.tenant(), "k", "v1", connect.get());
     for (TieredCache<String, String> v : views) {
       Eventually.await(EVENT_DEADLINE, "v1 is held in memory",
           () -> "v1".equals(v.getIfPresent("k")) && "v1".equals(v.peekMemory("k")));
