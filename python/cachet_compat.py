@@ -300,11 +300,17 @@ def _cbor2():
 
 def encode_payload(value, payload_format=JSON):
     """The serialized value: compact UTF-8 JSON (as Jackson writes it) or CBOR."""
-    if payload_format == JSON:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    if payload_format == CBOR:
-        return _cbor2().dumps(value)
-    raise CachetCompatError("payload_format must be 'json' or 'cbor': %r" % (payload_format,))
+    if payload_format not in PAYLOAD_FORMATS:
+        raise CachetCompatError("payload_format must be 'json' or 'cbor': %r" % (payload_format,))
+    encoder = _cbor2().dumps if payload_format == CBOR else None
+    try:
+        if encoder is not None:
+            return encoder(value)
+        # no NaN/Infinity: Java's JSON reader refuses them
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, UnicodeError) as e:
+        raise CachetCompatError("the value cannot be written as %s (%s): use dicts, lists, str, int, finite"
+                                " float, bool" % (payload_format.upper(), type(e).__name__)) from None
 
 
 def decode_payload(payload, payload_format=JSON):
@@ -668,12 +674,7 @@ class CachetCache:
             raise
         if token is None:
             return None
-        plain_expiry = None
-        if self.value_format == PLAIN_JSON:
-            pttl = self.redis.pttl(rk)
-            plain_expiry = server_now + (pttl if pttl and pttl > 0 else 0)
-        opened = open_token(self.ring, token, rk, server_now, self.value_format, self.max_value_size,
-                            plain_expiry)
+        opened = open_token(self.ring, token, rk, server_now, self.value_format, self.max_value_size)
         if opened.ok:
             return opened.value
         self.last_failure = opened.failure

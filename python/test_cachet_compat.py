@@ -168,6 +168,11 @@ class ConfigurationTests(unittest.TestCase):
         self.assertNotIn(key, str(e.exception))
         with self.assertRaisesRegex(cc.CachetCompatError, "plain_json"):
             cc.CachetCache(None, "users", key, value_format="plain_json", compression_threshold=10)
+        with self.assertRaisesRegex(cc.CachetCompatError, "cannot be written as JSON") as e:
+            cc.encode_payload({"secret-value": float("nan")})
+        self.assertNotIn("secret-value", str(e.exception))
+        with self.assertRaisesRegex(cc.CachetCompatError, "cannot be written as JSON"):
+            cc.encode_payload({"a": object()})
         cache = cc.CachetCache(None, "users", key, naming_secret=base64.urlsafe_b64encode(b"s" * 32).decode())
         self.assertNotIn(key, repr(cache))
         self.assertNotIn("c3Nz", repr(cache.layout.hasher))
