@@ -377,10 +377,15 @@ class DocsSnippetTest(unittest.TestCase):
                "CACHET_KEY_NAMING_SECRET": base64.urlsafe_b64encode(os.urandom(32)).decode()}
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
+        original = cc.CachetCache
+        prefix = os.environ.get("CACHET_TEST_REDIS_PREFIX", "pytest") + ".doc" + uuid.uuid4().hex[:8]
+        # the snippet's keys go under this test's prefix (the harness Redis may be shared)
+        cc.CachetCache = lambda *a, **kw: original(*a, prefix=prefix, **kw)
         try:
             namespace = {}
             exec(compile(code, "docs/python.md", "exec"), namespace)  # noqa: S102 - our own documentation
         finally:
+            cc.CachetCache = original
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
