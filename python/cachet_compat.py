@@ -15,9 +15,9 @@ format it speaks is specified in docs/wire-format.md; docs/python.md shows how t
     users.invalidate("42"); users.invalidate_all()
 
 Every write, invalidate and invalidate_all publishes the same `cachet2` message a Java instance
-publishes, under this object's own origin id, followed by a goodbye, so Java memory tiers drop the
+publishes, each under a fresh origin id (sequence 1), followed by its goodbye, so Java memory tiers drop the
 key (or the whole cache, or tenant) within the consistency model's bound and do not wait for this
-process's heartbeats. A CachetCache is thread-safe (publications are serialized by a lock) and never
+process's heartbeats. A CachetCache is thread-safe and never
 logs or prints keys, values or key material.
 """
 
@@ -506,34 +506,37 @@ def _new_origin():
 
 
 class _Publisher:
-    """One origin and its sequence numbers; every publication is followed by a goodbye (B)."""
+    """Publishes each change under a fresh origin with sequence 1, followed by that origin's goodbye (B).
+
+    A fresh origin per publication means a Java receiver never sees a gap it cannot explain: an origin it
+    already forgot, reappearing with a higher number while it confirms its subscription, would count as a
+    possible loss and make its older memory entries suspect for the memory TTL.
+    """
 
     def __init__(self, sharded):
-        self.origin = _new_origin()
-        self.sequence = 0
         self.sharded = sharded
-        self.lock = threading.Lock()
+        self.last_origin = None
 
     def publish(self, redis, channel, kind, flags="", items=()):
-        with self.lock:
-            self.sequence += 1
-            n = self.sequence
-            message = encode_message(self.origin, n, kind, flags, items)
-            # then goodbye: Java instances would otherwise wait for this origin's heartbeats and, after
-            # the bound, count it as silent (fail-safe) and lost
-            goodbye = encode_message(self.origin, n, "B")
-            if self.sharded:
-                # to the shard of the channel's slot, one after the other (redis-py's cluster client does
-                # not know SPUBLISH's channel is what routes it)
-                node_of = getattr(redis, "get_node_from_key", None)
-                route = {} if node_of is None else {"target_nodes": node_of(channel)}
-                redis.execute_command("SPUBLISH", channel, message, **route)
-                redis.execute_command("SPUBLISH", channel, goodbye, **route)
-                return
-            pipe = redis.pipeline(transaction=False)
-            pipe.execute_command("PUBLISH", channel, message)
-            pipe.execute_command("PUBLISH", channel, goodbye)
-            pipe.execute()
+        origin = _new_origin()
+        self.last_origin = origin
+        n = 1
+        message = encode_message(origin, n, kind, flags, items)
+        # then goodbye: Java instances would otherwise wait for this origin's heartbeats and, after
+        # the bound, count it as silent (fail-safe) and lost
+        goodbye = encode_message(origin, n, "B")
+        if self.sharded:
+            # to the shard of the channel's slot, one after the other (redis-py's cluster client does
+            # not know SPUBLISH's channel is what routes it)
+            node_of = getattr(redis, "get_node_from_key", None)
+            route = {} if node_of is None else {"target_nodes": node_of(channel)}
+            redis.execute_command("SPUBLISH", channel, message, **route)
+            redis.execute_command("SPUBLISH", channel, goodbye, **route)
+            return
+        pipe = redis.pipeline(transaction=False)
+        pipe.execute_command("PUBLISH", channel, message)
+        pipe.execute_command("PUBLISH", channel, goodbye)
+        pipe.execute()
 
 
 # ------------------------------------------------------------------------------------------- the cache
@@ -607,9 +610,9 @@ class CachetCache:
                            _shared=self._shared)
 
     @property
-    def origin(self):
-        """This object's origin id in coherence messages."""
-        return self._shared["publisher"].origin
+    def last_origin(self):
+        """The origin id of this cache's last publication (each publication has its own), or None."""
+        return self._shared["publisher"].last_origin
 
     def __repr__(self):
         return "CachetCache(%s, %s, secrets hidden)" % (self.layout.cache, self.value_format)

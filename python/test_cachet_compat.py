@@ -315,7 +315,7 @@ class RedisTests(unittest.TestCase):
                          sorted([acme.layout.tenant_segment, other.layout.tenant_segment]))
         self.assertTrue(all(f.startswith(b"h.") for f in fields), "scheme 2 hides tenant ids")
 
-    def test_every_change_publishes_a_cachet2_message_then_a_goodbye(self):
+    def test_every_change_publishes_a_cachet2_message_then_its_goodbye(self):
         c = self.cache("bus", naming_secret=self.secret, naming_scheme=2)
         acme = c.for_tenant("acme")
         p = self.subscribe(c)
@@ -328,8 +328,11 @@ class RedisTests(unittest.TestCase):
         finally:
             p.close()
         self.assertEqual([m["kind"] for m in got], ["I", "B", "I", "B", "C", "B", "T", "B"])
-        self.assertEqual({m["origin"] for m in got}, {c.origin})
-        self.assertEqual([m["sequence"] for m in got], [1, 1, 2, 2, 3, 3, 4, 4])
+        origins = [m["origin"] for m in got]
+        self.assertEqual(origins[0::2], origins[1::2], "each message's goodbye names its origin")
+        self.assertEqual(len(set(origins)), 4, "a fresh origin per publication")
+        self.assertEqual(origins[-1], c.last_origin)
+        self.assertEqual([m["sequence"] for m in got], [1] * 8)
         self.assertEqual(got[0]["flags"], "h")
         self.assertEqual(got[0]["items"], ["-:" + c.layout.hidden_name("k")])
         self.assertEqual(got[2]["items"], [acme.layout.message_item("k")])
