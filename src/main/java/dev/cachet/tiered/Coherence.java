@@ -107,6 +107,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   private final LongAdder malformed = new LongAdder();
   private final LongAdder peerInvalidationsApplied = new LongAdder();
   private final LongAdder publishFailures = new LongAdder();
+  private final LongAdder resubscriptions = new LongAdder();
   private volatile InvalidationBus.Subscription subscription;
   private volatile ScheduledFuture<?> heartbeat;
   private volatile String lastClearReason = "none";
@@ -531,6 +532,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
     subscriptionLost = false;
     startConfirming(System.nanoTime());
     updateFailSafe();
+    resubscriptions.increment(); // after the state change: tests wait on it
   }
 
   @Override
@@ -655,6 +657,11 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   /** Memory hits not served by the fail-safe. */
   long failSafeBypasses() {
     return failSafe.bypassed();
+  }
+
+  /** Subscriptions re-established after a loss so far (tests wait on it). */
+  long resubscriptions() {
+    return resubscriptions.sum();
   }
 
   long publishFailures() {
