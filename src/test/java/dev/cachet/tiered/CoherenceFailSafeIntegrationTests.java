@@ -68,36 +68,52 @@ class CoherenceFailSafeIntegrationTests {
         || cache.coherence().state().equals("suspect-older-entries"));
   }
 
+  /**
+   * 8 writer threads on A for {@code cachet.coherence.soakSeconds} (30 s by default, as CI runs it; set
+   * it lower for a quick local run), B reading: no message is lost, so B never clears nor suspects.
+   */
   @Test
   void noLostMessage_noClear_noLoss_underEightWriterThreads(@RedisStandaloneServer RedisServer redis)
       throws Exception {
+    Duration soak = Duration.ofSeconds(Long.getLong("cachet.coherence.soakSeconds", 30));
     String name = uniqueName();
     TieredCache<String, String> a = instance(redis, name);
     TieredCache<String, String> b = instance(redis, name);
     awaitInSync(a);
     awaitInSync(b);
+    java.util.concurrent.atomic.LongAdder puts = new java.util.concurrent.atomic.LongAdder();
+    long end = System.nanoTime() + soak.toNanos();
     ExecutorService writers = Executors.newFixedThreadPool(8);
     try {
       List<CompletableFuture<Void>> done = new ArrayList<>();
       for (int t = 0; t < 8; t++) {
         int thread = t;
         done.add(CompletableFuture.runAsync(() -> {
-          for (int i = 0; i < 1_500; i++) {
+          for (int i = 0; System.nanoTime() - end < 0; i++) {
             String key = "k" + ThreadLocalRandom.current().nextInt(200);
             a.put(key, thread + ":" + i);
+            puts.increment();
             if (i % 10 == 0) {
               b.getIfPresent(key);
             }
           }
         }, writers));
       }
-      CompletableFuture.allOf(done.toArray(new CompletableFuture<?>[0])).get(5, TimeUnit.MINUTES);
+      CompletableFuture.allOf(done.toArray(new CompletableFuture<?>[0])).get(soak.toSeconds() + 120, TimeUnit.SECONDS);
     } finally {
       writers.shutdownNow();
     }
+    Eventually.await(DEADLINE, "A's publisher drained", () -> {
+      long before = a.coherence().acknowledged();
+      a.put("drain-marker", "x");
+      return a.coherence().acknowledged() > before;
+    });
     long sent = a.coherence().acknowledged();
-    Eventually.await(DEADLINE, "B heard A's heartbeat after the last write", () -> b.coherence().peerCount() == 1
-        && b.coherence().peerInvalidationsApplied() > 0);
+    Eventually.await(DEADLINE, "B applied A's last message", () -> b.coherence().peerCount() == 1
+        && b.coherence().peerInvalidationsApplied() >= sent);
+    System.out.printf("coherence soak: %d s, 8 writer threads, %d puts, %d messages sent by A, %d applied by B, "
+        + "%d memory clears, %d losses%n", soak.toSeconds(), puts.sum(), sent, b.coherence().peerInvalidationsApplied(),
+        b.coherence().clearCount(), b.coherence().lossCount());
     assertThat(sent).as("messages sent (merged while one is in flight)").isPositive();
     assertThat(b.coherence().clearCount()).as("memory clears on B").isZero();
     assertThat(b.coherence().lossCount()).as("losses on B (%s)", b.coherence().lastLossReason()).isZero();
