@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
 class CoherenceHistoryIntegrationTests {
 
   private static final Logger log = LoggerFactory.getLogger(CoherenceHistoryIntegrationTests.class);
-  private static final Duration BOUND = Duration.ofMillis(4 * 200 + 400);
+  static final Duration BOUND = Duration.ofMillis(4 * 200 + 400);
   private static final int OPS_PER_THREAD = Integer.getInteger("cachet.history.ops", 6_000);
   private static final int THREADS = 4;
   private static final int KEYS = 64;
@@ -77,7 +77,7 @@ class CoherenceHistoryIntegrationTests {
    * Runs the workload on every instance while {@code fault} runs: each thread does at least its
    * operations and goes on until the fault script has finished, so every fault hits a running workload.
    */
-  private History run(List<TieredCache<String, String>> instances, Fault fault) throws Exception {
+  static History run(List<TieredCache<String, String>> instances, Fault fault) throws Exception {
     History history = new History();
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicBoolean faultDone = new AtomicBoolean();
@@ -140,24 +140,24 @@ class CoherenceHistoryIntegrationTests {
   }
 
   @FunctionalInterface
-  private interface Fault {
+  interface Fault {
     void run(AtomicBoolean running, List<AtomicBoolean> stops) throws Exception;
   }
 
-  private static void pause(Duration d, AtomicBoolean running) throws InterruptedException {
+  static void pause(Duration d, AtomicBoolean running) throws InterruptedException {
     long end = System.nanoTime() + d.toNanos();
     while (running.get() && System.nanoTime() < end) {
       Thread.sleep(20);
     }
   }
 
-  private static HistoryChecker.Result checkAndLog(String scenario, History history) {
+  static HistoryChecker.Result checkAndLog(String scenario, History history) {
     HistoryChecker.Result result = HistoryChecker.check(history.operations(), BOUND);
     log.info("history '{}': {}", scenario, result);
     return result;
   }
 
-  private static void assertNoneDegraded(List<TieredCache<String, String>> instances) {
+  static void assertNoneDegraded(List<TieredCache<String, String>> instances) {
     for (TieredCache<String, String> cache : instances) {
       assertThat(cache.outage().lastError()).as("no Redis command failed (the degraded model would apply)")
           .isEqualTo("none");
