@@ -78,6 +78,12 @@ class CoherenceHistoryIntegrationTests {
    * operations and goes on until the fault script has finished, so every fault hits a running workload.
    */
   static History run(List<TieredCache<String, String>> instances, Fault fault) throws Exception {
+    return run(instances, new AtomicBoolean(), fault);
+  }
+
+  /** {@link #run(List, Fault)}; while {@code writesPaused} is set, the threads only read. */
+  static History run(List<TieredCache<String, String>> instances, AtomicBoolean writesPaused, Fault fault)
+      throws Exception {
     History history = new History();
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicBoolean faultDone = new AtomicBoolean();
@@ -89,7 +95,8 @@ class CoherenceHistoryIntegrationTests {
       AtomicBoolean stop = new AtomicBoolean();
       stops.add(stop);
       for (int t = 0; t < THREADS; t++) {
-        workers.add(CompletableFuture.runAsync(() -> work(cache, id, history, stop, faultDone), daemonThread()));
+        workers.add(CompletableFuture.runAsync(
+            () -> work(cache, id, history, stop, faultDone, writesPaused), daemonThread()));
       }
     }
     CompletableFuture<Void> faults = CompletableFuture.runAsync(() -> {
@@ -116,11 +123,13 @@ class CoherenceHistoryIntegrationTests {
   }
 
   private static void work(
-      TieredCache<String, String> cache, String id, History history, AtomicBoolean stop, AtomicBoolean faultDone) {
+      TieredCache<String, String> cache, String id, History history, AtomicBoolean stop, AtomicBoolean faultDone,
+      AtomicBoolean writesPaused) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     for (int i = 0; (i < OPS_PER_THREAD || !faultDone.get()) && !stop.get(); i++) {
       String key = "key" + random.nextInt(KEYS);
-      int dice = cache.coherence() == null ? 100 : random.nextInt(100); // without coherence: reads only
+      // without coherence, or while writes are paused: reads only
+      int dice = cache.coherence() == null ? 100 : writesPaused.get() ? 18 + random.nextInt(82) : random.nextInt(100);
       long start = System.nanoTime();
       if (dice < 15) {
         String value = history.nextValue(key, id);
