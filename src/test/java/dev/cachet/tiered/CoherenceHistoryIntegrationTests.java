@@ -88,15 +88,17 @@ class CoherenceHistoryIntegrationTests {
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicBoolean faultDone = new AtomicBoolean();
     List<CompletableFuture<Void>> workers = new ArrayList<>();
-    List<AtomicBoolean> stops = new ArrayList<>();
+    List<Stop> stops = new ArrayList<>();
     for (int i = 0; i < instances.size(); i++) {
       TieredCache<String, String> cache = instances.get(i);
       String id = "i" + i;
-      AtomicBoolean stop = new AtomicBoolean();
+      Stop stop = new Stop();
       stops.add(stop);
       for (int t = 0; t < THREADS; t++) {
-        workers.add(CompletableFuture.runAsync(
-            () -> work(cache, id, history, stop, faultDone, writesPaused), daemonThread()));
+        CompletableFuture<Void> worker = CompletableFuture.runAsync(
+            () -> work(cache, id, history, stop.flag, faultDone, writesPaused), daemonThread());
+        stop.workers.add(worker);
+        workers.add(worker);
       }
     }
     CompletableFuture<Void> faults = CompletableFuture.runAsync(() -> {
@@ -112,6 +114,18 @@ class CoherenceHistoryIntegrationTests {
     running.set(false);
     faults.get(1, TimeUnit.MINUTES);
     return history;
+  }
+
+  /** One instance's threads, for a fault script that stops them. */
+  static final class Stop {
+    final AtomicBoolean flag = new AtomicBoolean();
+    final List<CompletableFuture<Void>> workers = new ArrayList<>();
+
+    /** Stops the instance's threads and waits until each has finished the operation it was in. */
+    void stopAndAwait() throws Exception {
+      flag.set(true);
+      CompletableFuture.allOf(workers.toArray(new CompletableFuture<?>[0])).get(1, TimeUnit.MINUTES);
+    }
   }
 
   private static java.util.concurrent.Executor daemonThread() {
@@ -150,13 +164,17 @@ class CoherenceHistoryIntegrationTests {
 
   @FunctionalInterface
   interface Fault {
-    void run(AtomicBoolean running, List<AtomicBoolean> stops) throws Exception;
+    void run(AtomicBoolean running, List<Stop> stops) throws Exception;
   }
 
+  /**
+   * The fault script's schedule: lets the workload run on the real clock for {@code d} (the history is
+   * timed with System.nanoTime, so no fake ticker can stand in), returning early once the workload ended.
+   */
   static void pause(Duration d, AtomicBoolean running) throws InterruptedException {
     long end = System.nanoTime() + d.toNanos();
     while (running.get() && System.nanoTime() < end) {
-      Thread.sleep(20);
+      Thread.sleep(20); // the schedule itself, not a wait for an event
     }
   }
 
@@ -248,7 +266,9 @@ class CoherenceHistoryIntegrationTests {
       writer.put(key, value);
       history.record(new History.Op("i0", History.Kind.PUT, key, value, start, System.nanoTime()));
     }
-    Thread.sleep(BOUND.multipliedBy(2).toMillis()); // the workload's timing, not an assertion
+    // the scenario: the reads must begin more than the bound after the writes returned, on the real clock
+    // the history is timed with (no fake ticker can stand in), for the checker to call them stale
+    Thread.sleep(BOUND.multipliedBy(2).toMillis());
     for (int k = 0; k < KEYS; k++) {
       String key = "key" + k;
       long start = System.nanoTime();
@@ -334,8 +354,7 @@ class CoherenceHistoryIntegrationTests {
         List.of(instance(redis, name), instance(redis, name), instance(redis, name));
     History history = run(instances, (running, stops) -> {
       pause(Duration.ofMillis(1500), running);
-      stops.get(2).set(true);
-      Thread.sleep(100); // its workers finish the operation they are in
+      stops.get(2).stopAndAwait(); // its workers finish the operation they are in
       instances.get(2).close();
       pause(Duration.ofMillis(1500), running);
     });
