@@ -2,7 +2,6 @@ package dev.cachet.tiered;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cachet.MultiTenantCache;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.testing.Eventually;
 import dev.cachet.testing.FakeTicker;
@@ -12,14 +11,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Coherence when things go wrong, on real Redis: lost messages, dropped and late subscriptions, silent
@@ -32,31 +30,19 @@ class CoherenceFailSafeIntegrationTests {
   private static final Duration DEADLINE = Duration.ofSeconds(15);
   private static final Duration BOUND = Duration.ofMillis(600);
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
+  @RegisterExtension final TieredInstances instances = new TieredInstances();
 
   private static String uniqueName() {
-    return "cfs-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    return TieredInstances.uniqueName("cfs");
   }
 
   private TieredCache<String, String> instance(
       RedisServer redis, String name, Consumer<TieredCacheBuilder<String, String>> customizer) {
-    RedisConnections connections = RedisConnections.create(redis.uri());
-    resources.add(connections);
-    MultiTenantCache<String, String> cache =
-        TieredTestSupport.cache(name, connections, TieredTestSupport.prefixFrom(redis.keyPrefix()), customizer);
-    resources.add(cache);
-    return (TieredCache<String, String>) cache;
+    return instances.on(redis, name, customizer);
   }
 
   private TieredCache<String, String> instance(RedisServer redis, String name) {
-    return instance(redis, name, b -> {});
+    return instances.on(redis, name);
   }
 
   private static String channel(RedisServer redis, String name) {
@@ -321,13 +307,10 @@ class CoherenceFailSafeIntegrationTests {
   void strictWrite_timedOutButApplied_stillPublishesItsInvalidation(@RedisStandaloneServer RedisServer redis) {
     String name = uniqueName();
     dev.cachet.testing.redis.FaultProxy proxy = dev.cachet.testing.redis.FaultProxy.forward(redis.port());
-    resources.add(proxy);
-    RedisConnections slow = RedisConnections.create(proxy.uri());
-    resources.add(slow);
-    TieredCache<String, String> a =
-        (TieredCache<String, String>) TieredTestSupport.cache(name, slow, TieredTestSupport.prefixFrom(redis.keyPrefix()),
-            builder -> builder.failurePolicy(FailurePolicy.STRICT).remoteTimeout(Duration.ofMillis(300)));
-    resources.add(a);
+    instances.add(proxy);
+    RedisConnections slow = instances.add(RedisConnections.create(proxy.uri()));
+    TieredCache<String, String> a = instances.on(slow, TieredTestSupport.prefixFrom(redis.keyPrefix()), name,
+        builder -> builder.failurePolicy(FailurePolicy.STRICT).remoteTimeout(Duration.ofMillis(300)));
     // B's entries never age past the fail-safe bound: only the invalidation can make B drop v1
     TieredCache<String, String> b = instance(redis, name, builder -> builder.ticker(new FakeTicker()));
     a.put("k", "v1");

@@ -2,7 +2,6 @@ package dev.cachet.tiered;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cachet.MultiTenantCache;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.testing.history.History;
 import dev.cachet.testing.history.HistoryChecker;
@@ -16,9 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The history checker of {@link CoherenceHistoryIntegrationTests} (same workload, same bound) across a
@@ -32,28 +30,17 @@ class CoherenceFailoverHistoryIntegrationTests {
 
   private static final String PREFIX = "hist";
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
+  @RegisterExtension final TieredInstances fleet = new TieredInstances();
 
   private TieredCache<String, String> instance(RedisCluster cluster, String name) {
-    RedisConnections connections = RedisConnections.createCluster(cluster.seedUris());
-    resources.add(connections);
-    MultiTenantCache<String, String> cache = TieredTestSupport.cache(name, connections, PREFIX, b -> {});
-    resources.add(cache);
-    return (TieredCache<String, String>) cache;
+    return fleet.on(fleet.add(RedisConnections.createCluster(cluster.seedUris())), PREFIX, name, b -> {});
   }
 
   @Test
   void clusterSlotMove_ofTheChannelAndDataKeys_underThreeInstances(
       @RedisClusterServers(owned = true) RedisCluster cluster) throws Exception {
     cluster.awaitHealthy(Duration.ofSeconds(30));
-    String name = "hist-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    String name = TieredInstances.uniqueName("hist");
     List<TieredCache<String, String>> instances =
         List.of(instance(cluster, name), instance(cluster, name), instance(cluster, name));
     for (TieredCache<String, String> cache : instances) {
@@ -106,15 +93,10 @@ class CoherenceFailoverHistoryIntegrationTests {
   @Test
   void sentinelFailover_underThreeInstances(@RedisSentinelServers(owned = true) RedisSentinel sentinel)
       throws Exception {
-    String name = "hist-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    String name = TieredInstances.uniqueName("hist");
     List<TieredCache<String, String>> instances = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      RedisConnections connections = RedisConnections.create(sentinel.sentinelUri());
-      resources.add(connections);
-      TieredCache<String, String> cache =
-          (TieredCache<String, String>) TieredTestSupport.cache(name, connections, PREFIX, b -> {});
-      resources.add(cache);
-      instances.add(cache);
+      instances.add(fleet.on(fleet.add(RedisConnections.create(sentinel.sentinelUri())), PREFIX, name, b -> {}));
     }
     for (TieredCache<String, String> cache : instances) {
       dev.cachet.testing.Eventually.await(Duration.ofSeconds(20), "subscribed",

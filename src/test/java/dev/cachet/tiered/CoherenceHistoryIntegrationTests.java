@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cachet.CacheHealth;
 import dev.cachet.KeyCodec;
-import dev.cachet.MultiTenantCache;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.spi.InvalidationBus;
 import dev.cachet.spi.LeaseLock;
@@ -26,8 +25,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,26 +50,14 @@ class CoherenceHistoryIntegrationTests {
   private static final int THREADS = 4;
   private static final int KEYS = 64;
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
+  @RegisterExtension final TieredInstances fleet = new TieredInstances();
 
   private static String uniqueName() {
-    return "hist-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    return TieredInstances.uniqueName("hist");
   }
 
   private TieredCache<String, String> instance(RedisServer redis, String name) {
-    RedisConnections connections = RedisConnections.create(redis.uri());
-    resources.add(connections);
-    MultiTenantCache<String, String> cache =
-        TieredTestSupport.cache(name, connections, TieredTestSupport.prefixFrom(redis.keyPrefix()), b -> {});
-    resources.add(cache);
-    return (TieredCache<String, String>) cache;
+    return fleet.on(redis, name);
   }
 
   /**
@@ -216,7 +203,7 @@ class CoherenceHistoryIntegrationTests {
     List<TieredCache<String, String>> instances = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       RedisConnections connections = RedisConnections.create(redis.uri());
-      resources.add(connections);
+      fleet.add(connections);
       TieredCache<String, String> cache =
           (TieredCache<String, String>)
               TieredCacheBuilder.<String, String>newBuilder()
@@ -230,7 +217,7 @@ class CoherenceHistoryIntegrationTests {
                       .keyNameHasher(dev.cachet.crypto.KeyNameHasher.of(secret)))
                   .heartbeatInterval(Duration.ofMillis(200))
                   .build();
-      resources.add(cache);
+      fleet.add(cache);
       instances.add(cache);
     }
     History history = run(instances, (running, stops) -> {});
@@ -251,11 +238,11 @@ class CoherenceHistoryIntegrationTests {
       throws Exception {
     String name = uniqueName();
     RedisConnections connections = RedisConnections.create(redis.uri());
-    resources.add(connections);
+    fleet.add(connections);
     TieredCache<String, String> deaf =
         (TieredCache<String, String>) TieredTestSupport.cache(
             name, connections, TieredTestSupport.prefixFrom(redis.keyPrefix()), b -> b.coherence(false));
-    resources.add(deaf);
+    fleet.add(deaf);
     TieredCache<String, String> writer = instance(redis, name);
     History history = run(List.of(writer, deaf), (running, stops) -> {});
     // then every key is written once more, and read on the deaf instance twice the bound later
@@ -308,19 +295,19 @@ class CoherenceHistoryIntegrationTests {
     String name = uniqueName();
     String prefix = TieredTestSupport.prefixFrom(redis.keyPrefix());
     FaultProxy proxy = FaultProxy.forward(redis.port());
-    resources.add(proxy);
+    fleet.add(proxy);
     // C's commands go straight to Redis; its coherence channel (subscription and publishes) goes
     // through the proxy, which can hold every byte without closing anything
     RedisConnections direct = RedisConnections.create(redis.uri());
     RedisConnections proxied = RedisConnections.create(proxy.uri());
-    resources.add(direct);
-    resources.add(proxied);
+    fleet.add(direct);
+    fleet.add(proxied);
     TieredCache<String, String> commandsDonor =
         (TieredCache<String, String>) TieredTestSupport.cache(name, direct, prefix, b -> b.coherence(false));
     TieredCache<String, String> busDonor =
         (TieredCache<String, String>) TieredTestSupport.cache(name, proxied, prefix, b -> b.coherence(false));
-    resources.add(commandsDonor);
-    resources.add(busDonor);
+    fleet.add(commandsDonor);
+    fleet.add(busDonor);
     TieredCache<String, String> c =
         (TieredCache<String, String>)
             TieredCacheBuilder.<String, String>newBuilder()
@@ -329,7 +316,7 @@ class CoherenceHistoryIntegrationTests {
                 .remoteTier(new SplitBus<>(commandsDonor.remote(), busDonor.remote().invalidationBus()))
                 .heartbeatInterval(Duration.ofMillis(200))
                 .build();
-    resources.add(c);
+    fleet.add(c);
     List<TieredCache<String, String>> instances = List.of(instance(redis, name), instance(redis, name), c);
     History history = run(instances, (running, stops) -> {
       pause(Duration.ofMillis(1000), running);
