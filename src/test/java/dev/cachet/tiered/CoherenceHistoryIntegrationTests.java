@@ -65,11 +65,11 @@ class CoherenceHistoryIntegrationTests {
    * operations and goes on until the fault script has finished, so every fault hits a running workload.
    */
   static History run(List<TieredCache<String, String>> instances, Fault fault) throws Exception {
-    return run(instances, new AtomicBoolean(), fault);
+    return run(instances, new WriteGate(), fault);
   }
 
-  /** {@link #run(List, Fault)}; while {@code writesPaused} is set, the threads only read. */
-  static History run(List<TieredCache<String, String>> instances, AtomicBoolean writesPaused, Fault fault)
+  /** {@link #run(List, Fault)}; while {@code writes} is paused, the threads only read. */
+  static History run(List<TieredCache<String, String>> instances, WriteGate writes, Fault fault)
       throws Exception {
     History history = new History();
     AtomicBoolean running = new AtomicBoolean(true);
@@ -83,7 +83,7 @@ class CoherenceHistoryIntegrationTests {
       stops.add(stop);
       for (int t = 0; t < THREADS; t++) {
         CompletableFuture<Void> worker = CompletableFuture.runAsync(
-            () -> work(cache, id, history, stop.flag, faultDone, writesPaused), daemonThread());
+            () -> work(cache, id, history, stop.flag, faultDone, writes), daemonThread());
         stop.workers.add(worker);
         workers.add(worker);
       }
@@ -101,6 +101,37 @@ class CoherenceHistoryIntegrationTests {
     running.set(false);
     faults.get(1, TimeUnit.MINUTES);
     return history;
+  }
+
+  /** Lets a fault script pause the workload's writes (reads go on) and know that none is in progress. */
+  static final class WriteGate {
+    private final AtomicBoolean paused = new AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A thread about to write: false while paused (then it reads instead). */
+    boolean enter() {
+      inProgress.incrementAndGet();
+      if (paused.get()) {
+        inProgress.decrementAndGet();
+        return false;
+      }
+      return true;
+    }
+
+    void exit() {
+      inProgress.decrementAndGet();
+    }
+
+    /** Pauses writes and waits until every write that had begun has returned. */
+    void pause() {
+      paused.set(true);
+      dev.cachet.testing.Eventually.await(Duration.ofSeconds(30), Duration.ofMillis(1), "writes in progress returned",
+          () -> inProgress.get() == 0);
+    }
+
+    void resume() {
+      paused.set(false);
+    }
   }
 
   /** One instance's threads, for a fault script that stops them. */
@@ -125,20 +156,30 @@ class CoherenceHistoryIntegrationTests {
 
   private static void work(
       TieredCache<String, String> cache, String id, History history, AtomicBoolean stop, AtomicBoolean faultDone,
-      AtomicBoolean writesPaused) {
+      WriteGate writes) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     for (int i = 0; (i < OPS_PER_THREAD || !faultDone.get()) && !stop.get(); i++) {
       String key = "key" + random.nextInt(KEYS);
-      // without coherence, or while writes are paused: reads only
-      int dice = cache.coherence() == null ? 100 : writesPaused.get() ? 18 + random.nextInt(82) : random.nextInt(100);
+      int dice = cache.coherence() == null ? 100 : random.nextInt(100); // without coherence: reads only
+      if (dice < 18 && !writes.enter()) {
+        dice = 18 + random.nextInt(82); // writes paused: a read instead
+      }
       long start = System.nanoTime();
       if (dice < 15) {
-        String value = history.nextValue(key, id);
-        cache.put(key, value);
-        history.record(new History.Op(id, History.Kind.PUT, key, value, start, System.nanoTime()));
+        try {
+          String value = history.nextValue(key, id);
+          cache.put(key, value);
+          history.record(new History.Op(id, History.Kind.PUT, key, value, start, System.nanoTime()));
+        } finally {
+          writes.exit();
+        }
       } else if (dice < 18) {
-        cache.invalidate(key);
-        history.record(new History.Op(id, History.Kind.INVALIDATE, key, null, start, System.nanoTime()));
+        try {
+          cache.invalidate(key);
+          history.record(new History.Op(id, History.Kind.INVALIDATE, key, null, start, System.nanoTime()));
+        } finally {
+          writes.exit();
+        }
       } else {
         String value = cache.getIfPresent(key);
         if (dice == 100) {
