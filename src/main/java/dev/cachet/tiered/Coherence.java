@@ -107,6 +107,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   private final LongAdder malformed = new LongAdder();
   private final LongAdder peerInvalidationsApplied = new LongAdder();
   private final LongAdder publishFailures = new LongAdder();
+  private final LongAdder resubscriptions = new LongAdder();
   private volatile InvalidationBus.Subscription subscription;
   private volatile ScheduledFuture<?> heartbeat;
   private volatile String lastClearReason = "none";
@@ -120,6 +121,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   private volatile boolean confirming;
   private volatile long confirmNotBefore;
   private volatile boolean ownHeardWhileConfirming;
+  private long confirmations; // guarded by this: confirmations started so far
   private volatile boolean lossWhileUnsure;
   private volatile boolean anyPeerSilent;
   private volatile long legacyHeardNanos;
@@ -140,6 +142,8 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   private volatile long acknowledged;
   private CompletableFuture<Void> drained;
   private volatile boolean closing;
+  /** Tests: runs when a confirmation is about to end, to race a new loss against it. */
+  volatile Runnable beforeConfirmationEnds = () -> { };
 
   Coherence(
       String cacheName,
@@ -531,6 +535,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
     subscriptionLost = false;
     startConfirming(System.nanoTime());
     updateFailSafe();
+    resubscriptions.increment(); // after the state change: tests wait on it
   }
 
   @Override
@@ -542,6 +547,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
 
   /** After a window in which messages may have been lost: hold the fail-safe until every peer confirms. */
   private synchronized void startConfirming(long now) {
+    confirmations++;
     confirming = true;
     ownHeardWhileConfirming = false;
     confirmNotBefore = now + 2 * heartbeatNanos;
@@ -551,7 +557,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   }
 
   /** Liveness of this instance's subscription and of every peer; ends confirmation. */
-  private void checkLiveness(long now) {
+  void checkLiveness(long now) {
     if (everHeardOwn && now - ownHeardNanos > silenceNanos && !deaf) {
       deaf = true;
       log.info("cache '{}': own coherence messages not heard for {} ms: memory serves only entries younger "
@@ -571,16 +577,29 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
       }
     }
     anyPeerSilent = silent;
-    if (confirming && now - confirmNotBefore >= 0 && ownHeardWhileConfirming) {
-      boolean all = true;
-      for (Peer p : peers.values()) {
-        all &= p.confirmed;
-      }
-      if (all) {
-        confirming = false;
+    endConfirmationIfDone(now);
+    updateFailSafe();
+  }
+
+  /**
+   * Ends the confirmation once every peer and this instance's own messages were heard in it. Holds the
+   * lock {@link #startConfirming} takes, and ends only the confirmation it checked: a loss that starts a
+   * new one meanwhile (a resubscription on the transport's thread) is never ended by the old one's check.
+   */
+  private synchronized void endConfirmationIfDone(long now) {
+    if (!confirming || now - confirmNotBefore < 0 || !ownHeardWhileConfirming) {
+      return;
+    }
+    long checked = confirmations;
+    for (Peer p : peers.values()) {
+      if (!p.confirmed) {
+        return;
       }
     }
-    updateFailSafe();
+    beforeConfirmationEnds.run();
+    if (checked == confirmations) {
+      confirming = false;
+    }
   }
 
   private synchronized void updateFailSafe() {
@@ -600,7 +619,6 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
 
   /** Messages were (or may have been) lost. */
   private void lost(String reason) {
-    losses.increment();
     lastLossReason = reason;
     log.info("cache '{}': coherence messages lost ({}); memory entries stored before now are served only "
         + "while younger than the staleness bound", cacheName, reason);
@@ -609,6 +627,7 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
       lossWhileUnsure = true;
     }
     suspect();
+    losses.increment(); // after the fail-safe took it into account: tests wait on it
   }
 
   private void suspect() {
@@ -617,10 +636,10 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   }
 
   private void clear(String reason) {
-    clears.increment();
     lastClearReason = reason;
     log.info("cache '{}': clearing the memory tier: {}", cacheName, reason);
     target.clearLocal(reason);
+    clears.increment(); // after the clear: tests wait on it
   }
 
   // ------------------------------------------------------------------ state for health and tests
@@ -655,6 +674,11 @@ final class Coherence implements InvalidationBus.Listener, AutoCloseable {
   /** Memory hits not served by the fail-safe. */
   long failSafeBypasses() {
     return failSafe.bypassed();
+  }
+
+  /** Subscriptions re-established after a loss so far (tests wait on it). */
+  long resubscriptions() {
+    return resubscriptions.sum();
   }
 
   long publishFailures() {

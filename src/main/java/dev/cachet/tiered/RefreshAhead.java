@@ -5,13 +5,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * Schedules refresh-ahead work of one tiered cache: at most one refresh per memory key at a time, on
  * the refresh executor. A refresh the executor rejects leaves no marker behind (it can be tried again
  * on the next hit), and a marker older than {@code markerLifetime} is ignored, so a task an executor
  * drops silently (violating {@link Executor#execute}'s contract) delays that key's refresh but never
- * disables it. At most {@code maxMarkers} refreshes are pending; more are skipped and counted.
+ * disables it. Marker ages run on the memory tier's clock (the cache's ticker), like refreshAfterWrite. At most {@code maxMarkers} refreshes are pending; more are skipped and counted.
  *
  * <p>What a refresh does (read, reload, compare-and-set, publish) is the cache's; this class only
  * decides whether it runs. Thread-safe.
@@ -23,16 +24,18 @@ final class RefreshAhead {
   private final int maxMarkers;
   private final ConcurrentHashMap<String, Long> markers = new ConcurrentHashMap<>();
   private final LongAdder skipped = new LongAdder();
+  private final LongSupplier nanoClock;
 
-  RefreshAhead(Executor executor, Duration markerLifetime, int maxMarkers) {
+  RefreshAhead(Executor executor, Duration markerLifetime, int maxMarkers, LongSupplier nanoClock) {
     this.executor = executor;
+    this.nanoClock = nanoClock;
     this.markerLifetimeNanos = markerLifetime.toNanos();
     this.maxMarkers = maxMarkers;
   }
 
   /** Runs {@code refresh} for {@code memoryKey} unless one is pending; returns whether it was queued. */
   boolean trySchedule(String memoryKey, Runnable refresh) {
-    long now = System.nanoTime();
+    long now = nanoClock.getAsLong();
     Long previous = markers.putIfAbsent(memoryKey, now);
     if (previous != null) {
       if (now - previous < markerLifetimeNanos || !markers.replace(memoryKey, previous, now)) {

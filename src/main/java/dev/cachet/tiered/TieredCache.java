@@ -118,7 +118,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       Duration markerLifetime =
           options.remoteTimeout.multipliedBy(3).plus(
               options.refreshAfterWrite == null ? Duration.ZERO : options.refreshAfterWrite);
-      this.refreshAhead = new RefreshAhead(refreshExecutor, markerLifetime, 10_000);
+      this.refreshAhead = new RefreshAhead(refreshExecutor, markerLifetime, 10_000, local::nowNanos);
       this.outage =
           new Outage(
               name, rootRemote, options, clock, instrumentation,

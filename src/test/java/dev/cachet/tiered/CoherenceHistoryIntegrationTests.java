@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cachet.CacheHealth;
 import dev.cachet.KeyCodec;
-import dev.cachet.MultiTenantCache;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.spi.InvalidationBus;
 import dev.cachet.spi.LeaseLock;
@@ -26,8 +25,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,50 +45,47 @@ import org.slf4j.LoggerFactory;
 class CoherenceHistoryIntegrationTests {
 
   private static final Logger log = LoggerFactory.getLogger(CoherenceHistoryIntegrationTests.class);
-  private static final Duration BOUND = Duration.ofMillis(4 * 200 + 400);
+  static final Duration BOUND = Duration.ofMillis(4 * 200 + 400);
   private static final int OPS_PER_THREAD = Integer.getInteger("cachet.history.ops", 6_000);
   private static final int THREADS = 4;
   private static final int KEYS = 64;
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
+  @RegisterExtension final TieredInstances fleet = new TieredInstances();
 
   private static String uniqueName() {
-    return "hist-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    return TieredInstances.uniqueName("hist");
   }
 
   private TieredCache<String, String> instance(RedisServer redis, String name) {
-    RedisConnections connections = RedisConnections.create(redis.uri());
-    resources.add(connections);
-    MultiTenantCache<String, String> cache =
-        TieredTestSupport.cache(name, connections, TieredTestSupport.prefixFrom(redis.keyPrefix()), b -> {});
-    resources.add(cache);
-    return (TieredCache<String, String>) cache;
+    return fleet.on(redis, name);
   }
 
   /**
    * Runs the workload on every instance while {@code fault} runs: each thread does at least its
    * operations and goes on until the fault script has finished, so every fault hits a running workload.
    */
-  private History run(List<TieredCache<String, String>> instances, Fault fault) throws Exception {
+  static History run(List<TieredCache<String, String>> instances, Fault fault) throws Exception {
+    return run(instances, new WriteGate(), fault);
+  }
+
+  /** {@link #run(List, Fault)}; while {@code writes} is paused, the threads only read. */
+  static History run(List<TieredCache<String, String>> instances, WriteGate writes, Fault fault)
+      throws Exception {
     History history = new History();
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicBoolean faultDone = new AtomicBoolean();
     List<CompletableFuture<Void>> workers = new ArrayList<>();
-    List<AtomicBoolean> stops = new ArrayList<>();
+    List<Stop> stops = new ArrayList<>();
     for (int i = 0; i < instances.size(); i++) {
       TieredCache<String, String> cache = instances.get(i);
       String id = "i" + i;
-      AtomicBoolean stop = new AtomicBoolean();
+      Stop stop = new Stop();
       stops.add(stop);
       for (int t = 0; t < THREADS; t++) {
-        workers.add(CompletableFuture.runAsync(() -> work(cache, id, history, stop, faultDone), daemonThread()));
+        CompletableFuture<Void> worker = CompletableFuture.runAsync(
+            () -> work(cache, id, history, stop.flag, faultDone, writes), daemonThread());
+        stop.workers.add(worker);
+        workers.add(worker);
       }
     }
     CompletableFuture<Void> faults = CompletableFuture.runAsync(() -> {
@@ -107,6 +103,49 @@ class CoherenceHistoryIntegrationTests {
     return history;
   }
 
+  /** Lets a fault script pause the workload's writes (reads go on) and know that none is in progress. */
+  static final class WriteGate {
+    private final AtomicBoolean paused = new AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicInteger inProgress = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A thread about to write: false while paused (then it reads instead). */
+    boolean enter() {
+      inProgress.incrementAndGet();
+      if (paused.get()) {
+        inProgress.decrementAndGet();
+        return false;
+      }
+      return true;
+    }
+
+    void exit() {
+      inProgress.decrementAndGet();
+    }
+
+    /** Pauses writes and waits until every write that had begun has returned. */
+    void pause() {
+      paused.set(true);
+      dev.cachet.testing.Eventually.await(Duration.ofSeconds(30), Duration.ofMillis(1), "writes in progress returned",
+          () -> inProgress.get() == 0);
+    }
+
+    void resume() {
+      paused.set(false);
+    }
+  }
+
+  /** One instance's threads, for a fault script that stops them. */
+  static final class Stop {
+    final AtomicBoolean flag = new AtomicBoolean();
+    final List<CompletableFuture<Void>> workers = new ArrayList<>();
+
+    /** Stops the instance's threads and waits until each has finished the operation it was in. */
+    void stopAndAwait() throws Exception {
+      flag.set(true);
+      CompletableFuture.allOf(workers.toArray(new CompletableFuture<?>[0])).get(1, TimeUnit.MINUTES);
+    }
+  }
+
   private static java.util.concurrent.Executor daemonThread() {
     return r -> {
       Thread t = new Thread(r, "history-worker");
@@ -116,19 +155,31 @@ class CoherenceHistoryIntegrationTests {
   }
 
   private static void work(
-      TieredCache<String, String> cache, String id, History history, AtomicBoolean stop, AtomicBoolean faultDone) {
+      TieredCache<String, String> cache, String id, History history, AtomicBoolean stop, AtomicBoolean faultDone,
+      WriteGate writes) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     for (int i = 0; (i < OPS_PER_THREAD || !faultDone.get()) && !stop.get(); i++) {
       String key = "key" + random.nextInt(KEYS);
       int dice = cache.coherence() == null ? 100 : random.nextInt(100); // without coherence: reads only
+      if (dice < 18 && !writes.enter()) {
+        dice = 18 + random.nextInt(82); // writes paused: a read instead
+      }
       long start = System.nanoTime();
       if (dice < 15) {
-        String value = history.nextValue(key, id);
-        cache.put(key, value);
-        history.record(new History.Op(id, History.Kind.PUT, key, value, start, System.nanoTime()));
+        try {
+          String value = history.nextValue(key, id);
+          cache.put(key, value);
+          history.record(new History.Op(id, History.Kind.PUT, key, value, start, System.nanoTime()));
+        } finally {
+          writes.exit();
+        }
       } else if (dice < 18) {
-        cache.invalidate(key);
-        history.record(new History.Op(id, History.Kind.INVALIDATE, key, null, start, System.nanoTime()));
+        try {
+          cache.invalidate(key);
+          history.record(new History.Op(id, History.Kind.INVALIDATE, key, null, start, System.nanoTime()));
+        } finally {
+          writes.exit();
+        }
       } else {
         String value = cache.getIfPresent(key);
         if (dice == 100) {
@@ -140,24 +191,28 @@ class CoherenceHistoryIntegrationTests {
   }
 
   @FunctionalInterface
-  private interface Fault {
-    void run(AtomicBoolean running, List<AtomicBoolean> stops) throws Exception;
+  interface Fault {
+    void run(AtomicBoolean running, List<Stop> stops) throws Exception;
   }
 
-  private static void pause(Duration d, AtomicBoolean running) throws InterruptedException {
+  /**
+   * The fault script's schedule: lets the workload run on the real clock for {@code d} (the history is
+   * timed with System.nanoTime, so no fake ticker can stand in), returning early once the workload ended.
+   */
+  static void pause(Duration d, AtomicBoolean running) throws InterruptedException {
     long end = System.nanoTime() + d.toNanos();
     while (running.get() && System.nanoTime() < end) {
-      Thread.sleep(20);
+      Thread.sleep(20); // the schedule itself, not a wait for an event
     }
   }
 
-  private static HistoryChecker.Result checkAndLog(String scenario, History history) {
+  static HistoryChecker.Result checkAndLog(String scenario, History history) {
     HistoryChecker.Result result = HistoryChecker.check(history.operations(), BOUND);
     log.info("history '{}': {}", scenario, result);
     return result;
   }
 
-  private static void assertNoneDegraded(List<TieredCache<String, String>> instances) {
+  static void assertNoneDegraded(List<TieredCache<String, String>> instances) {
     for (TieredCache<String, String> cache : instances) {
       assertThat(cache.outage().lastError()).as("no Redis command failed (the degraded model would apply)")
           .isEqualTo("none");
@@ -189,7 +244,7 @@ class CoherenceHistoryIntegrationTests {
     List<TieredCache<String, String>> instances = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       RedisConnections connections = RedisConnections.create(redis.uri());
-      resources.add(connections);
+      fleet.add(connections);
       TieredCache<String, String> cache =
           (TieredCache<String, String>)
               TieredCacheBuilder.<String, String>newBuilder()
@@ -203,7 +258,7 @@ class CoherenceHistoryIntegrationTests {
                       .keyNameHasher(dev.cachet.crypto.KeyNameHasher.of(secret)))
                   .heartbeatInterval(Duration.ofMillis(200))
                   .build();
-      resources.add(cache);
+      fleet.add(cache);
       instances.add(cache);
     }
     History history = run(instances, (running, stops) -> {});
@@ -224,11 +279,11 @@ class CoherenceHistoryIntegrationTests {
       throws Exception {
     String name = uniqueName();
     RedisConnections connections = RedisConnections.create(redis.uri());
-    resources.add(connections);
+    fleet.add(connections);
     TieredCache<String, String> deaf =
         (TieredCache<String, String>) TieredTestSupport.cache(
             name, connections, TieredTestSupport.prefixFrom(redis.keyPrefix()), b -> b.coherence(false));
-    resources.add(deaf);
+    fleet.add(deaf);
     TieredCache<String, String> writer = instance(redis, name);
     History history = run(List.of(writer, deaf), (running, stops) -> {});
     // then every key is written once more, and read on the deaf instance twice the bound later
@@ -239,7 +294,9 @@ class CoherenceHistoryIntegrationTests {
       writer.put(key, value);
       history.record(new History.Op("i0", History.Kind.PUT, key, value, start, System.nanoTime()));
     }
-    Thread.sleep(BOUND.multipliedBy(2).toMillis()); // the workload's timing, not an assertion
+    // the scenario: the reads must begin more than the bound after the writes returned, on the real clock
+    // the history is timed with (no fake ticker can stand in), for the checker to call them stale
+    Thread.sleep(BOUND.multipliedBy(2).toMillis());
     for (int k = 0; k < KEYS; k++) {
       String key = "key" + k;
       long start = System.nanoTime();
@@ -279,19 +336,19 @@ class CoherenceHistoryIntegrationTests {
     String name = uniqueName();
     String prefix = TieredTestSupport.prefixFrom(redis.keyPrefix());
     FaultProxy proxy = FaultProxy.forward(redis.port());
-    resources.add(proxy);
+    fleet.add(proxy);
     // C's commands go straight to Redis; its coherence channel (subscription and publishes) goes
     // through the proxy, which can hold every byte without closing anything
     RedisConnections direct = RedisConnections.create(redis.uri());
     RedisConnections proxied = RedisConnections.create(proxy.uri());
-    resources.add(direct);
-    resources.add(proxied);
+    fleet.add(direct);
+    fleet.add(proxied);
     TieredCache<String, String> commandsDonor =
         (TieredCache<String, String>) TieredTestSupport.cache(name, direct, prefix, b -> b.coherence(false));
     TieredCache<String, String> busDonor =
         (TieredCache<String, String>) TieredTestSupport.cache(name, proxied, prefix, b -> b.coherence(false));
-    resources.add(commandsDonor);
-    resources.add(busDonor);
+    fleet.add(commandsDonor);
+    fleet.add(busDonor);
     TieredCache<String, String> c =
         (TieredCache<String, String>)
             TieredCacheBuilder.<String, String>newBuilder()
@@ -300,7 +357,7 @@ class CoherenceHistoryIntegrationTests {
                 .remoteTier(new SplitBus<>(commandsDonor.remote(), busDonor.remote().invalidationBus()))
                 .heartbeatInterval(Duration.ofMillis(200))
                 .build();
-    resources.add(c);
+    fleet.add(c);
     List<TieredCache<String, String>> instances = List.of(instance(redis, name), instance(redis, name), c);
     History history = run(instances, (running, stops) -> {
       pause(Duration.ofMillis(1000), running);
@@ -325,8 +382,7 @@ class CoherenceHistoryIntegrationTests {
         List.of(instance(redis, name), instance(redis, name), instance(redis, name));
     History history = run(instances, (running, stops) -> {
       pause(Duration.ofMillis(1500), running);
-      stops.get(2).set(true);
-      Thread.sleep(100); // its workers finish the operation they are in
+      stops.get(2).stopAndAwait(); // its workers finish the operation they are in
       instances.get(2).close();
       pause(Duration.ofMillis(1500), running);
     });

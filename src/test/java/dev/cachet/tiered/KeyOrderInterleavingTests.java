@@ -7,6 +7,7 @@ import dev.cachet.CacheHealth;
 import dev.cachet.CacheLoader;
 import dev.cachet.InvalidValueException;
 import dev.cachet.KeyCodec;
+import dev.cachet.testing.Eventually;
 import dev.cachet.testing.FakeTicker;
 import dev.cachet.tiered.ScriptedRemoteTier.Op;
 import dev.cachet.tiered.ScriptedRemoteTier.Pending;
@@ -280,20 +281,17 @@ class KeyOrderInterleavingTests {
     assertThat(offered.get()).isEqualTo(1);
     cache.getIfPresent("k");
     assertThat(offered.get()).as("a marker younger than its lifetime blocks a second refresh").isEqualTo(1);
-    // marker lifetime = 3 x remoteTimeout (200 ms) + refreshAfter (1 s)
-    Thread.sleep(1_700);
+    // marker lifetime = 3 x remoteTimeout (200 ms) + refreshAfter (1 s), on the cache's ticker
+    ticker.advance(Duration.ofMillis(1_700));
     cache.getIfPresent("k");
     awaitNoRefreshPending();
     assertThat(offered.get()).isEqualTo(2);
     assertThat(remote.stored("k")).isEqualTo("reloaded-1");
   }
 
-  private void awaitNoRefreshPending() throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (cache.refreshAhead().pending() > 0) {
-      assertThat(System.nanoTime()).as("refresh finished").isLessThan(deadline);
-      Thread.sleep(2);
-    }
+  private void awaitNoRefreshPending() {
+    Eventually.await(Duration.ofSeconds(5), Duration.ofMillis(2), "refresh finished",
+        () -> cache.refreshAhead().pending() == 0);
   }
 
   // ------------------------------------------------------------------ caller errors, outages
@@ -337,11 +335,7 @@ class KeyOrderInterleavingTests {
     assertThat(second.key).isEqualTo("b");
     second.apply();
     second.complete();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (cache.isDegraded() && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    assertThat(cache.isDegraded()).isFalse();
+    Eventually.await(Duration.ofSeconds(5), "recovered", () -> !cache.isDegraded());
     assertThat(cache.outage().isDirty("a")).isFalse();
     assertThat(cache.outage().isDirty("b")).isFalse();
     assertThat(remote.stored("a")).isNull();

@@ -3,7 +3,6 @@ package dev.cachet.tiered;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cachet.Cache;
-import dev.cachet.MultiTenantCache;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.testing.Eventually;
 import dev.cachet.testing.redis.RedisServer;
@@ -14,10 +13,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,27 +28,15 @@ class TieredCoherenceIntegrationTests {
   private static final Logger log = LoggerFactory.getLogger(TieredCoherenceIntegrationTests.class);
   private static final Duration PROPAGATION_DEADLINE = Duration.ofSeconds(3);
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
+  @RegisterExtension final TieredInstances fleet = new TieredInstances();
 
   private static String uniqueName() {
-    return "coh-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    return TieredInstances.uniqueName("coh");
   }
 
   private TieredCache<String, String> instance(
       RedisServer redis, String name, Consumer<TieredCacheBuilder<String, String>> customizer) {
-    RedisConnections connections = RedisConnections.create(redis.uri());
-    resources.add(connections);
-    MultiTenantCache<String, String> cache =
-        TieredTestSupport.cache(name, connections, TieredTestSupport.prefixFrom(redis.keyPrefix()), customizer);
-    resources.add(cache);
-    return (TieredCache<String, String>) cache;
+    return fleet.on(redis, name, customizer);
   }
 
   private TieredCache<String, String> instance(RedisServer redis, String name) {
@@ -63,10 +49,10 @@ class TieredCoherenceIntegrationTests {
     String name = uniqueName();
     String prefix = TieredTestSupport.prefixFrom(redis.keyPrefix());
     RedisConnections shared = RedisConnections.create(redis.uri());
-    resources.add(shared);
+    fleet.add(shared);
     TieredCache<String, String> kept =
         (TieredCache<String, String>) TieredTestSupport.cache(name, shared, prefix, b -> {});
-    resources.add(kept);
+    fleet.add(kept);
     TieredCache<String, String> closed =
         (TieredCache<String, String>) TieredTestSupport.cache(name, shared, prefix, b -> {});
     TieredCache<String, String> writer = instance(redis, name);

@@ -54,10 +54,19 @@ class TieredLifecycleIntegrationTests {
                 .noneMatch(t -> t.isAlive() && (t.getName().startsWith("cachet-tiered-scheduler")
                     || t.getName().startsWith("cachet-async") || t.getName().startsWith("cachet-refresh"))));
       }
-      // heartbeats run every 200 ms here and generation refreshes periodically: after the caches are
-      // closed, an idle interval longer than both must show no command at all but INFO itself
-      Thread.sleep(500);
+      // commands a close() started asynchronously (the goodbye, the last unsubscribe) reach Redis soon
+      // after it returns: wait until two snapshots 100 ms apart agree
+      java.util.concurrent.atomic.AtomicReference<Map<String, Long>> last =
+          new java.util.concurrent.atomic.AtomicReference<>(Map.of());
+      Eventually.await(Duration.ofSeconds(10), Duration.ofMillis(100), "no more commands from close()", () -> {
+        Map<String, Long> now = commandCounts(redis);
+        now.remove("info");
+        return now.equals(last.getAndSet(now));
+      });
       Map<String, Long> before = commandCounts(redis);
+      // The scenario itself, on the real clock the scheduler runs on: an idle stretch longer than the
+      // heartbeat (200 ms) and the generation refresh (1 s), twice over, in which a task a closed cache
+      // left behind would send a command. What is checked is an absence, so there is no event to wait on.
       Thread.sleep(2_500);
       Map<String, Long> after = commandCounts(redis);
       after.remove("info");

@@ -17,9 +17,8 @@ import dev.cachet.testing.redis.RedisStandaloneServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Tenant isolation across instances: a tenant view's {@code invalidateAll} and pattern invalidation
@@ -32,17 +31,10 @@ class TieredTenantIsolationIntegrationTests {
   private static final Duration PROPAGATION_DEADLINE = Duration.ofSeconds(5);
   private static final KeyNameHasher HASHER = KeyNameHasher.of(new byte[32]);
 
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      resources.get(i).close();
-    }
-  }
+  @RegisterExtension final TieredInstances fleet = new TieredInstances();
 
   private static String uniqueName() {
-    return "ten-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    return TieredInstances.uniqueName("ten");
   }
 
   /** One instance: its own connections, the cache's channel, optionally hidden key names. */
@@ -53,7 +45,7 @@ class TieredTenantIsolationIntegrationTests {
   private TieredCache<String, String> instance(
       RedisServer redis, String uri, String name, KeyNameHasher hasher) {
     RedisConnections connections = RedisConnections.create(uri);
-    resources.add(connections);
+    fleet.add(connections);
     RedisCacheBuilder<String, String> remote =
         RedisCacheBuilder.<String, String>newBuilder()
             .connections(connections)
@@ -70,7 +62,7 @@ class TieredTenantIsolationIntegrationTests {
             .remote(remote)
             .heartbeatInterval(Duration.ofMillis(200))
             .build();
-    resources.add(cache);
+    fleet.add(cache);
     return (TieredCache<String, String>) cache;
   }
 
@@ -140,9 +132,9 @@ class TieredTenantIsolationIntegrationTests {
     long tenantClearsOnB = b.coherence().tenantClearsReceived();
     List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
     io.lettuce.core.RedisClient sniffer = io.lettuce.core.RedisClient.create(redis.uri());
-    resources.add(sniffer::shutdown);
+    fleet.add(sniffer::shutdown);
     var pubsub = sniffer.connectPubSub();
-    resources.add(pubsub);
+    fleet.add(pubsub);
     pubsub.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<String, String>() {
       @Override
       public void message(String pattern, String channel, String message) {

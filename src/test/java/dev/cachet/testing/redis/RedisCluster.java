@@ -300,6 +300,66 @@ public final class RedisCluster {
     throw new IllegalArgumentException("no cluster node on port " + port);
   }
 
+  /** The master that serves {@code slot}, as that master itself reports it ({@code CLUSTER NODES}). */
+  public RedisNode ownerOf(int slot) {
+    for (RedisNode master : masters()) {
+      String myId = master.command("CLUSTER", "MYID").trim();
+      for (String line : master.command("CLUSTER", "NODES").split("\n")) {
+        String[] f = line.trim().split(" ");
+        if (f.length < 9 || !f[0].equals(myId)) {
+          continue;
+        }
+        for (int i = 8; i < f.length; i++) {
+          if (f[i].startsWith("[")) {
+            continue;
+          }
+          String[] range = f[i].split("-");
+          int lo = Integer.parseInt(range[0]);
+          int hi = range.length > 1 ? Integer.parseInt(range[1]) : lo;
+          if (slot >= lo && slot <= hi) {
+            return master;
+          }
+        }
+      }
+    }
+    throw new IllegalStateException("no master reports slot " + slot);
+  }
+
+  /**
+   * Moves {@code slot} with its keys to {@code target} the way {@code redis-cli --cluster reshard} does
+   * (IMPORTING/MIGRATING, MIGRATE each key, SETSLOT NODE on every master), while clients keep using it:
+   * they follow {@code ASK}, then {@code MOVED}; the old owner drops its shard-channel subscribers of
+   * the slot ({@code SUNSUBSCRIBE}). Owned clusters only. No-op when {@code target} already serves it.
+   */
+  public void moveSlot(int slot, RedisNode target) {
+    requireOwned("move slots of");
+    RedisNode source = ownerOf(slot);
+    if (source.port() == target.port()) {
+      return;
+    }
+    String s = Integer.toString(slot);
+    String sourceId = source.command("CLUSTER", "MYID").trim();
+    String targetId = target.command("CLUSTER", "MYID").trim();
+    target.command("CLUSTER", "SETSLOT", s, "IMPORTING", sourceId);
+    source.command("CLUSTER", "SETSLOT", s, "MIGRATING", targetId);
+    while (true) {
+      List<?> keys = (List<?>) source.call("CLUSTER", "GETKEYSINSLOT", s, "100");
+      if (keys.isEmpty()) {
+        break;
+      }
+      for (Object key : keys) {
+        source.call("MIGRATE", "127.0.0.1", Integer.toString(target.port()), (String) key, "0", "5000");
+      }
+    }
+    target.command("CLUSTER", "SETSLOT", s, "NODE", targetId);
+    source.command("CLUSTER", "SETSLOT", s, "NODE", targetId);
+    for (RedisNode master : masters()) {
+      if (master.port() != source.port() && master.port() != target.port()) {
+        master.command("CLUSTER", "SETSLOT", s, "NODE", targetId);
+      }
+    }
+  }
+
   /** {@code FLUSHALL} on every running master. */
   public void flushAll() {
     for (RedisNode master : masters()) {
