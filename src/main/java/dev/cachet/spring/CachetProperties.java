@@ -317,6 +317,12 @@ public class CachetProperties {
     /** How long other instances wait for the lease holder's value before loading themselves. */
     private Duration crossInstanceWait;
 
+    /** Whether any setting is given. */
+    boolean isSet() {
+      return preset != null || ttl != null || memoryTtl != null || maximumSize != null
+          || crossInstanceLease != null || crossInstanceWait != null;
+    }
+
     /** The {@code preset} setting. */
     public Preset getPreset() {
       return preset;

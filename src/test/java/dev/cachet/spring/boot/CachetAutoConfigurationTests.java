@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cachet.CacheConfigurationException;
+import dev.cachet.factory.CacheFactory;
 import dev.cachet.spring.CachetCacheManager;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -236,6 +237,61 @@ class CachetAutoConfigurationTests {
     @org.springframework.context.annotation.Bean
     CacheManager cacheManager() {
       return new org.springframework.cache.concurrent.ConcurrentMapCacheManager();
+    }
+  }
+
+  @Test
+  void anApplicationCacheFactory_makesTheCaches_andItsHealthIsShown() {
+    try (ConfigurableApplicationContext context =
+        new org.springframework.boot.builder.SpringApplicationBuilder(BootTestApp.class, OwnFactory.class)
+            .web(org.springframework.boot.WebApplicationType.NONE)
+            .properties("cachet.enabled=true")
+            .run()) {
+      CachetCacheManager manager = (CachetCacheManager) context.getBean(CacheManager.class);
+      CacheFactory factory = context.getBean(CacheFactory.class);
+      assertThat(manager.factory()).containsSame(factory);
+      assertThat(context.containsBean("cachetSpringResources")).isFalse();
+      BootTestApp.Catalog catalog = context.getBean(BootTestApp.Catalog.class);
+      assertThat(catalog.productUnsynced("1")).isEqualTo("product-1");
+      assertThat(catalog.productUnsynced("1")).isEqualTo("product-1");
+      assertThat(catalog.productCalls()).hasValue(1);
+      assertThat(factory.health().details()).containsKey("cache.products");
+      // the factory's testing preset: a one-minute TTL on its ticker
+      factory.ticker().orElseThrow().advance(java.time.Duration.ofSeconds(61));
+      catalog.productUnsynced("1");
+      assertThat(catalog.productCalls()).hasValue(2);
+
+      var health = context.getBean("cachetHealthIndicator", HealthIndicator.class).health();
+      assertThat(health.getStatus()).isEqualTo(Status.UP);
+      assertThat(health.getDetails().get("factory").toString()).contains("preset=testing");
+    }
+  }
+
+  @Test
+  void anApplicationCacheFactory_withCachetRedisProperties_failsTheStart_namingThem() {
+    assertThatThrownBy(
+            () ->
+                new org.springframework.boot.builder.SpringApplicationBuilder(
+                        BootTestApp.class, OwnFactory.class)
+                    .web(org.springframework.boot.WebApplicationType.NONE)
+                    .properties(
+                        "cachet.enabled=true",
+                        "cachet.redis.url=redis://127.0.0.1:1",
+                        "cachet.caches.products.ttl=5m")
+                    .run())
+        .satisfies(
+            e -> assertThat(causes(e))
+                .anySatisfy(c -> assertThat(c).isInstanceOf(CacheConfigurationException.class)
+                    .hasMessageContaining("cachet.redis.url")
+                    .hasMessageContaining("cachet.caches.products")
+                    .hasMessageContaining("CacheFactory bean")));
+  }
+
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  static class OwnFactory {
+    @org.springframework.context.annotation.Bean(destroyMethod = "close")
+    CacheFactory cacheFactory() {
+      return CacheFactory.forTesting();
     }
   }
 
