@@ -33,6 +33,11 @@ import org.springframework.context.annotation.Configuration;
  *       serialization.allowed-packages} apply.
  *   <li>Misconfiguration (a bad Redis URL, Redis without a key, a bad key) fails the context start with
  *       a {@code CacheConfigurationException} naming the property.
+ *   <li>Before any cache is made, Lettuce, Caffeine, Micrometer and Jackson 2 on the class path are
+ *       checked against the oldest versions Cachet supports (those Boot 4.0.7 manages); an older one
+ *       fails the start naming the Boot version property to override ({@code lettuce.version}, {@code
+ *       caffeine.version}, {@code micrometer.version}, {@code jackson-2-bom.version}); {@code
+ *       cachet.verify-dependency-versions=false} turns the check off.
  *   <li>With {@code spring-boot-cache} and Micrometer present, a {@code CacheMeterBinderProvider}
  *       ({@code org.springframework.boot.cache.metrics}) lets Boot bind each cache's meters once, tagged
  *       {@code cache} and {@code cache.manager}.
@@ -59,6 +64,7 @@ public class CachetAutoConfiguration {
   @ConditionalOnMissingBean({CacheManager.class, CacheFactory.class})
   CachetSpringResources cachetSpringResources(
       CachetProperties properties, ObjectProvider<CachetEnvironment> environment) {
+    verifyDependencyVersions(properties);
     return new CachetSpringResources(
         properties, environment.getIfAvailable(CachetEnvironment::system));
   }
@@ -69,6 +75,7 @@ public class CachetAutoConfiguration {
       CachetProperties properties,
       ObjectProvider<CacheFactory> factory,
       ObjectProvider<CachetSpringResources> resources) {
+    verifyDependencyVersions(properties);
     CacheFactory applicationFactory = factory.getIfUnique();
     CachetCacheManager.Builder builder;
     if (applicationFactory != null) {
@@ -83,6 +90,13 @@ public class CachetAutoConfiguration {
         .dynamic(properties.isDynamic())
         .allowedValuePackages(properties.getSerialization().getAllowedPackages())
         .build();
+  }
+
+  /** Before any cache is made: see {@link DependencyVersions}. */
+  private static void verifyDependencyVersions(CachetProperties properties) {
+    if (properties.isVerifyDependencyVersions()) {
+      DependencyVersions.verify(CachetAutoConfiguration.class.getClassLoader());
+    }
   }
 
   /**
