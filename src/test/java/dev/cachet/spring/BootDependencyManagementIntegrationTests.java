@@ -112,6 +112,7 @@ class BootDependencyManagementIntegrationTests {
     Run refused = run(olderClasspath, env, "--cachet.redis.key-prefix=" + prefix);
     assertThat(refused.exitCode).as(refused.output).isNotZero();
     assertThat(refused.output)
+        .contains("APPLICATION FAILED TO START")
         .contains("Caffeine 3.1.8 (com.github.ben-manes.caffeine:caffeine) is older than 3.2")
         .contains("set caffeine.version to a 3.2.x or newer version")
         .doesNotContain("NoSuchMethodError")

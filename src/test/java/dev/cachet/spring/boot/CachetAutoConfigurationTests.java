@@ -335,6 +335,34 @@ class CachetAutoConfigurationTests {
                     .hasMessageContaining("cachet.caches.BadName")));
   }
 
+  @Test
+  @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+  void aRejectedConfiguration_isReportedByBootsFailureAnalysis(
+      org.springframework.boot.test.system.CapturedOutput output) {
+    assertThatThrownBy(
+        () -> BootTestApp.start("cachet.enabled=true", "cachet.redis.url=http://nowhere:6379"));
+    assertThat(output.getAll())
+        .contains("APPLICATION FAILED TO START")
+        .contains("Cachet's configuration was rejected: cachet.redis.url is not valid")
+        .contains("Correct the cachet.* property named above");
+  }
+
+  @Test
+  void theFailureAnalyzer_namesTheActionForAnUnsupportedLibrary() throws Exception {
+    // registered in META-INF/spring.factories: the test above sees Boot use it
+    var constructor =
+        Class.forName("dev.cachet.spring.CachetFailureAnalyzer").getDeclaredConstructor();
+    constructor.setAccessible(true);
+    var cachet = (org.springframework.boot.diagnostics.FailureAnalyzer) constructor.newInstance();
+    var analysis =
+        cachet.analyze(
+            new IllegalStateException(
+                new CacheConfigurationException(
+                    CacheConfigurationException.Reason.UNSUPPORTED_DEPENDENCY, "Caffeine 3.1.8 ...")));
+    assertThat(analysis.getDescription()).contains("Caffeine 3.1.8");
+    assertThat(analysis.getAction()).contains("Boot's version property");
+  }
+
   private static List<Throwable> causes(Throwable e) {
     List<Throwable> all = new java.util.ArrayList<>();
     for (Throwable c = e; c != null && !all.contains(c); c = c.getCause()) {
