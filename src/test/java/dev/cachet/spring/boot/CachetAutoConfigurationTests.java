@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.cachet.CacheConfigurationException;
 import dev.cachet.factory.CacheFactory;
 import dev.cachet.spring.CachetCacheManager;
+import dev.cachet.spring.CachetProperties;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.InputStream;
@@ -58,6 +59,43 @@ class CachetAutoConfigurationTests {
       assertThat(catalog.future("1").get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("f-1");
       assertThat(catalog.futureCalls()).hasValue(1);
     }
+  }
+
+  @Test
+  void reactiveMethods_areCachedThroughRetrieve() {
+    try (ConfigurableApplicationContext context = BootTestApp.start("cachet.enabled=true")) {
+      BootTestApp.Catalog catalog = context.getBean(BootTestApp.Catalog.class);
+      assertThat(catalog.mono("1").block(java.time.Duration.ofSeconds(10))).isEqualTo("m-1");
+      assertThat(catalog.mono("1").block(java.time.Duration.ofSeconds(10))).isEqualTo("m-1");
+      assertThat(catalog.monoCalls()).hasValue(1);
+    }
+  }
+
+  @Test
+  @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+  void theKey_fromAnyPropertySource_isUsed_andNeverLogged(
+      org.springframework.boot.test.system.CapturedOutput output) {
+    String key = dev.cachet.crypto.FernetKey.generate().revealBase64();
+    // a secrets store (Vault, a cloud secret manager) contributes a PropertySource like this one
+    var secrets =
+        new org.springframework.core.env.MapPropertySource(
+            "secrets-store", java.util.Map.of("cachet.encryption.keys", key));
+    try (ConfigurableApplicationContext context =
+        new org.springframework.boot.builder.SpringApplicationBuilder(BootTestApp.class)
+            .web(org.springframework.boot.WebApplicationType.NONE)
+            .initializers(c -> c.getEnvironment().getPropertySources().addFirst(secrets))
+            .properties(
+                "cachet.enabled=true",
+                // never connected in this test: building the connections does not need Redis up
+                "cachet.redis.url=redis://127.0.0.1:1",
+                "cachet.caches.products.preset=MEMORY",
+                "logging.level.dev.cachet=TRACE",
+                "debug=true")
+            .run()) {
+      assertThat(context.getBean(CacheManager.class).getCacheNames()).contains("products");
+      assertThat(context.getBean(CachetProperties.class).toString()).doesNotContain(key);
+    }
+    assertThat(output.getAll()).isNotEmpty().doesNotContain(key);
   }
 
   @Test

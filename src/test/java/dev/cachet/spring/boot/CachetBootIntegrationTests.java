@@ -199,6 +199,32 @@ class CachetBootIntegrationTests {
   }
 
   @Test
+  void redisDown_underServeDegraded_healthStaysUp_withTheCacheDegradedInItsDetails(
+      @RedisStandaloneServer(owned = true) RedisServer redis) {
+    try (ConfigurableApplicationContext context = BootTestApp.start(properties(redis))) {
+      BootTestApp.Catalog catalog = context.getBean(BootTestApp.Catalog.class);
+      HealthIndicator indicator = context.getBean("cachetHealthIndicator", HealthIndicator.class);
+      assertThat(catalog.productUnsynced("before")).isEqualTo("product-before");
+      CachetSpringCache products =
+          (CachetSpringCache) context.getBean(CacheManager.class).getCache("products");
+      redis.kill();
+      int[] n = {0};
+      // each call reaches the dead Redis until the cache notices the outage; callers keep getting values
+      Eventually.await(
+          Duration.ofSeconds(60),
+          "the products cache degrades",
+          () -> {
+            assertThat(catalog.productUnsynced("during-" + n[0]++)).startsWith("product-during-");
+            return products.getNativeCache().health().status() == dev.cachet.CacheHealth.Status.DEGRADED;
+          });
+      Health health = indicator.health();
+      assertThat(health.getStatus()).isEqualTo(Status.UP);
+      assertThat(health.getDetails().get("caches").toString())
+          .contains("products={status=DEGRADED", "tier.redis=DOWN");
+    }
+  }
+
+  @Test
   void strictPolicy_healthIsDownWhenACacheIs(@RedisStandaloneServer RedisServer redis) {
     try (ConfigurableApplicationContext context =
         BootTestApp.start(properties(redis, "cachet.failure-policy=STRICT"))) {
