@@ -77,6 +77,12 @@ public class CachetAutoConfiguration {
       ObjectProvider<CachetSpringResources> resources) {
     verifyDependencyVersions(properties);
     CacheFactory applicationFactory = factory.getIfUnique();
+    if (applicationFactory == null && factory.stream().findAny().isPresent()) {
+      throw new dev.cachet.CacheConfigurationException(
+          dev.cachet.CacheConfigurationException.Reason.INCONSISTENT_SETTINGS,
+          "the application declares several CacheFactory beans: mark the one Spring's caches come"
+              + " from @Primary");
+    }
     CachetCacheManager.Builder builder;
     if (applicationFactory != null) {
       refuseSettingsTheFactoryOwns(properties);

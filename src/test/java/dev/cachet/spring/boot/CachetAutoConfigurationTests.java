@@ -325,6 +325,30 @@ class CachetAutoConfigurationTests {
                     .hasMessageContaining("CacheFactory bean")));
   }
 
+  @Test
+  void twoApplicationCacheFactories_withoutAPrimary_failTheStart() {
+    assertThatThrownBy(
+            () ->
+                new org.springframework.boot.builder.SpringApplicationBuilder(
+                        BootTestApp.class, OwnFactory.class, SecondFactory.class)
+                    .web(org.springframework.boot.WebApplicationType.NONE)
+                    .properties("cachet.enabled=true")
+                    .run())
+        .satisfies(
+            e -> assertThat(causes(e))
+                .anySatisfy(c -> assertThat(c).isInstanceOf(CacheConfigurationException.class)
+                    .hasMessageContaining("several CacheFactory beans")
+                    .hasMessageContaining("@Primary")));
+  }
+
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  static class SecondFactory {
+    @org.springframework.context.annotation.Bean(destroyMethod = "close")
+    CacheFactory secondCacheFactory() {
+      return CacheFactory.forTesting();
+    }
+  }
+
   @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
   static class OwnFactory {
     @org.springframework.context.annotation.Bean(destroyMethod = "close")
