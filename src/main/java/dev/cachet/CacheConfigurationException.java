@@ -25,7 +25,9 @@ public class CacheConfigurationException extends CacheException {
     /** A Redis URI (or seed list) is malformed. */
     INVALID_REDIS_URI,
     /** Redis could not be reached at build time and the policy requires it. */
-    REDIS_UNAVAILABLE
+    REDIS_UNAVAILABLE,
+    /** A library on the class path is older than Cachet supports (the Spring Boot start-up check). */
+    UNSUPPORTED_DEPENDENCY
   }
 
   private final Reason reason;

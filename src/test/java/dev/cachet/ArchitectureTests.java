@@ -157,11 +157,23 @@ class ArchitectureTests {
   static final ArchRule nothingDependsOnFactoryOrCli =
       noClasses()
           .that()
-          .resideOutsideOfPackages("dev.cachet.factory..", "dev.cachet.cli..")
+          .resideOutsideOfPackages("dev.cachet.factory..", "dev.cachet.cli..", "dev.cachet.spring..")
           .should()
           .dependOnClassesThat()
           .resideInAnyPackage("dev.cachet.factory..", "dev.cachet.cli..")
-          .allowEmptyShould(true);
+          .allowEmptyShould(true)
+          .as("only the CLI and the Spring integration (CachetCacheManager over a CacheFactory) use the"
+              + " factory; nothing uses the CLI");
+
+  @ArchTest
+  static final ArchRule springDoesNotDependOnTheCli =
+      noClasses()
+          .that()
+          .resideInAPackage("dev.cachet.spring..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("dev.cachet.cli..")
+          .as("the Spring integration does not use the CLI");
 
   @ArchTest
   static final ArchRule noJavaSerialization =

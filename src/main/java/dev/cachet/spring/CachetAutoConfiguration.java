@@ -1,6 +1,7 @@
 package dev.cachet.spring;
 
 import dev.cachet.CachetEnvironment;
+import dev.cachet.factory.CacheFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.endpoint.SanitizingFunction;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -24,8 +25,19 @@ import org.springframework.context.annotation.Configuration;
  *   <li>{@link CachetProperties} ({@code cachet.*}) decide each cache's preset, TTL and size; caches
  *       under {@code cachet.caches} are created at start-up, others on first use from {@code
  *       cachet.defaults} or refused ({@code cachet.dynamic=false}).
+ *   <li>When the application declares a {@code CacheFactory} bean, the manager is built over it
+ *       ({@link CachetCacheManager#newBuilder(CacheFactory)}): the factory decides Redis, keys and each
+ *       cache's settings, and setting {@code cachet.redis.*}, {@code cachet.encryption.*}, {@code
+ *       cachet.resilience-profile}, {@code cachet.defaults} or a cache's settings too fails the start.
+ *       Only the names, {@code allow-null-values}, {@code dynamic} and {@code
+ *       serialization.allowed-packages} apply.
  *   <li>Misconfiguration (a bad Redis URL, Redis without a key, a bad key) fails the context start with
  *       a {@code CacheConfigurationException} naming the property.
+ *   <li>Before any cache is made, Lettuce, Caffeine, Micrometer and Jackson 2 on the class path are
+ *       checked against the oldest versions Cachet supports (those Boot 4.0.7 manages); an older one
+ *       fails the start naming the Boot version property to override ({@code lettuce.version}, {@code
+ *       caffeine.version}, {@code micrometer.version}, {@code jackson-2-bom.version}); {@code
+ *       cachet.verify-dependency-versions=false} turns the check off.
  *   <li>With {@code spring-boot-cache} and Micrometer present, a {@code CacheMeterBinderProvider}
  *       ({@code org.springframework.boot.cache.metrics}) lets Boot bind each cache's meters once, tagged
  *       {@code cache} and {@code cache.manager}.
@@ -49,22 +61,87 @@ public class CachetAutoConfiguration {
   public CachetAutoConfiguration() {}
 
   @Bean(destroyMethod = "close")
-  @ConditionalOnMissingBean(CacheManager.class)
+  @ConditionalOnMissingBean({CacheManager.class, CacheFactory.class})
   CachetSpringResources cachetSpringResources(
       CachetProperties properties, ObjectProvider<CachetEnvironment> environment) {
+    verifyDependencyVersions(properties);
     return new CachetSpringResources(
         properties, environment.getIfAvailable(CachetEnvironment::system));
   }
 
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean(CacheManager.class)
-  CachetCacheManager cacheManager(CachetProperties properties, CachetSpringResources resources) {
-    return CachetCacheManager.newBuilder(resources::create)
+  CachetCacheManager cacheManager(
+      CachetProperties properties,
+      ObjectProvider<CacheFactory> factory,
+      ObjectProvider<CachetSpringResources> resources) {
+    verifyDependencyVersions(properties);
+    CacheFactory applicationFactory = factory.getIfUnique();
+    if (applicationFactory == null && factory.stream().findAny().isPresent()) {
+      throw new dev.cachet.CacheConfigurationException(
+          dev.cachet.CacheConfigurationException.Reason.INCONSISTENT_SETTINGS,
+          "the application declares several CacheFactory beans: mark the one Spring's caches come"
+              + " from @Primary");
+    }
+    CachetCacheManager.Builder builder;
+    if (applicationFactory != null) {
+      refuseSettingsTheFactoryOwns(properties);
+      builder = CachetCacheManager.newBuilder(applicationFactory);
+    } else {
+      builder = CachetCacheManager.newBuilder(resources.getObject()::create);
+    }
+    return builder
         .cacheNames(properties.getCaches().keySet())
         .allowNullValues(properties.isAllowNullValues())
         .dynamic(properties.isDynamic())
         .allowedValuePackages(properties.getSerialization().getAllowedPackages())
         .build();
+  }
+
+  /** Before any cache is made: see {@link DependencyVersions}. */
+  private static void verifyDependencyVersions(CachetProperties properties) {
+    if (properties.isVerifyDependencyVersions()) {
+      DependencyVersions.verify(CachetAutoConfiguration.class.getClassLoader());
+    }
+  }
+
+  /**
+   * With an application {@code CacheFactory} the factory decides Redis, keys and each cache's settings:
+   * a {@code cachet.*} property that would do so too is an error, not silently ignored.
+   */
+  static void refuseSettingsTheFactoryOwns(CachetProperties p) {
+    java.util.List<String> set = new java.util.ArrayList<>();
+    if (p.getRedis().isConfigured()) {
+      set.add(p.getRedis().getClusterNodes().isEmpty() ? "cachet.redis.url" : "cachet.redis.cluster-nodes");
+    }
+    if (p.getRedis().getKeyPrefix() != null) {
+      set.add("cachet.redis.key-prefix");
+    }
+    if (p.getEncryption().getKeys() != null) {
+      set.add("cachet.encryption.keys");
+    }
+    if (p.getEncryption().getKeyNamingSecret() != null) {
+      set.add("cachet.encryption.key-naming-secret");
+    }
+    if (p.getResilienceProfile() != null) {
+      set.add("cachet.resilience-profile");
+    }
+    if (p.getDefaults().isSet()) {
+      set.add("cachet.defaults");
+    }
+    p.getCaches().forEach((name, settings) -> {
+      if (settings != null && settings.isSet()) {
+        set.add("cachet.caches." + name);
+      }
+    });
+    if (!set.isEmpty()) {
+      throw new dev.cachet.CacheConfigurationException(
+          dev.cachet.CacheConfigurationException.Reason.INCONSISTENT_SETTINGS,
+          String.join(", ", set)
+              + " set, but the application declares a CacheFactory bean, which decides Redis, keys"
+              + " and each cache's settings: configure the factory (CACHET_* variables or its"
+              + " builder) and remove these properties, or remove the CacheFactory bean");
+    }
   }
 
   /** Boot's cache metrics: binds Cachet's meters, with the {@code cache.manager} tag. */

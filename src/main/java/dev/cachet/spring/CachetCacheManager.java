@@ -3,6 +3,7 @@ package dev.cachet.spring;
 import dev.cachet.Cache;
 import dev.cachet.CacheConfigurationException;
 import dev.cachet.KeyCodec;
+import dev.cachet.factory.CacheFactory;
 import dev.cachet.serialization.ValueSerializer;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -10,6 +11,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -35,8 +37,8 @@ import org.springframework.cache.CacheManager;
  * }
  * }</pre>
  *
- * <p>Over a {@code CacheFactory}: {@code newBuilder(spec -> factory.cache(spec.name(), spec.keyCodec(),
- * spec.valueSerializer()))}.
+ * <p>Over a {@link CacheFactory}, whose preset and environment decide every cache's tiers, TTL and
+ * size: {@code CachetCacheManager.newBuilder(factory).build()} ({@link #newBuilder(CacheFactory)}).
  *
  * <p><b>Unknown names.</b> With {@link Builder#dynamic(boolean) dynamic} on (the default) a name not
  * listed is created on first use; with it off {@link #getCache} returns {@code null} for it, and Spring
@@ -53,6 +55,7 @@ import org.springframework.cache.CacheManager;
 public final class CachetCacheManager implements CacheManager, AutoCloseable {
 
   private final Function<SpringCacheSpec, Cache<Object, Object>> cacheFunction;
+  private final CacheFactory factory;
   private final KeyCodec<Object> keyCodec;
   private final ValueSerializer<Object> valueSerializer;
   private final boolean allowNullValues;
@@ -66,6 +69,7 @@ public final class CachetCacheManager implements CacheManager, AutoCloseable {
 
   private CachetCacheManager(Builder builder) {
     this.cacheFunction = builder.cacheFunction;
+    this.factory = builder.factory;
     this.keyCodec = builder.keyCodec == null ? SpringKeyCodec.INSTANCE : builder.keyCodec;
     ValueSerializer<Object> values =
         builder.valueSerializer != null
@@ -83,8 +87,31 @@ public final class CachetCacheManager implements CacheManager, AutoCloseable {
    * @throws NullPointerException if {@code cacheFunction} is null
    */
   public static Builder newBuilder(Function<SpringCacheSpec, Cache<Object, Object>> cacheFunction) {
-    return new Builder(cacheFunction);
+    return new Builder(cacheFunction, null);
   }
+
+  /**
+   * A builder for a manager whose caches {@code factory} makes: each Spring cache is {@code
+   * factory.cache(name, keyCodec, valueSerializer)} with this manager's key codec and value serializer,
+   * so the factory's preset and its {@code CACHET_CACHE_<NAME>_*} variables decide the tiers, TTL and
+   * size. The factory is borrowed: {@link #close()} closes the caches the manager made (the factory
+   * forgets them), never the factory. Under Spring Boot, give the factory no {@code MeterRegistry}:
+   * Boot's {@code CacheMeterBinderProvider} binds the meters, and a factory with a registry would bind
+   * them again.
+   *
+   * @throws NullPointerException if {@code factory} is null
+   */
+  public static Builder newBuilder(CacheFactory factory) {
+    Objects.requireNonNull(factory, "factory must not be null");
+    return new Builder(
+        spec -> factory.cache(spec.name(), spec.keyCodec(), spec.valueSerializer()), factory);
+  }
+
+  /** The factory this manager's caches come from, if it was built over one. */
+  public Optional<CacheFactory> factory() {
+    return Optional.ofNullable(factory);
+  }
+
 
   @Override
   public org.springframework.cache.Cache getCache(String name) {
@@ -189,6 +216,7 @@ public final class CachetCacheManager implements CacheManager, AutoCloseable {
    */
   public static final class Builder {
     private final Function<SpringCacheSpec, Cache<Object, Object>> cacheFunction;
+    private final CacheFactory factory;
     private final Set<String> cacheNames = new LinkedHashSet<>();
     private final List<String> allowedValuePackages = new ArrayList<>();
     private KeyCodec<Object> keyCodec;
@@ -198,8 +226,10 @@ public final class CachetCacheManager implements CacheManager, AutoCloseable {
     private ClassLoader classLoader;
     private Consumer<CachetSpringCache> onCreate;
 
-    private Builder(Function<SpringCacheSpec, Cache<Object, Object>> cacheFunction) {
+    private Builder(
+        Function<SpringCacheSpec, Cache<Object, Object>> cacheFunction, CacheFactory factory) {
       this.cacheFunction = Objects.requireNonNull(cacheFunction, "cacheFunction must not be null");
+      this.factory = factory;
     }
 
     /** Caches made when the manager is built (so they exist for metrics and health at start-up). */

@@ -15,7 +15,8 @@ import org.springframework.boot.health.contributor.Status;
  * {@code /actuator/health}. Status: {@code DOWN} only when the failure policy is {@code STRICT} and a
  * cache is {@code DOWN} or {@code DEGRADED} (callers get exceptions then); otherwise {@code UP}, with
  * each cache's status ({@code DEGRADED} while it serves from memory without Redis) and details, which
- * never hold secrets or cached values. Thread-safe.
+ * never hold secrets or cached values. A manager built over a {@code CacheFactory} adds the factory's
+ * health summary as {@code factory} (its status counts too). Thread-safe.
  */
 final class CachetHealthIndicator implements HealthIndicator {
 
@@ -49,8 +50,19 @@ final class CachetHealthIndicator implements HealthIndicator {
       detail.putAll(health.details());
       caches.put(name, detail);
     }
+    Health.Builder builder = Health.unknown();
+    if (manager.factory().isPresent()) {
+      // the factory's summary: every open cache of the factory, its preset and redis.connected
+      CacheHealth summary = manager.factory().get().health();
+      impaired |= summary.status() != CacheHealth.Status.UP;
+      Map<String, Object> factory = new LinkedHashMap<>();
+      factory.put("status", summary.status().name());
+      factory.putAll(summary.details());
+      builder.withDetail("factory", factory);
+    }
     Status status = impaired && policy == FailurePolicy.STRICT ? Status.DOWN : Status.UP;
-    return Health.status(status)
+    return builder
+        .status(status)
         .withDetail("failurePolicy", policy.name())
         .withDetail("caches", caches)
         .build();

@@ -37,6 +37,12 @@ public class CachetProperties {
   private boolean allowNullValues = true;
 
   /**
+   * Whether the start fails when Lettuce, Caffeine, Micrometer or Jackson 2 on the class path is older
+   * than Cachet supports (the message names the Boot version property to override).
+   */
+  private boolean verifyDependencyVersions = true;
+
+  /**
    * Whether caches not listed under {@code cachet.caches} are created on first use from {@code
    * cachet.defaults}; when {@code false}, using one fails ("Cannot find cache named ...").
    */
@@ -62,6 +68,16 @@ public class CachetProperties {
 
   /** Per-cache settings by cache name; these caches are created at start-up. */
   private Map<String, CacheSettings> caches = new LinkedHashMap<>();
+
+  /** The {@code verify-dependency-versions} setting. */
+  public boolean isVerifyDependencyVersions() {
+    return verifyDependencyVersions;
+  }
+
+  /** Sets {@code verify-dependency-versions} (Spring's binder calls this). */
+  public void setVerifyDependencyVersions(boolean verifyDependencyVersions) {
+    this.verifyDependencyVersions = verifyDependencyVersions;
+  }
 
   /** The {@code enabled} setting. */
   public boolean isEnabled() {
@@ -316,6 +332,12 @@ public class CachetProperties {
 
     /** How long other instances wait for the lease holder's value before loading themselves. */
     private Duration crossInstanceWait;
+
+    /** Whether any setting is given. */
+    boolean isSet() {
+      return preset != null || ttl != null || memoryTtl != null || maximumSize != null
+          || crossInstanceLease != null || crossInstanceWait != null;
+    }
 
     /** The {@code preset} setting. */
     public Preset getPreset() {

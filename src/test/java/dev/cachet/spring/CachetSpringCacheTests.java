@@ -3,6 +3,8 @@ package dev.cachet.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cachet.factory.CacheFactory;
+import dev.cachet.factory.ManualTicker;
 import dev.cachet.testing.Eventually;
 import java.io.IOException;
 import java.time.Duration;
@@ -224,16 +226,41 @@ class CachetSpringCacheTests {
   }
 
   @Test
-  void manager_overACacheFactory_isOneLine() {
-    try (dev.cachet.factory.CacheFactory factory = dev.cachet.factory.CacheFactory.forTesting();
-        CachetCacheManager manager =
-            CachetCacheManager.newBuilder(
-                    spec -> factory.cache(spec.name(), spec.keyCodec(), spec.valueSerializer()))
-                .build()) {
+  void manager_overACacheFactory_usesItsPreset_andBorrowsIt() {
+    try (CacheFactory factory = CacheFactory.forTesting()) {
+      ManualTicker ticker = factory.ticker().orElseThrow();
+      CachetCacheManager manager =
+          CachetCacheManager.newBuilder(factory).cacheNames("from-factory").build();
+      assertThat(manager.factory()).containsSame(factory);
       Cache cache = manager.getCache("from-factory");
       assertThat(cache.<String>get(new SimpleKey("a", 1), () -> "v")).isEqualTo("v");
       assertThat(cache.get(new SimpleKey("a", 1), String.class)).isEqualTo("v");
+      assertThat(factory.health().details()).containsKey("cache.from-factory");
+
+      // the testing preset's one-minute TTL, on the factory's ticker
+      ticker.advance(Duration.ofSeconds(61));
+      assertThat(cache.get(new SimpleKey("a", 1))).isNull();
+
+      // closing the manager closes its caches (the factory forgets them), not the factory
+      manager.close();
+      assertThat(factory.health().details()).doesNotContainKey("cache.from-factory");
+      try (CachetCacheManager again = CachetCacheManager.newBuilder(factory).build()) {
+        assertThat(again.getCache("from-factory").<String>get("k", () -> "w")).isEqualTo("w");
+      }
     }
+  }
+
+  @Test
+  void manager_overAClosedFactory_failsOnTheFirstCache() {
+    CacheFactory factory = CacheFactory.forTesting();
+    factory.close();
+    CachetCacheManager manager = CachetCacheManager.newBuilder(factory).build();
+    assertThatThrownBy(() -> manager.getCache("late"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+    assertThatThrownBy(() -> CachetCacheManager.newBuilder((CacheFactory) null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("factory");
   }
 
   @Test

@@ -104,6 +104,22 @@ public class BootTestApp {
       return java.util.concurrent.CompletableFuture.supplyAsync(() -> "f-" + id);
     }
 
+    private final AtomicInteger monoCalls = new AtomicInteger();
+
+    public AtomicInteger monoCalls() {
+      return monoCalls;
+    }
+
+    /** A reactive method: Spring caches the Mono's value through {@code Cache.retrieve}. */
+    @Cacheable(cacheNames = "monos")
+    public reactor.core.publisher.Mono<String> mono(String id) {
+      return reactor.core.publisher.Mono.fromSupplier(
+          () -> {
+            monoCalls.incrementAndGet();
+            return "m-" + id;
+          });
+    }
+
     @Cacheable(cacheNames = "unlisted")
     public String unlisted(String id) {
       return "u-" + id;

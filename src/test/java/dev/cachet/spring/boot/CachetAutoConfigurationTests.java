@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cachet.CacheConfigurationException;
+import dev.cachet.factory.CacheFactory;
 import dev.cachet.spring.CachetCacheManager;
+import dev.cachet.spring.CachetProperties;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.InputStream;
@@ -57,6 +59,43 @@ class CachetAutoConfigurationTests {
       assertThat(catalog.future("1").get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("f-1");
       assertThat(catalog.futureCalls()).hasValue(1);
     }
+  }
+
+  @Test
+  void reactiveMethods_areCachedThroughRetrieve() {
+    try (ConfigurableApplicationContext context = BootTestApp.start("cachet.enabled=true")) {
+      BootTestApp.Catalog catalog = context.getBean(BootTestApp.Catalog.class);
+      assertThat(catalog.mono("1").block(java.time.Duration.ofSeconds(10))).isEqualTo("m-1");
+      assertThat(catalog.mono("1").block(java.time.Duration.ofSeconds(10))).isEqualTo("m-1");
+      assertThat(catalog.monoCalls()).hasValue(1);
+    }
+  }
+
+  @Test
+  @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+  void theKey_fromAnyPropertySource_isUsed_andNeverLogged(
+      org.springframework.boot.test.system.CapturedOutput output) {
+    String key = dev.cachet.crypto.FernetKey.generate().revealBase64();
+    // a secrets store (Vault, a cloud secret manager) contributes a PropertySource like this one
+    var secrets =
+        new org.springframework.core.env.MapPropertySource(
+            "secrets-store", java.util.Map.of("cachet.encryption.keys", key));
+    try (ConfigurableApplicationContext context =
+        new org.springframework.boot.builder.SpringApplicationBuilder(BootTestApp.class)
+            .web(org.springframework.boot.WebApplicationType.NONE)
+            .initializers(c -> c.getEnvironment().getPropertySources().addFirst(secrets))
+            .properties(
+                "cachet.enabled=true",
+                // never connected in this test: building the connections does not need Redis up
+                "cachet.redis.url=redis://127.0.0.1:1",
+                "cachet.caches.products.preset=MEMORY",
+                "logging.level.dev.cachet=TRACE",
+                "debug=true")
+            .run()) {
+      assertThat(context.getBean(CacheManager.class).getCacheNames()).contains("products");
+      assertThat(context.getBean(CachetProperties.class).toString()).doesNotContain(key);
+    }
+    assertThat(output.getAll()).isNotEmpty().doesNotContain(key);
   }
 
   @Test
@@ -240,6 +279,85 @@ class CachetAutoConfigurationTests {
   }
 
   @Test
+  void anApplicationCacheFactory_makesTheCaches_andItsHealthIsShown() {
+    try (ConfigurableApplicationContext context =
+        new org.springframework.boot.builder.SpringApplicationBuilder(BootTestApp.class, OwnFactory.class)
+            .web(org.springframework.boot.WebApplicationType.NONE)
+            .properties("cachet.enabled=true")
+            .run()) {
+      CachetCacheManager manager = (CachetCacheManager) context.getBean(CacheManager.class);
+      CacheFactory factory = context.getBean(CacheFactory.class);
+      assertThat(manager.factory()).containsSame(factory);
+      assertThat(context.containsBean("cachetSpringResources")).isFalse();
+      BootTestApp.Catalog catalog = context.getBean(BootTestApp.Catalog.class);
+      assertThat(catalog.productUnsynced("1")).isEqualTo("product-1");
+      assertThat(catalog.productUnsynced("1")).isEqualTo("product-1");
+      assertThat(catalog.productCalls()).hasValue(1);
+      assertThat(factory.health().details()).containsKey("cache.products");
+      // the factory's testing preset: a one-minute TTL on its ticker
+      factory.ticker().orElseThrow().advance(java.time.Duration.ofSeconds(61));
+      catalog.productUnsynced("1");
+      assertThat(catalog.productCalls()).hasValue(2);
+
+      var health = context.getBean("cachetHealthIndicator", HealthIndicator.class).health();
+      assertThat(health.getStatus()).isEqualTo(Status.UP);
+      assertThat(health.getDetails().get("factory").toString()).contains("preset=testing");
+    }
+  }
+
+  @Test
+  void anApplicationCacheFactory_withCachetRedisProperties_failsTheStart_namingThem() {
+    assertThatThrownBy(
+            () ->
+                new org.springframework.boot.builder.SpringApplicationBuilder(
+                        BootTestApp.class, OwnFactory.class)
+                    .web(org.springframework.boot.WebApplicationType.NONE)
+                    .properties(
+                        "cachet.enabled=true",
+                        "cachet.redis.url=redis://127.0.0.1:1",
+                        "cachet.caches.products.ttl=5m")
+                    .run())
+        .satisfies(
+            e -> assertThat(causes(e))
+                .anySatisfy(c -> assertThat(c).isInstanceOf(CacheConfigurationException.class)
+                    .hasMessageContaining("cachet.redis.url")
+                    .hasMessageContaining("cachet.caches.products")
+                    .hasMessageContaining("CacheFactory bean")));
+  }
+
+  @Test
+  void twoApplicationCacheFactories_withoutAPrimary_failTheStart() {
+    assertThatThrownBy(
+            () ->
+                new org.springframework.boot.builder.SpringApplicationBuilder(
+                        BootTestApp.class, OwnFactory.class, SecondFactory.class)
+                    .web(org.springframework.boot.WebApplicationType.NONE)
+                    .properties("cachet.enabled=true")
+                    .run())
+        .satisfies(
+            e -> assertThat(causes(e))
+                .anySatisfy(c -> assertThat(c).isInstanceOf(CacheConfigurationException.class)
+                    .hasMessageContaining("several CacheFactory beans")
+                    .hasMessageContaining("@Primary")));
+  }
+
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  static class SecondFactory {
+    @org.springframework.context.annotation.Bean(destroyMethod = "close")
+    CacheFactory secondCacheFactory() {
+      return CacheFactory.forTesting();
+    }
+  }
+
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  static class OwnFactory {
+    @org.springframework.context.annotation.Bean(destroyMethod = "close")
+    CacheFactory cacheFactory() {
+      return CacheFactory.forTesting();
+    }
+  }
+
+  @Test
   void redisWithoutAKey_failsTheStart_namingTheProperty() {
     assertThatThrownBy(
             () -> BootTestApp.start("cachet.enabled=true", "cachet.redis.url=redis://127.0.0.1:1"))
@@ -277,6 +395,34 @@ class CachetAutoConfigurationTests {
             e -> assertThat(causes(e))
                 .anySatisfy(c -> assertThat(c).isInstanceOf(CacheConfigurationException.class)
                     .hasMessageContaining("cachet.caches.BadName")));
+  }
+
+  @Test
+  @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+  void aRejectedConfiguration_isReportedByBootsFailureAnalysis(
+      org.springframework.boot.test.system.CapturedOutput output) {
+    assertThatThrownBy(
+        () -> BootTestApp.start("cachet.enabled=true", "cachet.redis.url=http://nowhere:6379"));
+    assertThat(output.getAll())
+        .contains("APPLICATION FAILED TO START")
+        .contains("Cachet's configuration was rejected: cachet.redis.url is not valid")
+        .contains("Correct the cachet.* property named above");
+  }
+
+  @Test
+  void theFailureAnalyzer_namesTheActionForAnUnsupportedLibrary() throws Exception {
+    // registered in META-INF/spring.factories: the test above sees Boot use it
+    var constructor =
+        Class.forName("dev.cachet.spring.CachetFailureAnalyzer").getDeclaredConstructor();
+    constructor.setAccessible(true);
+    var cachet = (org.springframework.boot.diagnostics.FailureAnalyzer) constructor.newInstance();
+    var analysis =
+        cachet.analyze(
+            new IllegalStateException(
+                new CacheConfigurationException(
+                    CacheConfigurationException.Reason.UNSUPPORTED_DEPENDENCY, "Caffeine 3.1.8 ...")));
+    assertThat(analysis.getDescription()).contains("Caffeine 3.1.8");
+    assertThat(analysis.getAction()).contains("Boot's version property");
   }
 
   private static List<Throwable> causes(Throwable e) {

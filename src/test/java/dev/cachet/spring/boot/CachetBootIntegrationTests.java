@@ -173,7 +173,12 @@ class CachetBootIntegrationTests {
 
   @Test
   void metricsOnceEach_andHealth(@RedisStandaloneServer RedisServer redis) {
-    try (ConfigurableApplicationContext context = BootTestApp.start(properties(redis))) {
+    try (ConfigurableApplicationContext context =
+        BootTestApp.start(
+            properties(
+                redis,
+                "management.endpoints.web.exposure.include=health,metrics",
+                "management.endpoint.health.show-details=always"))) {
       BootTestApp.Catalog catalog = context.getBean(BootTestApp.Catalog.class);
       catalog.productUnsynced("metrics-1");
       catalog.productUnsynced("metrics-1");
@@ -195,6 +200,44 @@ class CachetBootIntegrationTests {
       Health health = context.getBean("cachetHealthIndicator", HealthIndicator.class).health();
       assertThat(health.getStatus()).isEqualTo(Status.UP);
       assertThat(health.getDetails().get("caches").toString()).contains("products", "tier.redis=UP");
+
+      // the same through the actuator's endpoints
+      var metrics =
+          context.getBean(org.springframework.boot.micrometer.metrics.actuate.endpoint.MetricsEndpoint.class);
+      var hits =
+          metrics.metric("cache.gets", List.of("cache:products", "cache.manager:cacheManager", "result:hit"));
+      assertThat(hits).isNotNull();
+      assertThat(hits.getMeasurements()).singleElement()
+          .satisfies(m -> assertThat(m.getValue()).isEqualTo(1.0)); // one hit, counted once
+      var endpoint =
+          context.getBean(org.springframework.boot.health.actuate.endpoint.HealthEndpoint.class);
+      assertThat(endpoint.healthForPath("cachet").getStatus()).isEqualTo(Status.UP);
+    }
+  }
+
+  @Test
+  void redisDown_underServeDegraded_healthStaysUp_withTheCacheDegradedInItsDetails(
+      @RedisStandaloneServer(owned = true) RedisServer redis) {
+    try (ConfigurableApplicationContext context = BootTestApp.start(properties(redis))) {
+      BootTestApp.Catalog catalog = context.getBean(BootTestApp.Catalog.class);
+      HealthIndicator indicator = context.getBean("cachetHealthIndicator", HealthIndicator.class);
+      assertThat(catalog.productUnsynced("before")).isEqualTo("product-before");
+      CachetSpringCache products =
+          (CachetSpringCache) context.getBean(CacheManager.class).getCache("products");
+      redis.kill();
+      int[] n = {0};
+      // each call reaches the dead Redis until the cache notices the outage; callers keep getting values
+      Eventually.await(
+          Duration.ofSeconds(60),
+          "the products cache degrades",
+          () -> {
+            assertThat(catalog.productUnsynced("during-" + n[0]++)).startsWith("product-during-");
+            return products.getNativeCache().health().status() == dev.cachet.CacheHealth.Status.DEGRADED;
+          });
+      Health health = indicator.health();
+      assertThat(health.getStatus()).isEqualTo(Status.UP);
+      assertThat(health.getDetails().get("caches").toString())
+          .contains("products={status=DEGRADED", "tier.redis=DOWN");
     }
   }
 
