@@ -167,7 +167,7 @@ class RedisFaultIntegrationTests {
                     failed.incrementAndGet();
                   }
                   try {
-                    Thread.sleep(2);
+                    Thread.sleep(2); // the workload's pace (its think time), not a wait for an event
                   } catch (InterruptedException e) {
                     return;
                   }
