@@ -61,7 +61,7 @@ class CliLeakIntegrationTests {
     env.put(CachetEnvironment.REDIS_URL, redisUrl);
     env.put(CachetEnvironment.ENCRYPTION_KEY, key.revealBase64());
     env.put(CachetEnvironment.KEY_NAMING_SECRET, namingSecret);
-    env.put(CachetEnvironment.REDIS_CONNECT_TIMEOUT, "500ms");
+    env.put(CachetEnvironment.REDIS_CONNECT_TIMEOUT, "3s"); // generous: a loaded machine connects slowly
     return env;
   }
 

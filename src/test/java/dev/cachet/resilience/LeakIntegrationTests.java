@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Nothing leaks over 30 open/close cycles (100 with {@code -Dcachet.leak.cycles=100}) of connections
+ * Nothing leaks over 21 open/close cycles (100 with {@code -Dcachet.leak.cycles=100}) of connections
  * plus a tiered cache behind the resilience layer, two thirds of them failing (a wrong password, a port nobody listens on): afterwards the JVM
  * has no more Cachet and Lettuce threads, and Redis no more client connections, than with one node
  * open, and
@@ -97,7 +97,7 @@ class LeakIntegrationTests {
     redis.command("ACL", "SETUSER", "app", "on", ">" + PASSWORD, "~*", "&*", "+@all");
     ResilienceSettings s = ResilienceSettings.testing();
     String prefix = ResilienceTestSupport.prefixFrom(redis.keyPrefix());
-    int cycles = Integer.getInteger("cachet.leak.cycles", 30);
+    int cycles = Integer.getInteger("cachet.leak.cycles", 21);
     int failing = 0;
     try (StderrCapture log = new StderrCapture()) {
       // the baseline: the threads and Redis clients with one node open (shared threads exist from here on)
