@@ -133,6 +133,7 @@ class MemoryPressureIntegrationTests {
       assertThat(node.breaker().getState()).as("not recorded by the breaker").isEqualTo(CircuitBreaker.State.CLOSED);
       Eventually.await(Duration.ofSeconds(5), "reads keep working from Redis",
           () -> "v-kept".equals(node.cache.get("kept", k -> "loaded")));
+      assertInvalidateAllDeletesInstead(redis, node, other);
       ReliabilityFigures.record("MemoryPressureIntegrationTests.noeviction", "oomErrors", node.remoteErrors(RemoteErrorReason.OOM));
     } finally {
       client.shutdown();
@@ -199,9 +200,34 @@ class MemoryPressureIntegrationTests {
       Eventually.await(Duration.ofSeconds(5), "the refused writes' key invalidations",
           () -> messages.stream().anyMatch(m -> m.split(" ")[3].equals("I")));
       assertThat(messages).as("no CLEAR").noneMatch(m -> m.split(" ")[3].equals("C"));
+      assertInvalidateAllDeletesInstead(redis, node, null);
       ReliabilityFigures.record("MemoryPressureIntegrationTests.noevictionStrict", "oomErrors", node.remoteErrors(RemoteErrorReason.OOM));
     } finally {
       client.shutdown();
+    }
+  }
+
+  /**
+   * {@code invalidateAll()} while Redis is full: the new generation is refused ({@code OOM}, counted),
+   * so the entries are deleted instead: no exception, not degraded, nothing dirty, and neither this
+   * instance nor {@code other} (when given) reads the older value again.
+   */
+  private static void assertInvalidateAllDeletesInstead(RedisServer redis, Node node, Node other) {
+    long oomBefore = node.remoteErrors(RemoteErrorReason.OOM);
+    node.cache.invalidateAll();
+    assertThat(node.cache.health().details()).as("an invalidateAll refused by OOM degrades nothing")
+        .containsEntry("degraded", "false").containsEntry("dirtyKeysDuringOutage", "0");
+    assertThat(node.remoteErrors(RemoteErrorReason.OOM)).as("the refused generation is counted").isGreaterThan(oomBefore);
+    assertThat(node.cache.get("kept", k -> "reloaded")).as("the older entry is gone from Redis").isEqualTo("reloaded");
+    if (other != null) {
+      Eventually.await(Duration.ofSeconds(5), "the other instance no longer reads the older value",
+          () -> other.cache.getIfPresent("kept") == null);
+      // and this instance reads Redis again (the refused bump does not leave its reads suspended): a
+      // value the other instance writes while Redis briefly has room is read from Redis, not loaded
+      redis.command("CONFIG", "SET", "maxmemory", "0");
+      other.cache.put("after", "v-after");
+      redis.command("CONFIG", "SET", "maxmemory", "1mb");
+      assertThat(node.cache.get("after", k -> "loaded")).as("read from Redis").isEqualTo("v-after");
     }
   }
 }
