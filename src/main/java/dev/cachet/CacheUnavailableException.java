@@ -2,7 +2,8 @@ package dev.cachet;
 
 /**
  * Under the strict resilience policy, a remote tier could not serve a call (it is down, timed out, or
- * its circuit breaker is open). Under the default policy this is never thrown: the cache serves from
+ * its circuit breaker is open), or Redis refused a write because it is out of memory ({@code OOM}; the
+ * cache stays usable for reads). Under the default policy this is never thrown: the cache serves from
  * memory or the loader instead.
  */
 public class CacheUnavailableException extends CacheException {

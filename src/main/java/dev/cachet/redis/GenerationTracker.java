@@ -160,6 +160,15 @@ final class GenerationTracker {
             });
   }
 
+  /**
+   * Ends a suspension whose bump was replaced by deleting the cache's entries (Redis refused the bump
+   * with {@code OOM}): nothing older is left to read, so reads may use Redis again. A retried bump that
+   * fails afterwards suspends again (the safe side).
+   */
+  void resumeAfterEntriesDeleted() {
+    suspended = false;
+  }
+
   private void refresh() {
     if (stopped) {
       return;

@@ -655,11 +655,35 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     checkOpen();
     long start = System.nanoTime();
     String tenant = layout.tenant();
-    CompletableFuture<Void> result =
+    CompletableFuture<Void> bumped =
         tenant == null
             ? shared.generations.bump().thenAccept(this::scheduleCleanup)
             : shared.generations.tenants().bump(layout.tenantSegment()).thenAccept(this::scheduleTenantCleanup);
+    CompletableFuture<Void> result =
+        bumped.exceptionallyCompose(
+            error -> RedisErrors.classify(error) == RemoteErrorReason.OOM
+                ? unlinkEverything(tenant == null)
+                : CompletableFuture.failedFuture(error));
     return observe(RemoteOperation.INVALIDATE_ALL, start, result);
+  }
+
+  /**
+   * Redis refused the new generation because it is out of memory ({@code OOM} under {@code
+   * noeviction}): the clear is done by deleting this view's entries instead ({@code UNLINK} frees memory
+   * and is allowed when Redis is full), so an {@code invalidateAll} still makes the older entries
+   * unreadable without degrading anything. Slower than a generation bump (a {@code SCAN} of the cache's
+   * keys), but only while Redis is full.
+   */
+  private CompletableFuture<Void> unlinkEverything(boolean wholeCache) {
+    shared.instrumentation.recordRemoteError(RemoteOperation.INVALIDATE_ALL, RemoteErrorReason.OOM);
+    log.warn("cache '{}': Redis is out of memory (OOM) and refused the new generation of an invalidateAll;"
+        + " deleting the {} entries instead", shared.cacheName, wholeCache ? "cache's" : "tenant's");
+    // the failed bump suspended reads from Redis; once nothing older is left, they may resume
+    return wholeCache
+        ? scanAndUnlink(layout.allEntriesPattern(), name -> true)
+            .thenAccept(n -> shared.generations.resumeAfterEntriesDeleted())
+        : scanAndUnlink(layout.tenantEntriesPattern(), layout::isEntryOfThisTenant)
+            .thenAccept(n -> shared.generations.tenants().resumeAfterEntriesDeleted(layout.tenantSegment()));
   }
 
   /** Removes this tenant's entries of tenant generations below {@code generation}, in the background. */

@@ -110,6 +110,14 @@ final class TenantGenerations {
     return s != null && s.suspended;
   }
 
+  /** As {@link GenerationTracker#resumeAfterEntriesDeleted}, for one tenant whose entries were deleted. */
+  void resumeAfterEntriesDeleted(String tenant) {
+    State s = states.get(tenant);
+    if (s != null) {
+      s.suspended = false;
+    }
+  }
+
   /** Bumps the generation of {@code tenant}; on failure the tenant is suspended until a retried bump. */
   CompletableFuture<Long> bump(String tenant) {
     State s = state(tenant);

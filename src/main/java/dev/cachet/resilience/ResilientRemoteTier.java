@@ -211,7 +211,13 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
     String message = String.valueOf(refusal.getMessage());
     for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
       if (message.contains(" is " + state.name() + " ")) {
-        return state.name();
+        // Resilience4j reads the state just after refusing: a state that never refuses means the
+        // breaker closed in between, so OPEN or HALF_OPEN (every probe in use) refused
+        return state == CircuitBreaker.State.OPEN
+                || state == CircuitBreaker.State.HALF_OPEN
+                || state == CircuitBreaker.State.FORCED_OPEN
+            ? state.name()
+            : "OPEN or HALF_OPEN";
       }
     }
     return "refusing calls";
@@ -339,12 +345,14 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
     }
 
     private <T> T guarded(RemoteOperation operation, Supplier<T> call) {
-      if (!breaker.tryAcquirePermission()) {
+      try {
+        breaker.acquirePermission();
+      } catch (CallNotPermittedException refusal) {
         throw new RemoteTierException(
             delegate.cacheName(), operation, RemoteErrorReason.CIRCUIT_OPEN,
-            "cache '" + delegate.cacheName() + "': the Redis circuit breaker is " + breaker.getState()
+            "cache '" + delegate.cacheName() + "': the Redis circuit breaker is " + refusingState(refusal)
                 + "; not calling Redis for a counter",
-            null);
+            refusal);
       }
       long start = breaker.getCurrentTimestamp();
       T result;

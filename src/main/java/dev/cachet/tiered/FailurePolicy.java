@@ -8,6 +8,10 @@ public enum FailurePolicy {
    * Redis and on other instances once Redis is back. Logged once per state change and counted.
    */
   SERVE_DEGRADED,
-  /** Throw {@link dev.cachet.CacheUnavailableException} naming the cache and the cause. */
+  /**
+   * Throw {@link dev.cachet.CacheUnavailableException} naming the cache and the cause. A Redis that is
+   * out of memory ({@code OOM} under {@code noeviction}) refuses only writes: the caller's write throws,
+   * but the cache is not degraded and reads (loads included) keep working.
+   */
   STRICT
 }

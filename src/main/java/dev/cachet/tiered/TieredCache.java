@@ -8,6 +8,7 @@ import dev.cachet.CacheLoader;
 import dev.cachet.CachePolicy;
 import dev.cachet.InvalidValueException;
 import dev.cachet.MultiTenantCache;
+import dev.cachet.CacheUnavailableException;
 import dev.cachet.Tier;
 import dev.cachet.internal.AbstractCache;
 import dev.cachet.internal.CacheInstrumentation;
@@ -386,13 +387,26 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   /**
    * Whether a write failed because Redis is out of memory ({@code OOM} under {@code noeviction}): a
-   * write-only failure that degrades nothing under {@code SERVE_DEGRADED} (reads keep working).
+   * write-only failure under every policy (reads keep working). It degrades nothing and marks nothing
+   * dirty; under {@code STRICT} the caller's own write is refused with {@link #outOfMemory}.
    */
-  private boolean isOutOfMemory(RemoteFailure failure) {
+  private static boolean isOutOfMemory(RemoteFailure failure) {
     Throwable cause = failure.getCause();
-    return shared.options.failurePolicy != FailurePolicy.STRICT
-        && cause instanceof dev.cachet.spi.RemoteTierException
+    return cause instanceof dev.cachet.spi.RemoteTierException
         && ((dev.cachet.spi.RemoteTierException) cause).reason() == dev.cachet.spi.RemoteErrorReason.OOM;
+  }
+
+  /**
+   * The exception a caller's write gets under {@code STRICT} when Redis refused it for lack of memory.
+   * The cache is not degraded (reads keep using Redis); the failure was already counted as {@code oom}.
+   */
+  private CacheUnavailableException outOfMemory(RemoteFailure failure) {
+    return new CacheUnavailableException(
+        name, Tier.REDIS,
+        "cache '" + name + "': Redis refused the write (" + failure.operation.tagValue() + ") because it is out"
+            + " of memory (OOM under maxmemory-policy noeviction); reads still use Redis. Raise maxmemory or"
+            + " use allkeys-lru (STRICT)",
+        failure.getCause());
   }
 
   private volatile long lastOutOfMemoryWarning;
@@ -402,9 +416,13 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     long last = lastOutOfMemoryWarning;
     if (last == 0 || now - last > TimeUnit.MINUTES.toNanos(1)) {
       lastOutOfMemoryWarning = now;
-      log.warn("cache '{}': Redis is out of memory (OOM, maxmemory-policy noeviction?): writes are kept in"
-          + " memory only and their older Redis copies deleted; reads still use Redis. Raise maxmemory or"
-          + " use allkeys-lru (logged at most once a minute)", name);
+      log.warn("cache '{}': Redis is out of memory (OOM, maxmemory-policy noeviction?): {}; the cache is not"
+          + " degraded and reads still use Redis. Raise maxmemory or use allkeys-lru (logged at most once a"
+          + " minute)", name,
+          shared.options.failurePolicy == FailurePolicy.STRICT
+              ? "writes are refused with CacheUnavailableException (failure policy STRICT)"
+              : "writes are kept in memory only and their older Redis copies deleted (failure policy "
+                  + shared.options.failurePolicy + ")");
     }
   }
 
@@ -632,6 +650,14 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       try {
         stored = failed ? false : await(e.getValue(), RemoteOperation.PUT_ALL);
       } catch (RemoteFailure failure) {
+        if (isOutOfMemory(failure)) {
+          // SET NX refused: Redis keeps what it had, so memory is not dirty (as in writeLoaded)
+          warnOutOfMemory();
+          if (shared.order.storeIfUnchanged(memoryKey, readStamp, value, min(ttl, shared.options.degradedTtl))) {
+            puts++;
+          }
+          continue;
+        }
         onRemoteFailure(failure);
         failed = true;
         stored = false;
@@ -691,7 +717,11 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
         TimeUnit.MILLISECONDS.sleep(shared.options.leasePollInterval.toMillis());
       }
     } catch (RemoteFailure failure) {
-      onRemoteFailure(failure);
+      if (isOutOfMemory(failure)) {
+        warnOutOfMemory(); // the lease's SET NX was refused: a write-only failure, the load goes on
+      } else {
+        onRemoteFailure(failure);
+      }
       instrumentation.recordDuplicateLoad(); // no lease to coordinate with: another instance may load too
       return new LeaseOutcome<>(null, Optional.empty());
     } catch (InterruptedException e) {
@@ -821,6 +851,15 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       List<KeyOrder.Write> writes, List<String> encodedKeys, RemoteFailure failure, List<V> values, Duration ttl) {
     List<String> memoryKeys = new ArrayList<>(writes.size());
     writes.forEach(w -> memoryKeys.add(w.key));
+    if (values != null && isOutOfMemory(failure) && shared.options.failurePolicy == FailurePolicy.STRICT) {
+      // refused for lack of memory: Redis keeps its older copy (a pipelined write may have stored some
+      // keys), so memory keeps nothing and the keys' invalidation (no CLEAR) makes every instance re-read
+      // Redis; the caller learns that its write failed; nothing is dirty and the cache is not degraded
+      warnOutOfMemory();
+      writes.forEach(w -> shared.order.endWrite(w, null, null));
+      publish(memoryKeys);
+      throw outOfMemory(failure);
+    }
     if (values != null && isOutOfMemory(failure) && deleteOlderCopies(encodedKeys)) {
       // Redis refused the write for lack of memory but deleted its older copies (DEL frees memory):
       // nothing stale can be read back, so nothing is dirty and the cache is not degraded

@@ -7,6 +7,7 @@ import dev.cachet.Cache;
 import dev.cachet.spi.RemoteTier;
 import dev.cachet.testing.redis.RedisServer;
 import dev.cachet.testing.redis.RedisStandaloneServer;
+import dev.cachet.testing.Eventually;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,6 +64,14 @@ class RedisLifecycleIntegrationTests {
     return calls;
   }
 
+  /**
+   * A command on {@code c}'s connection, answered: every command sent before it on that connection has
+   * been processed by Redis (one connection's commands are processed in order).
+   */
+  private static void roundTrip(RedisConnections c) throws Exception {
+    c.commands().thenCompose(commands -> commands.ping().toCompletableFuture()).get(10, TimeUnit.SECONDS);
+  }
+
   private static LettuceRedisTier<String> tierOf(Cache<String, String> cache) {
     return ((LettuceRedisCache<String, String>) cache).tier();
   }
@@ -105,10 +114,12 @@ class RedisLifecycleIntegrationTests {
       }
       assertThat(threadsByPrefix()).isEqualTo(threadsBefore);
 
-      // background writes of the last cycle (none expected) settle; then nothing may arrive at all
-      Thread.sleep(REFRESH.toMillis() * 5);
+      // anything the last cycle sent (nothing expected) has reached Redis once a command sent after it
+      // on the same connection is answered; from then on nothing may arrive at all
+      roundTrip(c);
       redis.command("CONFIG", "RESETSTAT");
-      Thread.sleep(REFRESH.toMillis() * 25); // 25 refresh periods of silence
+      // the scenario, not a wait for an event: 25 refresh periods in which a leftover task would run
+      Thread.sleep(REFRESH.toMillis() * 25);
       assertThat(commandsSent(redis)).as("commands sent after close").isEmpty();
     }
   }
@@ -138,12 +149,13 @@ class RedisLifecycleIntegrationTests {
       Cache<String, String> tenant = builder(c, "tenant-close").tenant("acme").build();
       tenant.put("k", "v");
       redis.command("CONFIG", "RESETSTAT");
-      Thread.sleep(REFRESH.toMillis() * 10);
-      assertThat(commandsSent(redis)).as("the refresh runs while open").containsKey("eval");
+      Eventually.await(Duration.ofSeconds(10), "the refresh runs while open",
+          () -> commandsSent(redis).containsKey("eval"));
       tenant.close();
       assertThat(tierOf(tenant).hasScheduledWork()).isFalse();
-      Thread.sleep(REFRESH.toMillis() * 3);
+      roundTrip(c); // a refresh sent before the close has reached Redis
       redis.command("CONFIG", "RESETSTAT");
+      // the scenario, not a wait for an event: 25 refresh periods in which a leftover refresh would run
       Thread.sleep(REFRESH.toMillis() * 25);
       assertThat(commandsSent(redis)).isEmpty();
     }

@@ -9,7 +9,16 @@ import dev.cachet.testing.ReliabilityFigures;
 import dev.cachet.testing.StderrCapture;
 import dev.cachet.testing.redis.RedisServer;
 import dev.cachet.testing.redis.RedisStandaloneServer;
+import dev.cachet.crypto.KeyNameHasher;
+import dev.cachet.metrics.TieredCacheMetrics;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -17,16 +26,51 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Nothing leaks over 30 open/close cycles (100 with {@code -Dcachet.leak.cycles=100}) of connections
+ * Nothing leaks over 21 open/close cycles (100 with {@code -Dcachet.leak.cycles=100}) of connections
  * plus a tiered cache behind the resilience layer, two thirds of them failing (a wrong password, a port nobody listens on): afterwards the JVM
  * has no more Cachet and Lettuce threads, and Redis no more client connections, than with one node
  * open, and
- * neither the password nor a value marker appeared in any log line.
+ * neither the password, the encryption key, the key-naming secret (in use every other cycle) nor a
+ * value marker appeared in any log line, {@code toString()}, {@code health()}, or meter name or tag
+ * (every {@code Meter.Id} of a {@code SimpleMeterRegistry} the caches were bound to, failures
+ * included).
  */
 class LeakIntegrationTests {
 
   private static final String PASSWORD = "Leak-SECRET-pw-77";
   private static final String MARKER = "VALUE-MARKER-LEAK";
+  private static final byte[] NAMING_SECRET = new byte[32];
+
+  static {
+    new java.security.SecureRandom().nextBytes(NAMING_SECRET);
+  }
+
+  /** Everything that must appear in no output: the password, a value marker, the keys' text forms. */
+  private static List<String> secrets() {
+    return List.of(PASSWORD, MARKER, ResilienceTestSupport.KEY.revealBase64(),
+        Base64.getEncoder().encodeToString(NAMING_SECRET), Base64.getUrlEncoder().encodeToString(NAMING_SECRET),
+        HexFormat.of().formatHex(NAMING_SECRET));
+  }
+
+  private static void assertNoSecret(String what, String text) {
+    for (String secret : secrets()) {
+      assertThat(text).as(what).doesNotContain(secret);
+    }
+  }
+
+  /** Every tag value of every meter in {@code registry}, checked; returns how many were checked. */
+  private static int assertNoSecretInTags(MeterRegistry registry) {
+    int checked = 0;
+    for (Meter meter : registry.getMeters()) {
+      Meter.Id id = meter.getId();
+      assertNoSecret("meter name " + id.getName(), id.getName());
+      for (Tag tag : id.getTags()) {
+        assertNoSecret("tag " + tag.getKey() + " of " + id.getName(), tag.getKey() + "=" + tag.getValue());
+        checked++;
+      }
+    }
+    return checked;
+  }
 
   /** JVM-wide threads started on first use, at most this many: the retry scheduler. */
   private static final Map<String, Integer> SINGLETONS = Map.of("cachet-retry", 1);
@@ -53,7 +97,7 @@ class LeakIntegrationTests {
     redis.command("ACL", "SETUSER", "app", "on", ">" + PASSWORD, "~*", "&*", "+@all");
     ResilienceSettings s = ResilienceSettings.testing();
     String prefix = ResilienceTestSupport.prefixFrom(redis.keyPrefix());
-    int cycles = Integer.getInteger("cachet.leak.cycles", 30);
+    int cycles = Integer.getInteger("cachet.leak.cycles", 21);
     int failing = 0;
     try (StderrCapture log = new StderrCapture()) {
       // the baseline: the threads and Redis clients with one node open (shared threads exist from here on)
@@ -67,6 +111,8 @@ class LeakIntegrationTests {
       }
       long start = System.nanoTime();
       long[] millisByKind = new long[3];
+      MeterRegistry registry = new SimpleMeterRegistry();
+      int tagValues = 0;
       for (int i = 0; i < cycles; i++) {
         long cycleStart = System.nanoTime();
         String uri;
@@ -84,12 +130,24 @@ class LeakIntegrationTests {
         }
         RedisConnections c = RedisConnections.newBuilder().uri(uri).commandTimeout(s.commandTimeout())
             .connectTimeout(Duration.ofMillis(300)).build();
-        try (Node node = ResilienceTestSupport.node("leak", c, prefix, s, b -> {})) {
+        // every other cycle hides key names, so that the naming secret is in use too
+        boolean hidden = i % 2 == 0;
+        try (Node node = ResilienceTestSupport.node("leak", c, prefix, s, b -> {},
+                r -> {
+                  if (hidden) {
+                    r.keyNameHasher(KeyNameHasher.of(NAMING_SECRET));
+                  }
+                });
+            TieredCacheMetrics metrics = TieredCacheMetrics.monitor(registry, node.cache, "instance", "i" + i)) {
           node.cache.put("k" + i, MARKER + i);
           assertThat(node.cache.get("k" + i, k -> MARKER)).startsWith(MARKER);
-          assertThat(node.cache.toString()).doesNotContain(PASSWORD).doesNotContain(MARKER);
-          assertThat(node.cache.health().toString()).doesNotContain(PASSWORD).doesNotContain(MARKER);
-          assertThat(c.toString()).doesNotContain(PASSWORD);
+          node.cache.getAll(List.of("k" + i, "absent" + i), missing -> Map.of());
+          node.cache.invalidate("k" + i);
+          assertNoSecret("toString()", node.cache.toString());
+          assertNoSecret("health()", node.cache.health().toString());
+          assertNoSecret("connections", c.toString());
+          assertNoSecret("metrics", metrics.toString());
+          tagValues += assertNoSecretInTags(registry);
         }
         assertThat(c.isClosed()).isTrue();
         millisByKind[i % 3] += (System.nanoTime() - cycleStart) / 1_000_000;
@@ -108,8 +166,10 @@ class LeakIntegrationTests {
       ReliabilityFigures.record("LeakIntegrationTests", "failingCycles", failing);
       ReliabilityFigures.record("LeakIntegrationTests", "threadsLeaked", 0);
       ReliabilityFigures.record("LeakIntegrationTests", "secretsInLogs",
-          (text.contains(PASSWORD) ? 1 : 0) + (text.contains(MARKER) ? 1 : 0));
-      assertThat(text).doesNotContain(PASSWORD).doesNotContain(MARKER);
+          secrets().stream().filter(text::contains).count());
+      ReliabilityFigures.record("LeakIntegrationTests", "meterTagValuesChecked", tagValues);
+      assertNoSecret("the log", text);
+      assertThat(tagValues).as("meter tags were checked").isPositive();
     }
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cachet.resilience.ResilienceTestSupport.Node;
 import dev.cachet.resilience.ResilienceTestSupport.Workload;
+import dev.cachet.Tier;
 import dev.cachet.spi.RemoteErrorReason;
 import dev.cachet.testing.Eventually;
 import dev.cachet.testing.ReliabilityFigures;
@@ -20,7 +21,9 @@ import org.junit.jupiter.api.Test;
  * channel (and with them a third of the data keys) moves to another master with {@code redis-cli
  * --cluster reshard} while four threads use one instance and another instance reads. Lettuce follows
  * {@code MOVED}/{@code ASK}; afterwards an invalidation from one instance still reaches the other, no
- * caller saw an exception or a wrong value, and the breaker never opened.
+ * caller of either instance (B runs two threads of the same workload) saw an exception or a wrong
+ * value, the breaker never opened, and each instance's memory hit rate is back within 10 points of its
+ * level before the reshard within 10 s of the reshard's end.
  */
 class ReshardingIntegrationTests {
 
@@ -52,9 +55,14 @@ class ReshardingIntegrationTests {
       String sourceId = source.command("CLUSTER", "MYID").trim();
       String targetId = target.command("CLUSTER", "MYID").trim();
 
-      try (Workload w = new Workload(a.cache, a.breaker(), a::inFlight, 4, 256)) {
+      try (Workload w = new Workload(a.cache, a.breaker(), a::inFlight, 4, 256);
+          Workload wb = new Workload(b.cache, b.breaker(), b::inFlight, 2, 256)) {
         long warm = w.calls.get() + 200;
         Eventually.await(Duration.ofSeconds(20), "warm-up calls", () -> w.calls.get() >= warm);
+        long warmB = wb.calls.get() + 100;
+        Eventually.await(Duration.ofSeconds(20), "warm-up calls on B", () -> wb.calls.get() >= warmB);
+        double beforeA = hitRate(a, w, 600);
+        double beforeB = hitRate(b, wb, 300);
         long start = System.nanoTime();
         Process reshard = new ProcessBuilder("redis-cli", "--cluster", "reshard",
             source.host() + ":" + source.port(), "--cluster-from", sourceId, "--cluster-to", targetId,
@@ -63,11 +71,29 @@ class ReshardingIntegrationTests {
         byte[] out = reshard.getInputStream().readAllBytes();
         assertThat(reshard.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(reshard.exitValue()).as(new String(out, StandardCharsets.UTF_8)).isZero();
-        long reshardMillis = (System.nanoTime() - start) / 1_000_000;
+        long reshardEnd = System.nanoTime();
+        long reshardMillis = (reshardEnd - start) / 1_000_000;
         assertThat(ownsSlot(target, channelSlot)).isTrue();
+        // the memory hit rate is back within 10 points of its level before the reshard within 10 s: the
+        // rate over consecutive windows of calls, until one window reaches it (each window ends on an
+        // event, a number of calls, not on a timer)
+        long backA = backWithin(a, w, 600, beforeA, reshardEnd);
+        long backB = backWithin(b, wb, 300, beforeB, reshardEnd);
         long afterCalls = w.calls.get() + 200;
         Eventually.await(Duration.ofSeconds(20), "calls after resharding", () -> w.calls.get() >= afterCalls);
         w.close();
+        wb.close();
+        ReliabilityFigures.record("ReshardingIntegrationTests", "memoryHitRateBeforePercentA", Math.round(beforeA * 100));
+        ReliabilityFigures.record("ReshardingIntegrationTests", "memoryHitRateBeforePercentB", Math.round(beforeB * 100));
+        ReliabilityFigures.record("ReshardingIntegrationTests", "memoryHitRateBackMillisA", backA);
+        ReliabilityFigures.record("ReshardingIntegrationTests", "memoryHitRateBackMillisB", backB);
+        ReliabilityFigures.record("ReshardingIntegrationTests", "callsB", wb.calls.get());
+        assertThat(backA).as("A's memory hit rate back within 10 points (of %.2f) within 10 s", beforeA)
+            .isLessThanOrEqualTo(10_000);
+        assertThat(backB).as("B's memory hit rate back within 10 points (of %.2f) within 10 s", beforeB)
+            .isLessThanOrEqualTo(10_000);
+        assertThat(wb.exceptions).as(wb.describe()).isEmpty();
+        assertThat(wb.wrongValues.get()).isZero();
         ReliabilityFigures.record("ReshardingIntegrationTests", "reshardMillis", reshardMillis);
         ReliabilityFigures.record("ReshardingIntegrationTests", "calls", w.calls.get());
         ReliabilityFigures.record("ReshardingIntegrationTests", "callerExceptions", w.exceptions.size());
@@ -106,6 +132,31 @@ class ReshardingIntegrationTests {
       }
     }
     return false;
+  }
+
+  /** The memory hit rate of {@code node} over the next {@code calls} workload calls. */
+  private static double hitRate(Node node, Workload w, int calls) {
+    long hits = node.instrumentation.tierGetCount(Tier.MEMORY, true);
+    long misses = node.instrumentation.tierGetCount(Tier.MEMORY, false);
+    long until = w.calls.get() + calls;
+    Eventually.await(Duration.ofSeconds(30), calls + " workload calls", () -> w.calls.get() >= until);
+    long h = node.instrumentation.tierGetCount(Tier.MEMORY, true) - hits;
+    long m = node.instrumentation.tierGetCount(Tier.MEMORY, false) - misses;
+    return h + m == 0 ? 0 : (double) h / (h + m);
+  }
+
+  /**
+   * Milliseconds from {@code since} to the end of the first window of {@code calls} calls whose memory
+   * hit rate is within 10 points of {@code before}; gives up (and returns the time so far) after 20 s.
+   */
+  private static long backWithin(Node node, Workload w, int calls, double before, long since) {
+    while (true) {
+      double rate = hitRate(node, w, calls);
+      long elapsed = (System.nanoTime() - since) / 1_000_000;
+      if (rate >= before - 0.10 || elapsed > 20_000) {
+        return elapsed;
+      }
+    }
   }
 
   private static int round;

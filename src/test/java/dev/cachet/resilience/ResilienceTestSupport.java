@@ -33,7 +33,9 @@ import java.util.function.IntSupplier;
 /** Tiered caches behind the resilience decorator over real Redis, and a multi-threaded workload. */
 final class ResilienceTestSupport {
 
-  static final FernetKeyRing RING = FernetKeyRing.of(FernetKey.generate());
+  /** The encryption key of every node (the leak test looks for it in every output). */
+  static final FernetKey KEY = FernetKey.generate();
+  static final FernetKeyRing RING = FernetKeyRing.of(KEY);
 
   private ResilienceTestSupport() {}
 
@@ -117,6 +119,14 @@ final class ResilienceTestSupport {
   static Node node(
       String name, RedisConnections connections, String prefix, ResilienceSettings settings,
       Consumer<TieredCacheBuilder<String, String>> customizer) {
+    return node(name, connections, prefix, settings, customizer, r -> {});
+  }
+
+  /** As above, with {@code redisCustomizer} applied to the Redis tier's builder too. */
+  static Node node(
+      String name, RedisConnections connections, String prefix, ResilienceSettings settings,
+      Consumer<TieredCacheBuilder<String, String>> customizer,
+      Consumer<RedisCacheBuilder<String, String>> redisCustomizer) {
     RedisCacheBuilder<String, String> redis =
         RedisCacheBuilder.<String, String>newBuilder()
             .name(name)
@@ -125,6 +135,7 @@ final class ResilienceTestSupport {
             .serializer(ValueSerializers.json(String.class))
             .keyPrefix(prefix)
             .keyCodec(KeyCodec.strings());
+    redisCustomizer.accept(redis);
     AtomicReference<RemoteTier<String>> remote = new AtomicReference<>();
     AtomicReference<CacheInstrumentation> instrumentation = new AtomicReference<>();
     Duration remoteTimeout = settings.worstCaseLatency().plusMillis(300);
