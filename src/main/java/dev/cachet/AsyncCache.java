@@ -23,8 +23,20 @@ public interface AsyncCache<K, V> {
   /** Completes with the cached or loaded value; see {@link Cache#get(Object, CacheLoader)}. */
   CompletableFuture<V> get(K key, CacheLoader<? super K, ? extends V> loader);
 
-  /** Completes with the present entries of {@code keys}. */
-  CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys);
+  /** Completes with the present entries of {@code keys}; never loads. See {@link Cache#getAllPresent}. */
+  CompletableFuture<Map<K, V>> getAllPresent(Iterable<? extends K> keys);
+
+  /**
+   * Completes with the present entries of {@code keys}, without loading: the same as {@link
+   * #getAllPresent(Iterable)}.
+   *
+   * @deprecated to be removed in the next release: Caffeine's {@code getAll(keys)} loads, this one never
+   *     does. Call {@link #getAllPresent(Iterable)}, or {@link #getAll(Iterable, BulkLoader)} to load.
+   */
+  @Deprecated(since = "0.1.0", forRemoval = true)
+  default CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys) {
+    return getAllPresent(keys);
+  }
 
   /** Completes with the entries of {@code keys}, loading the absent ones in one call. */
   CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys, BulkLoader<K, V> loader);

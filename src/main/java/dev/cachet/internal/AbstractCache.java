@@ -288,7 +288,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
   }
 
   @Override
-  public Map<K, V> getAll(Iterable<? extends K> keys) {
+  public Map<K, V> getAllPresent(Iterable<? extends K> keys) {
     Set<K> distinct = SingleFlight.distinct(keys, "keys");
     checkOpen();
     Map<K, Object> found = lookupAll(distinct);
@@ -340,6 +340,145 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
       }
     }
     return Collections.unmodifiableMap(result);
+  }
+
+  // ---------------------------------------------------------------- conditional operations (issue 19)
+
+  /** The most compare-and-set attempts one {@link #compute} or {@link #putIfAbsent} makes. */
+  public static final int MAX_UPDATE_ATTEMPTS = 16;
+
+  /** The first back-off bound between attempts, in microseconds; doubles per attempt up to the cap. */
+  static final long UPDATE_BACKOFF_BASE_MICROS = 200;
+
+  /** The largest back-off bound between attempts, in microseconds. */
+  static final long UPDATE_BACKOFF_CAP_MICROS = 20_000;
+
+  /**
+   * A value read for a conditional write, with the opaque token a later {@link #compareAndStore}
+   * compares against (the exact stored bytes on Redis, the stored entry instance in memory).
+   */
+  protected static final class Versioned<V> {
+    final V value;
+    final Object token;
+
+    /** A value and its token; {@code value} is never null. */
+    public Versioned(V value, Object token) {
+      this.value = Preconditions.requireNonNull(value, "value");
+      this.token = token;
+    }
+
+    /** The value read. */
+    public V value() {
+      return value;
+    }
+
+    /** The token to compare against. */
+    public Object token() {
+      return token;
+    }
+  }
+
+  /**
+   * Reads {@code key} for a conditional write: its value and token, or null when absent. Remote
+   * failures are thrown (a conditional write is never served degraded).
+   */
+  protected Versioned<V> readForUpdate(K key) {
+    throw unsupportedConditionalWrites();
+  }
+
+  /**
+   * One compare-and-set attempt: {@code expected == null} stores only if the key holds no entry;
+   * otherwise only if it still holds exactly {@code expected}'s token. A null {@code value} removes the
+   * entry instead (only with a non-null {@code expected}). Returns whether it applied. Implementations
+   * route the change through their ordering owner and announce it as any other write.
+   */
+  protected boolean compareAndStore(K key, Versioned<V> expected, V value, Duration ttl) {
+    throw unsupportedConditionalWrites();
+  }
+
+  private UnsupportedOperationException unsupportedConditionalWrites() {
+    return new UnsupportedOperationException(
+        "cache '" + name + "' (" + getClass().getSimpleName() + ") does not support conditional writes");
+  }
+
+  /** Whether {@code key} holds an entry; the default looks it up (a cached absence is not one). */
+  protected boolean contains(K key) {
+    Object stored = lookup(key);
+    return stored != null && stored != ABSENT;
+  }
+
+  @Override
+  public boolean containsKey(K key) {
+    Preconditions.requireNonNull(key, "key");
+    checkOpen();
+    return contains(key);
+  }
+
+  @Override
+  public V putIfAbsent(K key, V value) {
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(value, "value");
+    checkOpen();
+    encodeKey(key);
+    for (int attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      singleFlight.markStale(key);
+      if (compareAndStore(key, null, value, settings.defaultTtl())) {
+        instrumentation.recordPuts(1);
+        return null;
+      }
+      Versioned<V> current = readForUpdate(key);
+      if (current != null) {
+        return current.value;
+      }
+      backOff(attempt); // it vanished between the refused store and the read: try again
+    }
+    throw contention();
+  }
+
+  @Override
+  public V compute(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> remapping) {
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(remapping, "remapping");
+    checkOpen();
+    encodeKey(key);
+    for (int attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      Versioned<V> current = readForUpdate(key);
+      V next = remapping.apply(key, current == null ? null : current.value);
+      if (next == null && current == null) {
+        return null;
+      }
+      singleFlight.markStale(key);
+      if (compareAndStore(key, current, next, settings.defaultTtl())) {
+        if (next != null) {
+          instrumentation.recordPuts(1);
+        }
+        return next;
+      }
+      if (attempt < MAX_UPDATE_ATTEMPTS) {
+        backOff(attempt);
+      }
+    }
+    throw contention();
+  }
+
+  private dev.cachet.UpdateContentionException contention() {
+    return new dev.cachet.UpdateContentionException(
+        name, MAX_UPDATE_ATTEMPTS,
+        "cache '" + name + "': a conditional write lost all " + MAX_UPDATE_ATTEMPTS + " compare-and-set"
+            + " attempts to concurrent writers of the key; nothing was applied (retry later)");
+  }
+
+  /** Full-jitter exponential back-off between attempts; an interrupt ends the write. */
+  private void backOff(int attempt) {
+    long bound = Math.min(UPDATE_BACKOFF_CAP_MICROS, UPDATE_BACKOFF_BASE_MICROS << Math.min(attempt - 1, 20));
+    long micros = java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1);
+    java.util.concurrent.locks.LockSupport.parkNanos(micros * 1_000);
+    if (Thread.interrupted()) {
+      Thread.currentThread().interrupt();
+      throw new dev.cachet.CacheException(
+          name, "cache '" + name + "': interrupted between attempts of a conditional write; nothing"
+              + " was applied by the lost attempts", null);
+    }
   }
 
   @Override
@@ -676,10 +815,10 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     }
 
     @Override
-    public CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys) {
+    public CompletableFuture<Map<K, V>> getAllPresent(Iterable<? extends K> keys) {
       Preconditions.requireNonNull(keys, "keys");
       checkOpen();
-      return supply(() -> AbstractCache.this.getAll(keys));
+      return supply(() -> AbstractCache.this.getAllPresent(keys));
     }
 
     @Override

@@ -167,6 +167,32 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
     cache.asMap().remove(key, handle);
   }
 
+  /** The stored entry instance is the token: a compare-and-set is Caffeine's identity-based replace. */
+  @SuppressWarnings("unchecked")
+  @Override
+  protected Versioned<V> readForUpdate(K key) {
+    Timed entry = cache.getIfPresent(key);
+    return entry == null || entry.value == null ? null : new Versioned<>((V) entry.value, entry);
+  }
+
+  @Override
+  protected boolean compareAndStore(K key, Versioned<V> expected, V value, Duration ttl) {
+    if (expected == null) {
+      if (value == null) {
+        return true;
+      }
+      Timed fresh = timed(value, ttl);
+      Timed prior = cache.asMap().putIfAbsent(key, fresh);
+      // a cached absence (negative caching) is no entry: replace exactly it
+      return prior == null || (prior.value == null && cache.asMap().replace(key, prior, fresh));
+    }
+    Timed current = (Timed) expected.token();
+    if (value == null) {
+      return cache.asMap().remove(key, current);
+    }
+    return cache.asMap().replace(key, current, timed(value, ttl));
+  }
+
   @Override
   protected void remove(K key) {
     cache.invalidate(key);

@@ -149,6 +149,31 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
     await(raw.compareAndDelete(written.redisKey, written.token));
   }
 
+  /** The remote entry, with its exact stored bytes as the token. */
+  @Override
+  protected Versioned<V> readForUpdate(K key) {
+    RemoteEntry<V> entry = await(tier.get(encodeKey(key)));
+    return entry == null ? null : new Versioned<>(entry.value(), entry);
+  }
+
+  /** {@code SET NX}, or the compare-and-set / compare-and-delete script on the exact bytes read. */
+  @SuppressWarnings("unchecked")
+  @Override
+  protected boolean compareAndStore(K key, Versioned<V> expected, V value, Duration ttl) {
+    String encoded = encodeKey(key);
+    RemoteEntry<V> entry = expected == null ? null : (RemoteEntry<V>) expected.token();
+    if (value == null) {
+      return entry == null || await(tier.removeIfSame(encoded, entry));
+    }
+    return await(tier.replace(encoded, entry, value, ttl));
+  }
+
+  @Override
+  protected boolean contains(K key) {
+    String encoded = encodeForLookup(key);
+    return encoded != null && await(tier.contains(encoded));
+  }
+
   @Override
   protected void storeAll(Map<K, V> entries, Duration ttl) {
     Map<String, V> encoded = new LinkedHashMap<>();

@@ -789,6 +789,109 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     }
   }
 
+  // ------------------------------------------------------------------ conditional operations (issue 19)
+
+  /**
+   * Memory first (an entry there is one this instance may serve); otherwise the remote tier verifies
+   * the entry without decoding it. A dirty key (written in memory only during an outage) reads as
+   * absent, as {@link #lookup} does; a remote failure follows the failure policy and reads as absent.
+   */
+  @Override
+  protected boolean contains(K key) {
+    String encoded = encode(key);
+    String memoryKey = memoryKey(encoded);
+    if (shared.servable(memoryKey) != null) {
+      return true;
+    }
+    if (shared.outage.isDirty(memoryKey)) {
+      return false;
+    }
+    try {
+      return Boolean.TRUE.equals(await(call(() -> remote.contains(encoded)), RemoteOperation.GET));
+    } catch (RemoteFailure failure) {
+      onRemoteFailure(failure);
+      return false;
+    }
+  }
+
+  /**
+   * The remote entry is the truth a conditional write compares against (memory may lag behind a peer's
+   * write). Never degraded: a dirty key or a remote failure throws {@link CacheUnavailableException}.
+   */
+  @Override
+  protected Versioned<V> readForUpdate(K key) {
+    String encoded = encode(key);
+    String memoryKey = memoryKey(encoded);
+    if (shared.outage.isDirty(memoryKey)) {
+      throw unavailableForUpdate("the key was written in memory only during an outage", null);
+    }
+    RemoteEntry<V> entry;
+    try {
+      entry = await(call(() -> remote.get(encoded)), RemoteOperation.GET);
+    } catch (RemoteFailure failure) {
+      recordFailure(failure);
+      throw unavailableForUpdate("the remote read failed", failure.getCause());
+    }
+    return entry == null ? null : new Versioned<>(entry.value(), entry);
+  }
+
+  /**
+   * One compare-and-set on the remote tier, as a write of the key order: memory drops its copy when the
+   * write begins and keeps the new value only if no other change of the key overlapped; an applied
+   * change is announced to other instances like any write. A remote failure leaves the outcome unknown:
+   * memory keeps nothing, the invalidation is published anyway, and the failure is thrown.
+   */
+  @SuppressWarnings("unchecked")
+  @Override
+  protected boolean compareAndStore(K key, Versioned<V> expected, V value, Duration ttl) {
+    String encoded = encode(key);
+    String memoryKey = memoryKey(encoded);
+    RemoteEntry<V> entry = expected == null ? null : (RemoteEntry<V>) expected.token();
+    if (value == null && entry == null) {
+      return true;
+    }
+    KeyOrder.Write write = shared.order.beginWrite(memoryKey);
+    boolean applied;
+    try {
+      applied =
+          value == null
+              ? Boolean.TRUE.equals(await(call(() -> remote.removeIfSame(encoded, entry)), RemoteOperation.INVALIDATE))
+              : Boolean.TRUE.equals(await(call(() -> remote.replace(encoded, entry, value, ttl)), RemoteOperation.PUT));
+    } catch (RemoteFailure failure) {
+      shared.order.endWrite(write, null, null);
+      publish(memoryKey);
+      recordFailure(failure);
+      throw unavailableForUpdate("the compare-and-set failed; whether it was applied is unknown", failure.getCause());
+    } catch (RuntimeException | Error e) {
+      shared.order.endWrite(write, null, null);
+      throw e;
+    }
+    if (!applied) {
+      shared.order.endWrite(write, null, null);
+      return false;
+    }
+    shared.order.endWrite(write, value, value == null ? null : min(ttl, shared.options.memoryTtl));
+    publish(memoryKey);
+    return true;
+  }
+
+  /** Lets the outage tracker see a failure without its policy deciding the outcome of a conditional write. */
+  private void recordFailure(RemoteFailure failure) {
+    try {
+      onRemoteFailure(failure);
+    } catch (RuntimeException strict) {
+      // STRICT throws here; a conditional write throws under every policy, below
+    }
+  }
+
+  private dev.cachet.CacheUnavailableException unavailableForUpdate(String why, Throwable cause) {
+    return new dev.cachet.CacheUnavailableException(
+        name, Tier.REDIS,
+        "cache '" + name + "': a conditional write needs the remote tier and " + why
+            + " (conditional writes are never served degraded)",
+        cause);
+  }
+
   // ------------------------------------------------------------------ writes
 
   @Override
