@@ -947,6 +947,102 @@ public abstract class CacheContractTests {
     assertThat(async.sync()).isSameAs(cache);
   }
 
+  // ------------------------------------------------------------------ asynchronous loaders
+
+  @Test
+  void asyncLoader_absent_loadsStoresAndReturns_thenHits() throws Exception {
+    Cache<String, String> cache = cache();
+    AtomicInteger calls = new AtomicInteger();
+    String value =
+        cache.async()
+            .get("k", (k, executor) -> {
+              calls.incrementAndGet();
+              return CompletableFuture.supplyAsync(() -> k + "!", executor);
+            })
+            .get(10, TimeUnit.SECONDS);
+    assertThat(value).isEqualTo("k!");
+    assertThat(cache.getIfPresent("k")).isEqualTo("k!");
+    assertThat(cache.async().get("k", (k, e) -> CompletableFuture.completedFuture("other")).get(10, TimeUnit.SECONDS))
+        .isEqualTo("k!");
+    assertThat(calls).hasValue(1);
+  }
+
+  @Test
+  void asyncLoader_concurrentCallersShareOneLoad_cancellingOneNeverCancelsIt() throws Exception {
+    Cache<String, String> cache = cache();
+    AtomicInteger calls = new AtomicInteger();
+    CompletableFuture<String> remote = new CompletableFuture<>();
+    List<CompletableFuture<String>> callers = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      callers.add(cache.async().get("k", (k, e) -> { calls.incrementAndGet(); return remote; }));
+    }
+    assertThat(callers.get(0).cancel(true)).isTrue();
+    CompletableFuture<String> sync = CompletableFuture.supplyAsync(() -> cache.get("k", k -> "sync-loader"));
+    remote.complete("shared");
+    assertThat(callers.get(1).get(10, TimeUnit.SECONDS)).isEqualTo("shared");
+    assertThat(callers.get(2).get(10, TimeUnit.SECONDS)).isEqualTo("shared");
+    assertThat(sync.get(10, TimeUnit.SECONDS)).isIn("shared", "sync-loader");
+    assertThat(callers.get(0)).isCancelled();
+    assertThat(remote).isNotCancelled();
+    assertThat(calls).hasValue(1);
+    assertThat(cache.getIfPresent("k")).isIn("shared", "sync-loader");
+  }
+
+  @Test
+  void asyncLoader_failure_completesEveryCallerExceptionallyAndStoresNothing() {
+    Cache<String, String> cache = cache();
+    CompletableFuture<String> remote = new CompletableFuture<>();
+    CompletableFuture<String> a = cache.async().get("k", (k, e) -> remote);
+    CompletableFuture<String> b = cache.async().get("k", (k, e) -> remote);
+    remote.completeExceptionally(new IOException("remote down"));
+    for (CompletableFuture<String> f : List.of(a, b)) {
+      Throwable thrown = catchThrowable(() -> f.get(10, TimeUnit.SECONDS));
+      assertThat(thrown).hasRootCauseInstanceOf(IOException.class);
+    }
+    assertThat(cache.getIfPresent("k")).isNull();
+    Throwable sync = catchThrowable(() -> cache.async().get("x", (k, e) -> { throw new IllegalStateException("at once"); }).get(10, TimeUnit.SECONDS));
+    assertThat(sync).hasRootCauseInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void asyncBulkLoader_loadsOnlyMissingKeysInOneCall() throws Exception {
+    Cache<String, String> cache = cache();
+    cache.put("a", "1");
+    List<Set<? extends String>> calls = new CopyOnWriteArrayList<>();
+    Map<String, String> result =
+        cache.async()
+            .getAll(List.of("a", "b", "c"), (keys, executor) -> {
+              calls.add(Set.copyOf(keys));
+              Map<String, String> loaded = new HashMap<>();
+              keys.forEach(k -> loaded.put(k, k.toUpperCase()));
+              loaded.remove("c");
+              return CompletableFuture.supplyAsync(() -> loaded, executor);
+            })
+            .get(10, TimeUnit.SECONDS);
+    assertThat(result).isEqualTo(Map.of("a", "1", "b", "B"));
+    assertThat(calls).containsExactly(Set.of("b", "c"));
+    assertThat(cache.getIfPresent("b")).isEqualTo("B");
+    assertThat(cache.getIfPresent("c")).isNull();
+  }
+
+  @Test
+  void asyncBulkLoader_waitsForKeysAnotherCallerIsLoading() throws Exception {
+    Cache<String, String> cache = cache();
+    CompletableFuture<String> remote = new CompletableFuture<>();
+    CompletableFuture<String> single = cache.async().get("a", (k, e) -> remote);
+    AtomicInteger bulkCalls = new AtomicInteger();
+    CompletableFuture<Map<String, String>> bulk =
+        cache.async().getAll(List.of("a", "b"), (keys, e) -> {
+          bulkCalls.incrementAndGet();
+          assertThat(Set.<String>copyOf(keys)).isEqualTo(Set.of("b"));
+          return CompletableFuture.completedFuture(Map.of("b", "B"));
+        });
+    remote.complete("A");
+    assertThat(single.get(10, TimeUnit.SECONDS)).isEqualTo("A");
+    assertThat(bulk.get(10, TimeUnit.SECONDS)).isEqualTo(Map.of("a", "A", "b", "B"));
+    assertThat(bulkCalls).hasValue(1);
+  }
+
   @Test
   void async_getSharesSingleFlightWithSyncCallers() throws Exception {
     Cache<String, String> cache = cache();

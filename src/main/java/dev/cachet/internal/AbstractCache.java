@@ -189,11 +189,85 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
 
   /** Loads the won keys of a bulk call with one loader call, storing results. */
   protected Map<K, V> loadValues(Map<K, SingleFlight.Flight<V>> flights, BulkLoader<K, V> loader) {
+    Object begun = beginBulkLoad();
     Map<K, V> result = loadValuesWithoutStoring(flights, loader);
-    for (Map.Entry<K, SingleFlight.Flight<V>> e : flights.entrySet()) {
-      keepLoaded(e.getKey(), result.get(e.getKey()), e.getValue());
-    }
+    storeLoadedValues(flights, result, begun);
     return result;
+  }
+
+  /**
+   * Called before a bulk load's loader runs; what it returns is handed to {@link #storeLoadedValues}
+   * (the tiered cache: the key order's read stamp). Default: null.
+   */
+  protected Object beginBulkLoad() {
+    return null;
+  }
+
+  /** Stores the values a bulk load returned for the won {@code flights}, unless a flight turned stale. */
+  protected void storeLoadedValues(Map<K, SingleFlight.Flight<V>> flights, Map<K, V> loaded, Object begun) {
+    for (Map.Entry<K, SingleFlight.Flight<V>> e : flights.entrySet()) {
+      keepLoaded(e.getKey(), loaded.get(e.getKey()), e.getValue());
+    }
+  }
+
+  // ---------------------------------------------------------------- asynchronous loaders
+
+  /**
+   * Starts {@code loader} for {@code key} and times it: a synchronous throw or a null future becomes a
+   * failed future; checked failures are wrapped in {@link CacheLoaderException}.
+   */
+  protected final CompletableFuture<V> callAsyncLoader(
+      K key,
+      java.util.function.BiFunction<? super K, ? super java.util.concurrent.Executor,
+              ? extends CompletableFuture<? extends V>> loader) {
+    long start = System.nanoTime();
+    CompletableFuture<? extends V> started;
+    try {
+      started = loader.apply(key, settings.executor());
+      if (started == null) {
+        throw new NullPointerException("the async loader of cache '" + name + "' returned a null future");
+      }
+    } catch (Throwable t) {
+      instrumentation.recordLoadFailure(System.nanoTime() - start);
+      return CompletableFuture.failedFuture(t);
+    }
+    return started.handle(
+        (value, error) -> {
+          if (error != null) {
+            instrumentation.recordLoadFailure(System.nanoTime() - start);
+            Throwable cause = SingleFlight.unwrap(error);
+            if (cause instanceof RuntimeException) {
+              throw (RuntimeException) cause;
+            }
+            if (cause instanceof Error) {
+              throw (Error) cause;
+            }
+            throw new CacheLoaderException(name, cause);
+          }
+          instrumentation.recordLoadSuccess(System.nanoTime() - start);
+          @SuppressWarnings("unchecked")
+          V v = (V) value;
+          return v;
+        });
+  }
+
+  /**
+   * The asynchronous load of {@code key} after a memory miss, as the single-flight winner; must not
+   * block the calling thread. The default starts the loader and stores its value on the cache's
+   * executor (a remote store may block there); the tiered cache looks in Redis first.
+   */
+  protected CompletableFuture<V> loadValueAsync(
+      K key,
+      java.util.function.BiFunction<? super K, ? super java.util.concurrent.Executor,
+              ? extends CompletableFuture<? extends V>> loader,
+      SingleFlight.Flight<V> flight) {
+    return callAsyncLoader(key, loader)
+        .thenApplyAsync(
+            value -> {
+              keepLoaded(key, value, flight);
+              return value;
+            },
+            settings.executor());
   }
 
   /**
@@ -780,6 +854,79 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     return getClass().getSimpleName() + "{name=" + name + (closed ? ", closed" : "") + '}';
   }
 
+  /**
+   * The stored value of {@code key} for an asynchronous caller ({@link #lookup}'s answer): the memory
+   * tier answers on the caller's thread; caches whose lookup waits on a remote tier override it to run
+   * there without blocking the caller.
+   */
+  protected CompletableFuture<Object> lookupAsync(K key) {
+    try {
+      return CompletableFuture.completedFuture(lookup(key));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** {@link #lookupAll} for an asynchronous caller; see {@link #lookupAsync}. */
+  protected CompletableFuture<Map<K, Object>> lookupAllAsync(Set<K> keys) {
+    try {
+      return CompletableFuture.completedFuture(lookupAll(keys));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * The asynchronous bulk load of the won {@code flights}: one call of {@code loader}, whose values are
+   * stored ({@link #storeLoadedValues}) on the cache's executor. Keys the loader did not ask for are
+   * dropped from its answer.
+   */
+  private CompletableFuture<Map<K, V>> loadValuesAsync(
+      Map<K, SingleFlight.Flight<V>> flights,
+      java.util.function.BiFunction<? super Set<? extends K>, ? super java.util.concurrent.Executor,
+              ? extends CompletableFuture<? extends Map<? extends K, ? extends V>>> loader) {
+    Set<K> keys = Collections.unmodifiableSet(new LinkedHashSet<>(flights.keySet()));
+    Object begun = beginBulkLoad();
+    long start = System.nanoTime();
+    CompletableFuture<? extends Map<? extends K, ? extends V>> started;
+    try {
+      started = loader.apply(keys, settings.executor());
+      if (started == null) {
+        throw new NullPointerException("the async bulk loader of cache '" + name + "' returned a null future");
+      }
+    } catch (Throwable t) {
+      instrumentation.recordLoadFailure(System.nanoTime() - start);
+      return CompletableFuture.failedFuture(t);
+    }
+    return started.handleAsync(
+        (loaded, error) -> {
+          if (error != null) {
+            instrumentation.recordLoadFailure(System.nanoTime() - start);
+            Throwable cause = SingleFlight.unwrap(error);
+            if (cause instanceof RuntimeException) {
+              throw (RuntimeException) cause;
+            }
+            if (cause instanceof Error) {
+              throw (Error) cause;
+            }
+            throw new CacheLoaderException(name, cause);
+          }
+          instrumentation.recordLoadSuccess(System.nanoTime() - start);
+          Map<K, V> result = new HashMap<>();
+          if (loaded != null) {
+            for (K key : keys) {
+              V value = loaded.get(key);
+              if (value != null) {
+                result.put(key, value);
+              }
+            }
+          }
+          storeLoadedValues(flights, result, begun);
+          return result;
+        },
+        settings.executor());
+  }
+
   // ---------------------------------------------------------------- async view
 
   /**
@@ -812,6 +959,84 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
           flight ->
               CompletableFuture.supplyAsync(
                   () -> loadValue(key, loader, flight), settings.executor()));
+    }
+
+    @Override
+    public CompletableFuture<V> get(
+        K key,
+        java.util.function.BiFunction<? super K, ? super java.util.concurrent.Executor,
+                ? extends CompletableFuture<? extends V>> loader) {
+      Preconditions.requireNonNull(key, "key");
+      Preconditions.requireNonNull(loader, "loader");
+      checkOpen();
+      encodeKey(key);
+      return lookupAsync(key)
+          .thenCompose(
+              stored -> {
+                if (stored != null) {
+                  instrumentation.recordHits(1);
+                  return CompletableFuture.completedFuture(AbstractCache.<V>unwrap(stored));
+                }
+                SingleFlight.Flight<V> flight =
+                    singleFlight.startAsync(key, f -> loadValueAsync(key, loader, f));
+                // a dependent future per caller: cancelling it never cancels the shared flight
+                return flight.handle(
+                    (value, error) -> {
+                      if (error == null && flight.servedFromCache()) {
+                        instrumentation.recordHits(1);
+                      } else {
+                        instrumentation.recordMisses(1);
+                      }
+                      if (error != null) {
+                        throw error instanceof java.util.concurrent.CompletionException
+                            ? (java.util.concurrent.CompletionException) error
+                            : new java.util.concurrent.CompletionException(error);
+                      }
+                      return value;
+                    });
+              });
+    }
+
+    @Override
+    public CompletableFuture<Map<K, V>> getAll(
+        Iterable<? extends K> keys,
+        java.util.function.BiFunction<? super Set<? extends K>, ? super java.util.concurrent.Executor,
+                ? extends CompletableFuture<? extends Map<? extends K, ? extends V>>> loader) {
+      Set<K> distinct = SingleFlight.distinct(keys, "keys");
+      Preconditions.requireNonNull(loader, "loader");
+      checkOpen();
+      distinct.forEach(AbstractCache.this::encodeKey);
+      return lookupAllAsync(distinct)
+          .thenCompose(
+              found -> {
+                Map<K, V> present = new HashMap<>();
+                Set<K> missing = new LinkedHashSet<>();
+                for (K key : distinct) {
+                  Object stored = found.get(key);
+                  if (stored == null) {
+                    missing.add(key);
+                  } else if (stored != ABSENT) {
+                    present.put(key, unwrap(stored));
+                  }
+                }
+                instrumentation.recordHits(distinct.size() - missing.size());
+                instrumentation.recordMisses(missing.size());
+                CompletableFuture<Map<K, V>> loaded =
+                    missing.isEmpty()
+                        ? CompletableFuture.completedFuture(Map.of())
+                        : singleFlight.loadAllAsync(missing, flights -> loadValuesAsync(flights, loader));
+                return loaded.thenApply(
+                    values -> {
+                      Map<K, V> result = new LinkedHashMap<>();
+                      for (K key : distinct) {
+                        V value = present.containsKey(key) ? present.get(key) : values.get(key);
+                        if (value != null) {
+                          result.put(key, value);
+                        }
+                      }
+                      return Collections.unmodifiableMap(result);
+                    });
+              });
     }
 
     @Override

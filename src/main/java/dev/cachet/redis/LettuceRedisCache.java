@@ -149,6 +149,38 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
     await(raw.compareAndDelete(written.redisKey, written.token));
   }
 
+  /** The remote read without blocking the caller (the async loaders' lookup). */
+  @Override
+  protected CompletableFuture<Object> lookupAsync(K key) {
+    String encoded = encodeForLookup(key);
+    if (encoded == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return tier.get(encoded).thenApply(entry -> entry == null ? null : entry.value());
+  }
+
+  /** One {@code MGET} without blocking the caller. */
+  @Override
+  protected CompletableFuture<Map<K, Object>> lookupAllAsync(Set<K> keys) {
+    Map<String, K> byEncoded = new HashMap<>();
+    for (K key : keys) {
+      String encoded = encodeForLookup(key);
+      if (encoded != null) {
+        byEncoded.put(encoded, key);
+      }
+    }
+    if (byEncoded.isEmpty()) {
+      return CompletableFuture.completedFuture(new HashMap<>());
+    }
+    return tier.getAll(byEncoded.keySet())
+        .thenApply(
+            entries -> {
+              Map<K, Object> found = new HashMap<>();
+              entries.forEach((encoded, entry) -> found.put(byEncoded.get(encoded), entry.value()));
+              return found;
+            });
+  }
+
   /** The remote entry, with its exact stored bytes as the token. */
   @Override
   protected Versioned<V> readForUpdate(K key) {

@@ -604,10 +604,19 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     }
   }
 
+  /** The key order's read stamp, taken before the bulk loader runs. */
   @Override
-  protected Map<K, V> loadValues(Map<K, SingleFlight.Flight<V>> flights, BulkLoader<K, V> loader) {
-    long readStamp = shared.order.readStamp();
-    Map<K, V> loaded = super.loadValuesWithoutStoring(flights, loader);
+  protected Object beginBulkLoad() {
+    return shared.order.readStamp();
+  }
+
+  /**
+   * Writes a bulk load's values: {@code SET NX} per key (pipelined by the client), then memory unless the
+   * key changed since the load began; a remote failure keeps them in memory only, for the degraded TTL.
+   */
+  @Override
+  protected void storeLoadedValues(Map<K, SingleFlight.Flight<V>> flights, Map<K, V> loaded, Object begun) {
+    long readStamp = (Long) begun;
     Map<String, V> toRemote = new LinkedHashMap<>();
     for (Map.Entry<K, V> e : loaded.entrySet()) {
       if (!flights.get(e.getKey()).isStale()) {
@@ -615,7 +624,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       }
     }
     if (toRemote.isEmpty()) {
-      return loaded;
+      return;
     }
     Duration ttl = settings.defaultTtl();
     // SET NX per key (pipelined by the client): a bulk load never overwrites a newer value either
@@ -647,7 +656,6 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       }
     }
     instrumentation.recordPuts(puts);
-    return loaded;
   }
 
   private static final class LeaseOutcome<V> {
@@ -787,6 +795,58 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     } catch (RuntimeException e) {
       log.debug("cache '{}': refresh-ahead failed: {}", name, e.toString());
     }
+  }
+
+  // ------------------------------------------------------------------ asynchronous loaders (issue 19)
+
+  /** Memory only: on a memory miss the asynchronous load reads Redis first, inside the single flight. */
+  @Override
+  protected CompletableFuture<Object> lookupAsync(K key) {
+    return CompletableFuture.completedFuture(shared.servable(memoryKey(encode(key))));
+  }
+
+  /** Memory, then one remote {@code MGET} for the misses, on the cache's executor. */
+  @Override
+  protected CompletableFuture<Map<K, Object>> lookupAllAsync(Set<K> keys) {
+    return CompletableFuture.supplyAsync(() -> lookupAll(keys), settings.executor());
+  }
+
+  /**
+   * The asynchronous load after a memory miss: the remote read on the cache's executor (a hit is
+   * served from Redis and refills memory), then, on a remote miss, the caller's loader, whose value is
+   * written with {@code SET NX} and kept in memory unless the key changed since the read began (as
+   * {@link #loadValue}). No thread waits while the loader's future runs. No cross-instance lease.
+   */
+  @Override
+  protected CompletableFuture<V> loadValueAsync(
+      K key,
+      java.util.function.BiFunction<? super K, ? super Executor, ? extends CompletableFuture<? extends V>> loader,
+      SingleFlight.Flight<V> flight) {
+    String encoded = encode(key);
+    String memoryKey = memoryKey(encoded);
+    long readStamp = shared.order.readStamp();
+    return CompletableFuture.supplyAsync(
+            () -> {
+              V inMemory = shared.servable(memoryKey);
+              return inMemory != null ? inMemory : readRemote(encoded, memoryKey);
+            },
+            settings.executor())
+        .thenCompose(
+            found -> {
+              if (found != null) {
+                flight.markServedFromCache();
+                return CompletableFuture.completedFuture(found);
+              }
+              return callAsyncLoader(key, loader)
+                  .thenApplyAsync(
+                      loaded -> {
+                        if (loaded != null && !flight.isStale()) {
+                          writeLoaded(encoded, memoryKey, loaded, readStamp);
+                        }
+                        return loaded;
+                      },
+                      settings.executor());
+            });
   }
 
   // ------------------------------------------------------------------ conditional operations (issue 19)
