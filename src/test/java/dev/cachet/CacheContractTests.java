@@ -947,6 +947,51 @@ public abstract class CacheContractTests {
     assertThat(async.sync()).isSameAs(cache);
   }
 
+  // ------------------------------------------------------------------ runtime TTL
+
+  @Test
+  void timeToLive_changedAtRuntime_appliesToLaterWritesOnly_andShowsInStats() throws Exception {
+    Cache<String, String> cache = cache();
+    CachePolicy.TimeToLive ttl = cache.policy().timeToLive().orElseThrow();
+    assertThat(ttl.defaultTtl()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(cache.stats().defaultTtl()).contains(Duration.ofMinutes(10));
+    cache.put("before", "1");
+    Duration shortTtl = Duration.ofMillis(has(Capability.FAKE_TIME) ? 1_000 : 500);
+    ttl.setDefaultTtl(shortTtl);
+    assertThat(cache.policy().timeToLive().orElseThrow().defaultTtl()).isEqualTo(shortTtl);
+    assertThat(cache.stats().defaultTtl()).contains(shortTtl);
+    cache.put("after", "2");
+    cache.get("loaded", k -> "3");
+    if (has(Capability.FAKE_TIME)) {
+      ticker.advance(Duration.ofSeconds(2));
+    } else {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while ((cache.getIfPresent("after") != null || cache.getIfPresent("loaded") != null)
+          && System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(20); // polls for the expiry (the event), bounded by the deadline
+      }
+    }
+    assertThat(cache.getIfPresent("after")).isNull();
+    assertThat(cache.getIfPresent("loaded")).isNull();
+    assertThat(cache.getIfPresent("before")).isEqualTo("1");
+  }
+
+  @Test
+  void timeToLive_invalidValues_areRejectedAndChangeNothing() {
+    Cache<String, String> cache = cache();
+    CachePolicy.TimeToLive ttl = cache.policy().timeToLive().orElseThrow();
+    assertThatThrownBy(() -> ttl.setDefaultTtl(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+    assertThatThrownBy(() -> ttl.setDefaultTtl(Duration.ofSeconds(-5)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+    assertThatThrownBy(() -> ttl.setDefaultTtl(Duration.ofDays(100_000)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+    assertNpe(() -> ttl.setDefaultTtl(null), "ttl");
+    assertThat(ttl.defaultTtl()).isEqualTo(Duration.ofMinutes(10));
+    cache.close();
+    assertThatThrownBy(() -> ttl.setDefaultTtl(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class);
+  }
+
   // ------------------------------------------------------------------ asynchronous loaders
 
   @Test

@@ -63,6 +63,59 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     this.name = settings.name();
     this.instrumentation = Preconditions.requireNonNull(instrumentation, "instrumentation");
     this.singleFlight = new SingleFlight<>(name);
+    this.defaultTtl = settings.defaultTtl();
+    instrumentation.recordDefaultTtl(defaultTtl);
+  }
+
+  private volatile Duration defaultTtl;
+
+  /** The default time to live of writes now: the built one until {@link CachePolicy.TimeToLive} changes it. */
+  protected final Duration defaultTtl() {
+    return defaultTtl;
+  }
+
+  /** The run-time default TTL capability every built-in cache adds to its {@link #policy()}. */
+  protected final CachePolicy.TimeToLive timeToLive() {
+    return new CachePolicy.TimeToLive() {
+      @Override
+      public Duration defaultTtl() {
+        return defaultTtl;
+      }
+
+      @Override
+      public void setDefaultTtl(Duration ttl) {
+        Preconditions.requireTtl(ttl, "ttl");
+        checkOpen();
+        defaultTtl = ttl;
+        instrumentation.recordDefaultTtl(ttl);
+      }
+
+      @Override
+      public String toString() {
+        return "TimeToLive{" + name + ", " + defaultTtl + '}';
+      }
+    };
+  }
+
+  /** {@code base} with {@link #timeToLive()} added. */
+  protected final CachePolicy withTimeToLive(CachePolicy base) {
+    CachePolicy.TimeToLive ttl = timeToLive();
+    return new CachePolicy() {
+      @Override
+      public Optional<SizeBound> sizeBound() {
+        return base.sizeBound();
+      }
+
+      @Override
+      public Optional<PatternInvalidation> patternInvalidation() {
+        return base.patternInvalidation();
+      }
+
+      @Override
+      public Optional<TimeToLive> timeToLive() {
+        return Optional.of(ttl);
+      }
+    };
   }
 
   // ---------------------------------------------------------------- primitives for subclasses
@@ -95,7 +148,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
    * stored. The default stores like {@link #store}.
    */
   protected Object storeLoaded(K key, V value) {
-    store(key, value, settings.defaultTtl());
+    store(key, value, defaultTtl());
     return value;
   }
 
@@ -496,7 +549,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     encodeKey(key);
     for (int attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
       singleFlight.markStale(key);
-      if (compareAndStore(key, null, value, settings.defaultTtl())) {
+      if (compareAndStore(key, null, value, defaultTtl())) {
         instrumentation.recordPuts(1);
         return null;
       }
@@ -522,7 +575,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
         return null;
       }
       singleFlight.markStale(key);
-      if (compareAndStore(key, current, next, settings.defaultTtl())) {
+      if (compareAndStore(key, current, next, defaultTtl())) {
         if (next != null) {
           instrumentation.recordPuts(1);
         }
@@ -557,7 +610,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
 
   @Override
   public void put(K key, V value) {
-    put(key, value, settings.defaultTtl());
+    put(key, value, defaultTtl());
   }
 
   @Override
@@ -584,7 +637,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     checkOpen();
     copy.keySet().forEach(this::encodeKey);
     copy.keySet().forEach(singleFlight::markStale);
-    storeAll(copy, settings.defaultTtl());
+    storeAll(copy, defaultTtl());
     instrumentation.recordPuts(copy.size());
   }
 
@@ -627,7 +680,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
   @Override
   public CachePolicy policy() {
     checkOpen();
-    return CachePolicy.none();
+    return withTimeToLive(CachePolicy.none());
   }
 
   /**
@@ -1058,7 +1111,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
 
     @Override
     public CompletableFuture<Void> put(K key, V value) {
-      return put(key, value, settings.defaultTtl());
+      return put(key, value, defaultTtl());
     }
 
     @Override

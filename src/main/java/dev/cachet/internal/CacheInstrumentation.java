@@ -35,6 +35,7 @@ public final class CacheInstrumentation implements StatsRecorder {
   private final LongAdder[][] remoteErrors =
       new LongAdder[RemoteOperation.values().length][];
   private volatile boolean degraded;
+  private volatile java.time.Duration defaultTtl;
   private volatile boolean memoryHitsDerived;
   private volatile StatsRecorder listener = StatsRecorder.noop();
 
@@ -261,6 +262,16 @@ public final class CacheInstrumentation implements StatsRecorder {
     return duplicateLoads.sum();
   }
 
+  /** The cache's current default time to live (set by the cache, read by stats and meters); may be null. */
+  public java.time.Duration defaultTtl() {
+    return defaultTtl;
+  }
+
+  /** Records the cache's current default time to live. */
+  public void recordDefaultTtl(java.time.Duration ttl) {
+    this.defaultTtl = ttl;
+  }
+
   public boolean isDegraded() {
     return degraded;
   }
@@ -286,6 +297,10 @@ public final class CacheInstrumentation implements StatsRecorder {
             .removalCount(removalCount());
     if (knowsEvictions) {
       b.evictionCount(evictionCount());
+    }
+    java.time.Duration ttl = defaultTtl;
+    if (ttl != null) {
+      b.defaultTtl(ttl);
     }
     return b.build();
   }

@@ -150,7 +150,7 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
 
   @Override
   protected Object storeLoaded(K key, V value) {
-    Timed entry = timed(value, settings.defaultTtl());
+    Timed entry = timed(value, defaultTtl());
     cache.put(key, entry);
     return entry;
   }
@@ -279,7 +279,7 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
     checkOpen();
     Optional<CachePolicy.SizeBound> bound =
         cache.policy().eviction().map(eviction -> new Bound(eviction));
-    return new CachePolicy() {
+    return withTimeToLive(new CachePolicy() {
       @Override
       public Optional<SizeBound> sizeBound() {
         return bound;
@@ -289,7 +289,7 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
       public Optional<PatternInvalidation> patternInvalidation() {
         return Optional.empty();
       }
-    };
+    });
   }
 
   private final class Bound implements CachePolicy.SizeBound {

@@ -139,7 +139,7 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
   /** {@code SET NX}: a loaded value never overwrites a newer one; the handle is what was written. */
   @Override
   protected Object storeLoaded(K key, V value) {
-    return await(raw.storeIfAbsent(encodeKey(key), value, settings.defaultTtl()));
+    return await(raw.storeIfAbsent(encodeKey(key), value, defaultTtl()));
   }
 
   /** Removes the loaded value only if Redis still holds exactly what this load wrote. */
@@ -271,7 +271,7 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
   public CachePolicy policy() {
     checkOpen();
     if (!tier.supportsPatternInvalidation()) {
-      return CachePolicy.none();
+      return withTimeToLive(CachePolicy.none());
     }
     CachePolicy.PatternInvalidation patterns =
         glob -> {
@@ -280,7 +280,7 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
           singleFlight.markAllStale();
           return await(tier.invalidateMatching(glob));
         };
-    return new CachePolicy() {
+    return withTimeToLive(new CachePolicy() {
       @Override
       public Optional<SizeBound> sizeBound() {
         return Optional.empty();
@@ -290,7 +290,7 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
       public Optional<PatternInvalidation> patternInvalidation() {
         return Optional.of(patterns);
       }
-    };
+    });
   }
 
   @Override

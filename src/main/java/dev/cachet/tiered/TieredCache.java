@@ -579,7 +579,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
    * read began. A value that cannot be stored (too large, not serializable) is thrown to the caller.
    */
   private void writeLoaded(String encoded, String memoryKey, V loaded, long readStamp) {
-    Duration ttl = settings.defaultTtl();
+    Duration ttl = defaultTtl();
     boolean stored;
     try {
       stored = await(call(() -> remote.putIfAbsent(encoded, loaded, ttl)), RemoteOperation.PUT);
@@ -626,7 +626,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     if (toRemote.isEmpty()) {
       return;
     }
-    Duration ttl = settings.defaultTtl();
+    Duration ttl = defaultTtl();
     // SET NX per key (pipelined by the client): a bulk load never overwrites a newer value either
     Map<String, CompletableFuture<Boolean>> writes = new LinkedHashMap<>();
     for (Map.Entry<String, V> e : toRemote.entrySet()) {
@@ -775,7 +775,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       if (fresh == null) {
         return;
       }
-      Duration ttl = settings.defaultTtl();
+      Duration ttl = defaultTtl();
       boolean replaced;
       try {
         replaced = await(call(() -> remote.replace(encoded, entry, fresh, ttl)), RemoteOperation.PUT);
@@ -1213,7 +1213,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   public CachePolicy policy() {
     checkOpen();
     CachePolicy memoryPolicy = shared.memoryCache.policy();
-    return new CachePolicy() {
+    return withTimeToLive(new CachePolicy() {
       @Override
       public Optional<SizeBound> sizeBound() {
         return memoryPolicy.sizeBound();
@@ -1242,7 +1242,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               }
             });
       }
-    };
+    });
   }
 
   @Override
