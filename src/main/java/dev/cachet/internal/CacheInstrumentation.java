@@ -36,6 +36,18 @@ public final class CacheInstrumentation implements StatsRecorder {
       new LongAdder[RemoteOperation.values().length][];
   private volatile boolean degraded;
   private volatile java.time.Duration defaultTtl;
+  private final java.util.concurrent.atomic.LongAdder removalListenerFailures =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /** Counts a removal listener call that threw (contained). */
+  public void recordRemovalListenerFailure() {
+    removalListenerFailures.increment();
+  }
+
+  /** Removal listener calls that threw. */
+  public long removalListenerFailureCount() {
+    return removalListenerFailures.sum();
+  }
   private volatile boolean memoryHitsDerived;
   private volatile StatsRecorder listener = StatsRecorder.noop();
 

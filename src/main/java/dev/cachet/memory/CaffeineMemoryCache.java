@@ -63,12 +63,79 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
                   } else {
                     instrumentation.recordRemovals(1);
                   }
+                  if (removalListener != null && k != null && v != null && v.value != null) {
+                    notifyRemoval(k, v.value, cause);
+                  }
                 })
             .build();
     this.weigherForStore = weigher;
   }
 
   private final ValueWeigher<Object> weigherForStore;
+  private volatile dev.cachet.RemovalListener<? super K, ? super V> removalListener;
+  private volatile java.util.function.Function<K, ?> listenerKeys = k -> k;
+  private volatile long lastListenerWarning;
+
+  /**
+   * Sets the removal listener; {@code keys} maps a stored key to the key the listener sees (the tiered
+   * cache strips its tenant scope). Called once, before the cache is shared.
+   */
+  @SuppressWarnings("unchecked")
+  <L> void removalListener(dev.cachet.RemovalListener<? super L, ? super V> listener, java.util.function.Function<K, L> keys) {
+    this.listenerKeys = keys;
+    this.removalListener = (dev.cachet.RemovalListener<? super K, ? super V>) (dev.cachet.RemovalListener<?, ?>) listener;
+  }
+
+  /** Maps Caffeine's cause (or the composition's, set on this thread) and delivers on the executor. */
+  @SuppressWarnings("unchecked")
+  private void notifyRemoval(K key, Object value, RemovalCause caffeineCause) {
+    dev.cachet.RemovalCause cause;
+    switch (caffeineCause) {
+      case EXPIRED:
+        cause = dev.cachet.RemovalCause.EXPIRED;
+        break;
+      case SIZE:
+      case COLLECTED:
+        cause = dev.cachet.RemovalCause.SIZE;
+        break;
+      case REPLACED:
+        cause = dev.cachet.RemovalCause.REPLACED;
+        break;
+      default:
+        dev.cachet.RemovalCause given = dev.cachet.internal.RemovalCauses.current();
+        cause = given == null ? dev.cachet.RemovalCause.EXPLICIT : given;
+    }
+    dev.cachet.RemovalListener<Object, Object> listener = (dev.cachet.RemovalListener<Object, Object>) removalListener;
+    Object reported = listenerKeys.apply(key);
+    if (reported == null) {
+      return;
+    }
+    try {
+      settings.executor().execute(() -> deliver(listener, reported, value, cause));
+    } catch (RuntimeException rejected) {
+      listenerFailed(rejected);
+    }
+  }
+
+  private void deliver(dev.cachet.RemovalListener<Object, Object> listener, Object key, Object value, dev.cachet.RemovalCause cause) {
+    try {
+      listener.onRemoval(key, value, cause);
+    } catch (RuntimeException | Error e) {
+      listenerFailed(e);
+    }
+  }
+
+  private void listenerFailed(Throwable e) {
+    instrumentation.recordRemovalListenerFailure();
+    long now = System.nanoTime();
+    long last = lastListenerWarning;
+    if (last == 0 || now - last > java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
+      lastListenerWarning = now;
+      org.slf4j.LoggerFactory.getLogger(CaffeineMemoryCache.class)
+          .warn("cache '{}': the removal listener threw {} (contained; logged at most once a minute)",
+              name, e.getClass().getName());
+    }
+  }
 
   /** An entry: the value (null for a cached absence), its time to live, weight and write time. */
   static final class Timed {

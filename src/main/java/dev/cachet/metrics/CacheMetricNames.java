@@ -79,4 +79,7 @@ public final class CacheMetricNames {
 
   /** Time gauge: the default time to live the cache applies to writes now (changeable at run time). */
   public static final String DEFAULT_TTL = "cache.ttl.default";
+
+  /** FunctionCounter {@code {cache}}: removal listener calls that threw (contained, never reach a cache call). */
+  public static final String REMOVAL_LISTENER_FAILURES = "cache.removal.listener.failures";
 }

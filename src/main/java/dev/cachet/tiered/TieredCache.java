@@ -232,9 +232,13 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               new Coherence.Target() {
                 @Override
                 public void invalidateLocal(List<String> memoryKeys) {
-                  for (String key : memoryKeys) {
-                    shared.order.changedElsewhere(key);
-                  }
+                  dev.cachet.internal.RemovalCauses.run(
+                      dev.cachet.RemovalCause.PEER_INVALIDATED,
+                      () -> {
+                        for (String key : memoryKeys) {
+                          shared.order.changedElsewhere(key);
+                        }
+                      });
                 }
 
                 @Override
@@ -254,8 +258,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                     log.debug("cache '{}': resynchronizing the remote tier failed: {}", name, e.toString());
                     reread = CompletableFuture.completedFuture(null);
                   }
-                  shared.order.clear(tenantScope);
-                  reread.whenComplete((ok, error) -> shared.order.clear(tenantScope));
+                  clearedByCoherence(() -> shared.order.clear(tenantScope));
+                  reread.whenComplete((ok, error) -> clearedByCoherence(() -> shared.order.clear(tenantScope)));
                   return true;
                 }
 
@@ -266,11 +270,11 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
                 @Override
                 public void clearLocal(String reason) {
-                  shared.order.clear();
+                  clearedByCoherence(shared.order::clear);
                   // another instance may have bumped the Redis generation: re-read it, then drop
                   // whatever was refilled from the old generation meanwhile
                   try {
-                    remote.resynchronize().whenComplete((ok, error) -> shared.order.clear());
+                    remote.resynchronize().whenComplete((ok, error) -> clearedByCoherence(shared.order::clear));
                   } catch (RuntimeException e) {
                     log.debug("cache '{}': resynchronizing the remote tier failed: {}", name, e.toString());
                   }
@@ -291,6 +295,26 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               shared.options.heartbeatInterval.toNanos(),
               TimeUnit.NANOSECONDS));
     }
+  }
+
+  /** Runs a memory clear that coherence asked for; removal listeners see {@code COHERENCE_CLEARED}. */
+  private static void clearedByCoherence(Runnable clear) {
+    dev.cachet.internal.RemovalCauses.run(dev.cachet.RemovalCause.COHERENCE_CLEARED, clear);
+  }
+
+  /**
+   * The encoded key of a memory key, as removal listeners see it: the tenant scope (or the root's escape)
+   * removed.
+   */
+  static String encodedKeyOf(String memoryKey) {
+    if (memoryKey.startsWith("\0\1")) {
+      return memoryKey.substring(2);
+    }
+    if (memoryKey.startsWith("\0")) {
+      int end = memoryKey.indexOf('\0', 1);
+      return end < 0 ? memoryKey : memoryKey.substring(end + 1);
+    }
+    return memoryKey;
   }
 
   /** Once per heartbeat interval on the shared scheduler; never blocks. */
@@ -901,9 +925,15 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
    * change is announced to other instances like any write. A remote failure leaves the outcome unknown:
    * memory keeps nothing, the invalidation is published anyway, and the failure is thrown.
    */
-  @SuppressWarnings("unchecked")
   @Override
   protected boolean compareAndStore(K key, Versioned<V> expected, V value, Duration ttl) {
+    return dev.cachet.internal.RemovalCauses.get(
+        value == null ? dev.cachet.RemovalCause.EXPLICIT : dev.cachet.RemovalCause.REPLACED,
+        () -> compareAndStoreOnce(key, expected, value, ttl));
+  }
+
+  @SuppressWarnings("unchecked")
+  private boolean compareAndStoreOnce(K key, Versioned<V> expected, V value, Duration ttl) {
     String encoded = encode(key);
     String memoryKey = memoryKey(encoded);
     RemoteEntry<V> entry = expected == null ? null : (RemoteEntry<V>) expected.token();
@@ -954,8 +984,13 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   // ------------------------------------------------------------------ writes
 
+  /** A write: memory copies it replaces are reported as {@link dev.cachet.RemovalCause#REPLACED}. */
   @Override
   protected void store(K key, V value, Duration ttl) {
+    dev.cachet.internal.RemovalCauses.run(dev.cachet.RemovalCause.REPLACED, () -> storeOne(key, value, ttl));
+  }
+
+  private void storeOne(K key, V value, Duration ttl) {
     String encoded = encode(key);
     String memoryKey = memoryKey(encoded);
     KeyOrder.Write write = shared.order.beginWrite(memoryKey);
@@ -1021,6 +1056,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   @Override
   protected void storeAll(Map<K, V> entries, Duration ttl) {
+    dev.cachet.internal.RemovalCauses.run(dev.cachet.RemovalCause.REPLACED, () -> storeEntries(entries, ttl));
+  }
+
+  private void storeEntries(Map<K, V> entries, Duration ttl) {
     Map<String, V> byEncoded = new LinkedHashMap<>();
     for (Map.Entry<K, V> e : entries.entrySet()) {
       byEncoded.put(encode(e.getKey()), e.getValue());

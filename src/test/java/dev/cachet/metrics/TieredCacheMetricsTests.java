@@ -125,7 +125,7 @@ class TieredCacheMetricsTests {
         .containsExactlyInAnyOrder(
             "cache.size", "cache.gets", "cache.gets", "cache.puts", "cache.evictions",
             "cache.eviction.weight", "cache.removals", "cache.load", "cache.load",
-            "cache.load.duration", "cache.ttl.default", "cache.tier.gets", "cache.tier.gets");
+            "cache.load.duration", "cache.ttl.default", "cache.removal.listener.failures", "cache.tier.gets", "cache.tier.gets");
     assertThat(RecorderFanout.isAttached(instrumentation(cache))).isFalse();
   }
 
