@@ -23,8 +23,58 @@ public interface AsyncCache<K, V> {
   /** Completes with the cached or loaded value; see {@link Cache#get(Object, CacheLoader)}. */
   CompletableFuture<V> get(K key, CacheLoader<? super K, ? extends V> loader);
 
-  /** Completes with the present entries of {@code keys}. */
-  CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys);
+  /**
+   * Completes with the cached value of {@code key}, or on a miss with what the asynchronous {@code
+   * loader} completes with (as Caffeine's {@code AsyncCache.get(key, BiFunction)}): for an HTTP or model
+   * client's own future, so no thread blocks while the remote call runs. {@code loader} receives the key
+   * and the cache's executor, runs on the thread that claims the load (never under a lock) and must not
+   * block; its future's value is stored like a loaded value (null: nothing stored).
+   *
+   * <p>Concurrent callers of the same absent key, synchronous or asynchronous, share one load through
+   * the cache's single flight; each caller gets a future of its own, so cancelling it never cancels the
+   * shared load (the others still get the value, and it is still stored). In a tiered cache the load
+   * looks in Redis first and writes the loaded value with {@code SET NX}, as the synchronous load does;
+   * the cross-instance lease is taken by synchronous loads only.
+   *
+   * @throws NullPointerException if {@code key} or {@code loader} is null
+   * @throws IllegalStateException if the cache is closed
+   */
+  CompletableFuture<V> get(
+      K key,
+      java.util.function.BiFunction<? super K, ? super java.util.concurrent.Executor,
+              ? extends CompletableFuture<? extends V>>
+          loader);
+
+  /**
+   * Completes with the entries of {@code keys}, loading the absent ones through one call of the
+   * asynchronous {@code loader} (it receives the keys this caller claims and the cache's executor, and
+   * completes with their values; keys it leaves out are missing from the result). Keys other callers are
+   * already loading are waited for, without blocking. Cancelling the returned future cancels no shared
+   * load. See {@link #get(Object, java.util.function.BiFunction)}.
+   *
+   * @throws NullPointerException if {@code keys}, a key in it, or {@code loader} is null
+   * @throws IllegalStateException if the cache is closed
+   */
+  CompletableFuture<Map<K, V>> getAll(
+      Iterable<? extends K> keys,
+      java.util.function.BiFunction<? super java.util.Set<? extends K>, ? super java.util.concurrent.Executor,
+              ? extends CompletableFuture<? extends Map<? extends K, ? extends V>>>
+          loader);
+
+  /** Completes with the present entries of {@code keys}; never loads. See {@link Cache#getAllPresent}. */
+  CompletableFuture<Map<K, V>> getAllPresent(Iterable<? extends K> keys);
+
+  /**
+   * Completes with the present entries of {@code keys}, without loading: the same as {@link
+   * #getAllPresent(Iterable)}.
+   *
+   * @deprecated to be removed in the next release: Caffeine's {@code getAll(keys)} loads, this one never
+   *     does. Call {@link #getAllPresent(Iterable)}, or {@link #getAll(Iterable, BulkLoader)} to load.
+   */
+  @Deprecated(since = "0.1.0", forRemoval = true)
+  default CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys) {
+    return getAllPresent(keys);
+  }
 
   /** Completes with the entries of {@code keys}, loading the absent ones in one call. */
   CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys, BulkLoader<K, V> loader);

@@ -63,8 +63,27 @@ public interface Cache<K, V> extends AutoCloseable {
    */
   V get(K key);
 
-  /** Returns the present, unexpired entries of {@code keys}; absent keys are missing from the map. */
-  Map<K, V> getAll(Iterable<? extends K> keys);
+  /**
+   * Returns the present, unexpired entries of {@code keys}; absent keys are missing from the map. Never
+   * loads (as Caffeine's {@code getAllPresent}). Counts a hit or a miss per distinct key.
+   *
+   * @throws NullPointerException if {@code keys} or any key in it is null
+   */
+  Map<K, V> getAllPresent(Iterable<? extends K> keys);
+
+  /**
+   * Returns the present, unexpired entries of {@code keys}, without loading: the same as {@link
+   * #getAllPresent(Iterable)}.
+   *
+   * @deprecated to be removed in the next release. In Caffeine, {@code getAll(keys)} <em>loads</em> the
+   *     missing keys with the cache's loader, while this method never loads; the different meaning under
+   *     the same name surprised Caffeine users. Call {@link #getAllPresent(Iterable)} for a read that never
+   *     loads, or {@link #getAll(Iterable, BulkLoader)} to load the missing keys.
+   */
+  @Deprecated(since = "0.1.0", forRemoval = true)
+  default Map<K, V> getAll(Iterable<? extends K> keys) {
+    return getAllPresent(keys);
+  }
 
   /**
    * Returns the entries of {@code keys}, loading every absent one through a single call of {@code
@@ -75,6 +94,55 @@ public interface Cache<K, V> extends AutoCloseable {
    *     is stored
    */
   Map<K, V> getAll(Iterable<? extends K> keys, BulkLoader<K, V> loader);
+
+  /**
+   * Whether {@code key} holds a readable entry, without deserializing it and without loading. On Redis:
+   * one {@code GET} whose envelope is verified (authentication, key binding, expiry) as {@link
+   * #getIfPresent} would, but whose payload is not decoded. It agrees with {@code getIfPresent(key) !=
+   * null} for every stored state <em>except</em> a payload that authenticates but cannot be decoded
+   * (deflated data that does not inflate, or bytes the serializer rejects: a writer with another value
+   * type): {@code containsKey} says true, {@code getIfPresent} null. A cached absence (negative caching)
+   * is not an entry. Counts neither a hit nor a miss; does not refill memory.
+   *
+   * @throws NullPointerException if {@code key} is null
+   * @throws CacheUnavailableException under the strict policy, when the remote tier cannot answer
+   */
+  boolean containsKey(K key);
+
+  /**
+   * Stores {@code value} for {@code key} with the default time to live only if the key holds no entry
+   * (atomically, across every instance sharing the remote tier). Like {@link
+   * java.util.Map#putIfAbsent}: returns null when it stored, or the value already there (which it left
+   * alone).
+   *
+   * @throws NullPointerException if {@code key} or {@code value} is null
+   * @throws InvalidValueException if the value cannot be stored (too large, not serializable)
+   * @throws UpdateContentionException if the key changed under every one of the bounded attempts (it
+   *     appeared and vanished again each time); nothing was stored
+   * @throws CacheUnavailableException if the remote tier failed; whether the value was stored is then
+   *     unknown (an atomic write is never served degraded)
+   */
+  V putIfAbsent(K key, V value);
+
+  /**
+   * Atomically replaces the entry of {@code key} with what {@code remapping} computes from the current
+   * value (null when absent), as {@link java.util.Map#compute}: a non-null result is stored with the
+   * default time to live, a null result removes the entry. On a remote tier this is a compare-and-set on
+   * the exact stored bytes the function saw: when another writer changed the key in between, the
+   * function runs again on the new value, a bounded number of times with jittered back-off, so <b>the
+   * function may run more than once and must have no side effects</b>; only the result of the run whose
+   * compare-and-set succeeded is stored. Every successful update is applied exactly once. The function
+   * runs on the caller's thread, never under a lock that guards other keys.
+   *
+   * @return the new value, or null when the entry was removed (or stayed absent)
+   * @throws NullPointerException if {@code key} or {@code remapping} is null
+   * @throws InvalidValueException if the computed value cannot be stored; nothing was changed
+   * @throws UpdateContentionException if every attempt lost to a concurrent writer; nothing was changed
+   * @throws CacheUnavailableException if the remote tier failed; whether the last attempt was applied
+   *     is then unknown (never served degraded)
+   * @throws RuntimeException whatever {@code remapping} threw; nothing was changed
+   */
+  V compute(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> remapping);
 
   /** Stores {@code value} for {@code key} with the cache's default time to live. */
   void put(K key, V value);

@@ -16,6 +16,14 @@ public interface CachePolicy {
   /** Invalidation by glob pattern over encoded key names, when the cache supports it (Redis). */
   Optional<PatternInvalidation> patternInvalidation();
 
+  /**
+   * The default time to live, readable and changeable at run time, when the cache has one (every built-in
+   * cache does).
+   */
+  default Optional<TimeToLive> timeToLive() {
+    return Optional.empty();
+  }
+
   /** A policy with no capabilities. */
   static CachePolicy none() {
     return new CachePolicy() {
@@ -52,6 +60,28 @@ public interface CachePolicy {
 
     /** The approximate total weight in bytes, when {@link #isWeighted()}. */
     OptionalLong weightedSize();
+  }
+
+  /**
+   * The default time to live of a cache's writes ({@code put(key, value)}, loads, {@code putAll},
+   * {@code putIfAbsent}, {@code compute}), changeable at run time. A change applies to writes made
+   * <em>after</em> it on this cache instance (this tenant view, for a tenant view); entries already
+   * stored keep their expiry, and other instances keep their own setting. The current value shows in
+   * {@link CacheStats#defaultTtl()} and the {@code cache.ttl.default} meter. Thread-safe.
+   */
+  interface TimeToLive {
+
+    /** The current default time to live. */
+    java.time.Duration defaultTtl();
+
+    /**
+     * Sets the default time to live of later writes.
+     *
+     * @throws NullPointerException if {@code ttl} is null
+     * @throws IllegalArgumentException if {@code ttl} is zero or negative
+     * @throws IllegalStateException if the cache is closed
+     */
+    void setDefaultTtl(java.time.Duration ttl);
   }
 
   /** Invalidation of every key whose encoded form matches a pattern. */

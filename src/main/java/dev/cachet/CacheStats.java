@@ -20,6 +20,7 @@ public final class CacheStats {
   private final OptionalLong putCount;
   private final OptionalLong evictionCount;
   private final OptionalLong removalCount;
+  private final java.util.Optional<java.time.Duration> defaultTtl;
 
   private CacheStats(Builder b) {
     this.hitCount = b.hitCount;
@@ -30,6 +31,7 @@ public final class CacheStats {
     this.putCount = b.putCount;
     this.evictionCount = b.evictionCount;
     this.removalCount = b.removalCount;
+    this.defaultTtl = b.defaultTtl;
   }
 
   /** A builder where every figure starts absent. */
@@ -106,6 +108,15 @@ public final class CacheStats {
     return removalCount;
   }
 
+  /**
+   * The default time to live the cache applied to writes when the snapshot was taken (it changes at run
+   * time through {@link CachePolicy#timeToLive()}). A setting, not a counter: not part of {@link
+   * #equals}.
+   */
+  public java.util.Optional<java.time.Duration> defaultTtl() {
+    return defaultTtl;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -141,6 +152,7 @@ public final class CacheStats {
     append(sb, "puts", putCount);
     append(sb, "evictions", evictionCount);
     append(sb, "removals", removalCount);
+    defaultTtl.ifPresent(ttl -> sb.append("defaultTtl=").append(ttl).append(", "));
     if (sb.charAt(sb.length() - 1) == ' ') {
       sb.setLength(sb.length() - 2);
     }
@@ -163,8 +175,22 @@ public final class CacheStats {
     private OptionalLong putCount = OptionalLong.empty();
     private OptionalLong evictionCount = OptionalLong.empty();
     private OptionalLong removalCount = OptionalLong.empty();
+    private java.util.Optional<java.time.Duration> defaultTtl = java.util.Optional.empty();
 
     private Builder() {}
+
+    /**
+     * Sets {@link CacheStats#defaultTtl()}.
+     *
+     * @throws IllegalArgumentException if {@code ttl} is null, zero or negative
+     */
+    public Builder defaultTtl(java.time.Duration ttl) {
+      if (ttl == null || ttl.isZero() || ttl.isNegative()) {
+        throw new IllegalArgumentException("defaultTtl must be positive: " + ttl);
+      }
+      defaultTtl = java.util.Optional.of(ttl);
+      return this;
+    }
 
     /** Sets {@link CacheStats#hitCount()}; {@code n} must not be negative. */
     public Builder hitCount(long n) {

@@ -98,7 +98,7 @@ class BadInputIntegrationTests {
         row("null ttl to put", c -> c.put("row", "v", null), NullPointerException.class, "ttl"),
         row("null key to get", c -> c.getIfPresent(null), NullPointerException.class, "key"),
         row("null loader", c -> c.get("row", null), NullPointerException.class, "loader"),
-        row("null key in getAll", c -> c.getAll(Collections.singletonList(null)), NullPointerException.class, "key"),
+        row("null key in getAll", c -> c.getAllPresent(Collections.singletonList(null)), NullPointerException.class, "key"),
         row("null value in putAll", c -> c.putAll(Collections.singletonMap("row", null)), NullPointerException.class, "value"),
         row("null keys to invalidateAll", c -> c.invalidateAll((Iterable<String>) null), NullPointerException.class, "keys"),
         row("null key to async get", c -> c.async().getIfPresent(null), NullPointerException.class, "key"),

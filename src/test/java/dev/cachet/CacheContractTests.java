@@ -393,14 +393,187 @@ public abstract class CacheContractTests {
   // ------------------------------------------------------------------ batch
 
   @Test
-  void getAll_returnsOnlyPresentEntries() {
+  void getAllPresent_returnsOnlyPresentEntries() {
     Cache<String, String> cache = cache();
     cache.put("a", "1");
     cache.put("c", "3");
-    Map<String, String> found = cache.getAll(List.of("a", "b", "c", "a"));
+    Map<String, String> found = cache.getAllPresent(List.of("a", "b", "c", "a"));
     assertThat(found).containsExactlyInAnyOrderEntriesOf(Map.of("a", "1", "c", "3"));
     assertThat(count(cache.stats().hitCount())).isEqualTo(2);
     assertThat(count(cache.stats().missCount())).isEqualTo(1);
+  }
+
+  @Test
+  @SuppressWarnings("removal")
+  void getAll_withoutLoader_isDeprecatedAndAgreesWithGetAllPresent() {
+    Cache<String, String> cache = cache();
+    cache.put("a", "1");
+    assertThat(cache.getAll(List.of("a", "b"))).isEqualTo(cache.getAllPresent(List.of("a", "b")));
+    assertThat(cache.getAll(List.of("a", "b"))).isEqualTo(Map.of("a", "1"));
+  }
+
+  @Test
+  void async_getAllPresent_neverLoads() throws Exception {
+    Cache<String, String> cache = cache(b -> b.loader = k -> "loaded");
+    cache.put("a", "1");
+    assertThat(cache.async().getAllPresent(List.of("a", "b")).get(10, TimeUnit.SECONDS))
+        .isEqualTo(Map.of("a", "1"));
+    assertThat(cache.getIfPresent("b")).isNull();
+  }
+
+  // ------------------------------------------------------------------ containsKey
+
+  @Test
+  void containsKey_agreesWithGetIfPresent_andCountsNothing() throws Exception {
+    Cache<String, String> cache = cache();
+    cache.put("a", "1");
+    cache.put("gone", "2");
+    cache.invalidate("gone");
+    assertThat(cache.containsKey("a")).isTrue();
+    assertThat(cache.containsKey("absent")).isFalse();
+    assertThat(cache.containsKey("gone")).isFalse();
+    assertThat(count(cache.stats().hitCount()) + count(cache.stats().missCount())).isZero();
+    cache.put("short", "3", Duration.ofMillis(has(Capability.FAKE_TIME) ? 1_000 : 300));
+    if (has(Capability.FAKE_TIME)) {
+      ticker.advance(Duration.ofSeconds(2));
+    } else {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (cache.containsKey("short") && System.nanoTime() < deadline) {
+        Thread.onSpinWait(); // waits for the expiry (the event), bounded by the deadline
+      }
+    }
+    assertThat(cache.containsKey("short")).isFalse();
+    assertThat(cache.getIfPresent("short")).isNull();
+  }
+
+  @Test
+  void containsKey_doesNotLoad() {
+    Cache<String, String> cache = cache(b -> b.loader = k -> "loaded");
+    assertThat(cache.containsKey("k")).isFalse();
+    assertThat(cache.getIfPresent("k")).isNull();
+  }
+
+  // ------------------------------------------------------------------ putIfAbsent, compute
+
+  @Test
+  void putIfAbsent_absent_storesAndReturnsNull() {
+    Cache<String, String> cache = cache();
+    assertThat(cache.putIfAbsent("k", "v")).isNull();
+    assertThat(cache.getIfPresent("k")).isEqualTo("v");
+  }
+
+  @Test
+  void putIfAbsent_present_returnsCurrentAndKeepsIt() {
+    Cache<String, String> cache = cache();
+    cache.put("k", "old");
+    assertThat(cache.putIfAbsent("k", "new")).isEqualTo("old");
+    assertThat(cache.getIfPresent("k")).isEqualTo("old");
+  }
+
+  @Test
+  void putIfAbsent_afterInvalidate_stores() {
+    Cache<String, String> cache = cache();
+    cache.put("k", "old");
+    cache.invalidate("k");
+    assertThat(cache.putIfAbsent("k", "new")).isNull();
+    assertThat(cache.getIfPresent("k")).isEqualTo("new");
+  }
+
+  @Test
+  void compute_absent_functionSeesNullAndResultIsStored() {
+    Cache<String, String> cache = cache();
+    List<String> seen = new ArrayList<>();
+    assertThat(cache.compute("k", (k, v) -> { seen.add(String.valueOf(v)); return k + "=1"; }))
+        .isEqualTo("k=1");
+    assertThat(seen).containsExactly("null");
+    assertThat(cache.getIfPresent("k")).isEqualTo("k=1");
+  }
+
+  @Test
+  void compute_present_functionSeesCurrentValue() {
+    Cache<String, String> cache = cache();
+    cache.put("k", "1");
+    assertThat(cache.compute("k", (k, v) -> v + "+1")).isEqualTo("1+1");
+    assertThat(cache.getIfPresent("k")).isEqualTo("1+1");
+  }
+
+  @Test
+  void compute_returningNull_removesTheEntry() {
+    Cache<String, String> cache = cache();
+    cache.put("k", "1");
+    assertThat(cache.compute("k", (k, v) -> null)).isNull();
+    assertThat(cache.getIfPresent("k")).isNull();
+    assertThat(cache.compute("absent", (k, v) -> null)).isNull();
+    assertThat(cache.getIfPresent("absent")).isNull();
+  }
+
+  @Test
+  void compute_functionThrows_changesNothing() {
+    Cache<String, String> cache = cache();
+    cache.put("k", "1");
+    assertThatThrownBy(() -> cache.compute("k", (k, v) -> { throw new IllegalStateException("boom"); }))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("boom");
+    assertThat(cache.getIfPresent("k")).isEqualTo("1");
+  }
+
+  @Test
+  void compute_concurrentIncrements_eachAppliedExactlyOnce() throws Exception {
+    Cache<String, String> cache = cache();
+    int threads = 4;
+    int perThread = has(Capability.FAKE_TIME) ? 200 : 25;
+    List<String> keys = List.of("c0", "c1");
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      CountDownLatch start = new CountDownLatch(1);
+      for (int t = 0; t < threads; t++) {
+        futures.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  for (int i = 0; i < perThread; i++) {
+                    cache.compute(
+                        keys.get(i % keys.size()),
+                        (k, v) -> Integer.toString(v == null ? 1 : Integer.parseInt(v) + 1));
+                  }
+                  return null;
+                }));
+      }
+      start.countDown();
+      for (Future<?> f : futures) {
+        f.get(50, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    int total = 0;
+    for (String key : keys) {
+      total += Integer.parseInt(cache.getIfPresent(key));
+    }
+    assertThat(total).isEqualTo(threads * perThread);
+  }
+
+  @Test
+  void compute_whileLoading_makesTheLoadStale() throws Exception {
+    Cache<String, String> cache = cache();
+    CountDownLatch loading = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<String> load =
+        CompletableFuture.supplyAsync(
+            () ->
+                cache.get(
+                    "k",
+                    k -> {
+                      loading.countDown();
+                      release.await();
+                      return "loaded";
+                    }));
+    assertThat(loading.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(cache.compute("k", (k, v) -> "computed")).isEqualTo("computed");
+    release.countDown();
+    load.get(10, TimeUnit.SECONDS);
+    assertThat(cache.getIfPresent("k")).isEqualTo("computed");
   }
 
   @Test
@@ -437,13 +610,13 @@ public abstract class CacheContractTests {
             () -> cache.getAll(List.of("x", "y"), keys -> { throw new IOException("down"); }))
         .isInstanceOf(CacheLoaderException.class)
         .hasCauseInstanceOf(IOException.class);
-    assertThat(cache.getAll(List.of("x", "y"))).isEmpty();
+    assertThat(cache.getAllPresent(List.of("x", "y"))).isEmpty();
   }
 
   @Test
   void getAll_emptyKeys_returnsEmptyWithoutLoading() {
     Cache<String, String> cache = cache();
-    assertThat(cache.getAll(List.of())).isEmpty();
+    assertThat(cache.getAllPresent(List.of())).isEmpty();
     assertThat(cache.getAll(List.of(), keys -> { throw new AssertionError("not called"); }))
         .isEmpty();
   }
@@ -456,7 +629,7 @@ public abstract class CacheContractTests {
       entries.put("k" + i, "v" + i);
     }
     cache.putAll(entries);
-    assertThat(cache.getAll(entries.keySet())).isEqualTo(entries);
+    assertThat(cache.getAllPresent(entries.keySet())).isEqualTo(entries);
     assertThat(count(cache.stats().putCount())).isEqualTo(50);
   }
 
@@ -478,7 +651,7 @@ public abstract class CacheContractTests {
     Cache<String, String> cache = cache();
     cache.putAll(Map.of("a", "1", "b", "2", "c", "3"));
     cache.invalidateAll(List.of("a", "c"));
-    assertThat(cache.getAll(List.of("a", "b", "c"))).isEqualTo(Map.of("b", "2"));
+    assertThat(cache.getAllPresent(List.of("a", "b", "c"))).isEqualTo(Map.of("b", "2"));
   }
 
   @Test
@@ -486,7 +659,7 @@ public abstract class CacheContractTests {
     Cache<String, String> cache = cache();
     cache.putAll(Map.of("a", "1", "b", "2"));
     cache.invalidateAll();
-    assertThat(cache.getAll(List.of("a", "b"))).isEmpty();
+    assertThat(cache.getAllPresent(List.of("a", "b"))).isEmpty();
     cache.put("a", "again");
     assertThat(cache.getIfPresent("a")).isEqualTo("again");
   }
@@ -586,7 +759,7 @@ public abstract class CacheContractTests {
     CachePolicy.SizeBound bound = cache.policy().sizeBound().orElseThrow();
     assertThat(bound.maximum()).isEqualTo(100);
     assertThat(bound.estimatedSize()).isLessThanOrEqualTo(100);
-    int present = cache.getAll(allKeys(500)).size();
+    int present = cache.getAllPresent(allKeys(500)).size();
     assertThat(present).isLessThanOrEqualTo(100).isGreaterThan(0);
   }
 
@@ -597,7 +770,7 @@ public abstract class CacheContractTests {
     for (int i = 0; i < 50; i++) {
       cache.put("k" + i, "v" + i);
     }
-    long present = cache.getAll(allKeys(50)).size();
+    long present = cache.getAllPresent(allKeys(50)).size();
     assertThat(count(cache.stats().evictionCount())).isEqualTo(50 - present);
   }
 
@@ -654,6 +827,13 @@ public abstract class CacheContractTests {
     assertNpe(() -> cache.get(null), "key");
     assertNpe(() -> cache.getAll(null), "keys");
     assertNpe(() -> cache.getAll(Collections.singletonList(null)), "key");
+    assertNpe(() -> cache.getAllPresent(null), "keys");
+    assertNpe(() -> cache.getAllPresent(Collections.singletonList(null)), "key");
+    assertNpe(() -> cache.containsKey(null), "key");
+    assertNpe(() -> cache.putIfAbsent(null, "v"), "key");
+    assertNpe(() -> cache.putIfAbsent("k", null), "value");
+    assertNpe(() -> cache.compute(null, (k, v) -> v), "key");
+    assertNpe(() -> cache.compute("k", null), "remapping");
     assertNpe(() -> cache.getAll(List.of("k"), null), "loader");
     assertNpe(() -> cache.put(null, "v"), "key");
     assertNpe(() -> cache.put("k", null), "value");
@@ -722,6 +902,10 @@ public abstract class CacheContractTests {
             () -> cache.getIfPresent("k"),
             () -> cache.get("k", k -> "v"),
             () -> cache.getAll(List.of("k")),
+            () -> cache.getAllPresent(List.of("k")),
+            () -> cache.containsKey("k"),
+            () -> cache.putIfAbsent("k", "v"),
+            () -> cache.compute("k", (k, v) -> "w"),
             () -> cache.getAll(List.of("k"), keys -> Map.of()),
             () -> cache.put("k", "v"),
             () -> cache.put("k", "v", Duration.ofSeconds(1)),
@@ -756,11 +940,152 @@ public abstract class CacheContractTests {
     assertThat(cache.async()).isSameAs(async);
     async.put("k", "v").get(10, TimeUnit.SECONDS);
     assertThat(async.getIfPresent("k").get(10, TimeUnit.SECONDS)).isEqualTo("v");
-    assertThat(async.getAll(List.of("k", "x")).get(10, TimeUnit.SECONDS))
+    assertThat(async.getAllPresent(List.of("k", "x")).get(10, TimeUnit.SECONDS))
         .isEqualTo(Map.of("k", "v"));
     async.invalidate("k").get(10, TimeUnit.SECONDS);
     assertThat(cache.getIfPresent("k")).isNull();
     assertThat(async.sync()).isSameAs(cache);
+  }
+
+  // ------------------------------------------------------------------ runtime TTL
+
+  @Test
+  void timeToLive_changedAtRuntime_appliesToLaterWritesOnly_andShowsInStats() throws Exception {
+    Cache<String, String> cache = cache();
+    CachePolicy.TimeToLive ttl = cache.policy().timeToLive().orElseThrow();
+    assertThat(ttl.defaultTtl()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(cache.stats().defaultTtl()).contains(Duration.ofMinutes(10));
+    cache.put("before", "1");
+    Duration shortTtl = Duration.ofMillis(has(Capability.FAKE_TIME) ? 1_000 : 500);
+    ttl.setDefaultTtl(shortTtl);
+    assertThat(cache.policy().timeToLive().orElseThrow().defaultTtl()).isEqualTo(shortTtl);
+    assertThat(cache.stats().defaultTtl()).contains(shortTtl);
+    cache.put("after", "2");
+    cache.get("loaded", k -> "3");
+    if (has(Capability.FAKE_TIME)) {
+      ticker.advance(Duration.ofSeconds(2));
+    } else {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while ((cache.getIfPresent("after") != null || cache.getIfPresent("loaded") != null)
+          && System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(20); // polls for the expiry (the event), bounded by the deadline
+      }
+    }
+    assertThat(cache.getIfPresent("after")).isNull();
+    assertThat(cache.getIfPresent("loaded")).isNull();
+    assertThat(cache.getIfPresent("before")).isEqualTo("1");
+  }
+
+  @Test
+  void timeToLive_invalidValues_areRejectedAndChangeNothing() {
+    Cache<String, String> cache = cache();
+    CachePolicy.TimeToLive ttl = cache.policy().timeToLive().orElseThrow();
+    assertThatThrownBy(() -> ttl.setDefaultTtl(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+    assertThatThrownBy(() -> ttl.setDefaultTtl(Duration.ofSeconds(-5)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+    assertThatThrownBy(() -> ttl.setDefaultTtl(Duration.ofDays(100_000)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+    assertNpe(() -> ttl.setDefaultTtl(null), "ttl");
+    assertThat(ttl.defaultTtl()).isEqualTo(Duration.ofMinutes(10));
+    cache.close();
+    assertThatThrownBy(() -> ttl.setDefaultTtl(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class);
+  }
+
+  // ------------------------------------------------------------------ asynchronous loaders
+
+  @Test
+  void asyncLoader_absent_loadsStoresAndReturns_thenHits() throws Exception {
+    Cache<String, String> cache = cache();
+    AtomicInteger calls = new AtomicInteger();
+    String value =
+        cache.async()
+            .get("k", (k, executor) -> {
+              calls.incrementAndGet();
+              return CompletableFuture.supplyAsync(() -> k + "!", executor);
+            })
+            .get(10, TimeUnit.SECONDS);
+    assertThat(value).isEqualTo("k!");
+    assertThat(cache.getIfPresent("k")).isEqualTo("k!");
+    assertThat(cache.async().get("k", (k, e) -> CompletableFuture.completedFuture("other")).get(10, TimeUnit.SECONDS))
+        .isEqualTo("k!");
+    assertThat(calls).hasValue(1);
+  }
+
+  @Test
+  void asyncLoader_concurrentCallersShareOneLoad_cancellingOneNeverCancelsIt() throws Exception {
+    Cache<String, String> cache = cache();
+    AtomicInteger calls = new AtomicInteger();
+    CompletableFuture<String> remote = new CompletableFuture<>();
+    List<CompletableFuture<String>> callers = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      callers.add(cache.async().get("k", (k, e) -> { calls.incrementAndGet(); return remote; }));
+    }
+    assertThat(callers.get(0).cancel(true)).isTrue();
+    CompletableFuture<String> sync = CompletableFuture.supplyAsync(() -> cache.get("k", k -> "sync-loader"));
+    remote.complete("shared");
+    assertThat(callers.get(1).get(10, TimeUnit.SECONDS)).isEqualTo("shared");
+    assertThat(callers.get(2).get(10, TimeUnit.SECONDS)).isEqualTo("shared");
+    assertThat(sync.get(10, TimeUnit.SECONDS)).isIn("shared", "sync-loader");
+    assertThat(callers.get(0)).isCancelled();
+    assertThat(remote).isNotCancelled();
+    assertThat(calls).hasValue(1);
+    assertThat(cache.getIfPresent("k")).isIn("shared", "sync-loader");
+  }
+
+  @Test
+  void asyncLoader_failure_completesEveryCallerExceptionallyAndStoresNothing() {
+    Cache<String, String> cache = cache();
+    CompletableFuture<String> remote = new CompletableFuture<>();
+    CompletableFuture<String> a = cache.async().get("k", (k, e) -> remote);
+    CompletableFuture<String> b = cache.async().get("k", (k, e) -> remote);
+    remote.completeExceptionally(new IOException("remote down"));
+    for (CompletableFuture<String> f : List.of(a, b)) {
+      Throwable thrown = catchThrowable(() -> f.get(10, TimeUnit.SECONDS));
+      assertThat(thrown).hasRootCauseInstanceOf(IOException.class);
+    }
+    assertThat(cache.getIfPresent("k")).isNull();
+    Throwable sync = catchThrowable(() -> cache.async().get("x", (k, e) -> { throw new IllegalStateException("at once"); }).get(10, TimeUnit.SECONDS));
+    assertThat(sync).hasRootCauseInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void asyncBulkLoader_loadsOnlyMissingKeysInOneCall() throws Exception {
+    Cache<String, String> cache = cache();
+    cache.put("a", "1");
+    List<Set<? extends String>> calls = new CopyOnWriteArrayList<>();
+    Map<String, String> result =
+        cache.async()
+            .getAll(List.of("a", "b", "c"), (keys, executor) -> {
+              calls.add(Set.copyOf(keys));
+              Map<String, String> loaded = new HashMap<>();
+              keys.forEach(k -> loaded.put(k, k.toUpperCase()));
+              loaded.remove("c");
+              return CompletableFuture.supplyAsync(() -> loaded, executor);
+            })
+            .get(10, TimeUnit.SECONDS);
+    assertThat(result).isEqualTo(Map.of("a", "1", "b", "B"));
+    assertThat(calls).containsExactly(Set.of("b", "c"));
+    assertThat(cache.getIfPresent("b")).isEqualTo("B");
+    assertThat(cache.getIfPresent("c")).isNull();
+  }
+
+  @Test
+  void asyncBulkLoader_waitsForKeysAnotherCallerIsLoading() throws Exception {
+    Cache<String, String> cache = cache();
+    CompletableFuture<String> remote = new CompletableFuture<>();
+    CompletableFuture<String> single = cache.async().get("a", (k, e) -> remote);
+    AtomicInteger bulkCalls = new AtomicInteger();
+    CompletableFuture<Map<String, String>> bulk =
+        cache.async().getAll(List.of("a", "b"), (keys, e) -> {
+          bulkCalls.incrementAndGet();
+          assertThat(Set.<String>copyOf(keys)).isEqualTo(Set.of("b"));
+          return CompletableFuture.completedFuture(Map.of("b", "B"));
+        });
+    remote.complete("A");
+    assertThat(single.get(10, TimeUnit.SECONDS)).isEqualTo("A");
+    assertThat(bulk.get(10, TimeUnit.SECONDS)).isEqualTo(Map.of("a", "A", "b", "B"));
+    assertThat(bulkCalls).hasValue(1);
   }
 
   @Test

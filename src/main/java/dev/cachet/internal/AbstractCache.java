@@ -63,6 +63,59 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     this.name = settings.name();
     this.instrumentation = Preconditions.requireNonNull(instrumentation, "instrumentation");
     this.singleFlight = new SingleFlight<>(name);
+    this.defaultTtl = settings.defaultTtl();
+    instrumentation.recordDefaultTtl(defaultTtl);
+  }
+
+  private volatile Duration defaultTtl;
+
+  /** The default time to live of writes now: the built one until {@link CachePolicy.TimeToLive} changes it. */
+  protected final Duration defaultTtl() {
+    return defaultTtl;
+  }
+
+  /** The run-time default TTL capability every built-in cache adds to its {@link #policy()}. */
+  protected final CachePolicy.TimeToLive timeToLive() {
+    return new CachePolicy.TimeToLive() {
+      @Override
+      public Duration defaultTtl() {
+        return defaultTtl;
+      }
+
+      @Override
+      public void setDefaultTtl(Duration ttl) {
+        Preconditions.requireTtl(ttl, "ttl");
+        checkOpen();
+        defaultTtl = ttl;
+        instrumentation.recordDefaultTtl(ttl);
+      }
+
+      @Override
+      public String toString() {
+        return "TimeToLive{" + name + ", " + defaultTtl + '}';
+      }
+    };
+  }
+
+  /** {@code base} with {@link #timeToLive()} added. */
+  protected final CachePolicy withTimeToLive(CachePolicy base) {
+    CachePolicy.TimeToLive ttl = timeToLive();
+    return new CachePolicy() {
+      @Override
+      public Optional<SizeBound> sizeBound() {
+        return base.sizeBound();
+      }
+
+      @Override
+      public Optional<PatternInvalidation> patternInvalidation() {
+        return base.patternInvalidation();
+      }
+
+      @Override
+      public Optional<TimeToLive> timeToLive() {
+        return Optional.of(ttl);
+      }
+    };
   }
 
   // ---------------------------------------------------------------- primitives for subclasses
@@ -95,7 +148,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
    * stored. The default stores like {@link #store}.
    */
   protected Object storeLoaded(K key, V value) {
-    store(key, value, settings.defaultTtl());
+    store(key, value, defaultTtl());
     return value;
   }
 
@@ -189,11 +242,85 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
 
   /** Loads the won keys of a bulk call with one loader call, storing results. */
   protected Map<K, V> loadValues(Map<K, SingleFlight.Flight<V>> flights, BulkLoader<K, V> loader) {
+    Object begun = beginBulkLoad();
     Map<K, V> result = loadValuesWithoutStoring(flights, loader);
-    for (Map.Entry<K, SingleFlight.Flight<V>> e : flights.entrySet()) {
-      keepLoaded(e.getKey(), result.get(e.getKey()), e.getValue());
-    }
+    storeLoadedValues(flights, result, begun);
     return result;
+  }
+
+  /**
+   * Called before a bulk load's loader runs; what it returns is handed to {@link #storeLoadedValues}
+   * (the tiered cache: the key order's read stamp). Default: null.
+   */
+  protected Object beginBulkLoad() {
+    return null;
+  }
+
+  /** Stores the values a bulk load returned for the won {@code flights}, unless a flight turned stale. */
+  protected void storeLoadedValues(Map<K, SingleFlight.Flight<V>> flights, Map<K, V> loaded, Object begun) {
+    for (Map.Entry<K, SingleFlight.Flight<V>> e : flights.entrySet()) {
+      keepLoaded(e.getKey(), loaded.get(e.getKey()), e.getValue());
+    }
+  }
+
+  // ---------------------------------------------------------------- asynchronous loaders
+
+  /**
+   * Starts {@code loader} for {@code key} and times it: a synchronous throw or a null future becomes a
+   * failed future; checked failures are wrapped in {@link CacheLoaderException}.
+   */
+  protected final CompletableFuture<V> callAsyncLoader(
+      K key,
+      java.util.function.BiFunction<? super K, ? super java.util.concurrent.Executor,
+              ? extends CompletableFuture<? extends V>> loader) {
+    long start = System.nanoTime();
+    CompletableFuture<? extends V> started;
+    try {
+      started = loader.apply(key, settings.executor());
+      if (started == null) {
+        throw new NullPointerException("the async loader of cache '" + name + "' returned a null future");
+      }
+    } catch (Throwable t) {
+      instrumentation.recordLoadFailure(System.nanoTime() - start);
+      return CompletableFuture.failedFuture(t);
+    }
+    return started.handle(
+        (value, error) -> {
+          if (error != null) {
+            instrumentation.recordLoadFailure(System.nanoTime() - start);
+            Throwable cause = SingleFlight.unwrap(error);
+            if (cause instanceof RuntimeException) {
+              throw (RuntimeException) cause;
+            }
+            if (cause instanceof Error) {
+              throw (Error) cause;
+            }
+            throw new CacheLoaderException(name, cause);
+          }
+          instrumentation.recordLoadSuccess(System.nanoTime() - start);
+          @SuppressWarnings("unchecked")
+          V v = (V) value;
+          return v;
+        });
+  }
+
+  /**
+   * The asynchronous load of {@code key} after a memory miss, as the single-flight winner; must not
+   * block the calling thread. The default starts the loader and stores its value on the cache's
+   * executor (a remote store may block there); the tiered cache looks in Redis first.
+   */
+  protected CompletableFuture<V> loadValueAsync(
+      K key,
+      java.util.function.BiFunction<? super K, ? super java.util.concurrent.Executor,
+              ? extends CompletableFuture<? extends V>> loader,
+      SingleFlight.Flight<V> flight) {
+    return callAsyncLoader(key, loader)
+        .thenApplyAsync(
+            value -> {
+              keepLoaded(key, value, flight);
+              return value;
+            },
+            settings.executor());
   }
 
   /**
@@ -288,7 +415,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
   }
 
   @Override
-  public Map<K, V> getAll(Iterable<? extends K> keys) {
+  public Map<K, V> getAllPresent(Iterable<? extends K> keys) {
     Set<K> distinct = SingleFlight.distinct(keys, "keys");
     checkOpen();
     Map<K, Object> found = lookupAll(distinct);
@@ -342,9 +469,148 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     return Collections.unmodifiableMap(result);
   }
 
+  // ---------------------------------------------------------------- conditional operations (issue 19)
+
+  /** The most compare-and-set attempts one {@link #compute} or {@link #putIfAbsent} makes. */
+  public static final int MAX_UPDATE_ATTEMPTS = 16;
+
+  /** The first back-off bound between attempts, in microseconds; doubles per attempt up to the cap. */
+  static final long UPDATE_BACKOFF_BASE_MICROS = 200;
+
+  /** The largest back-off bound between attempts, in microseconds. */
+  static final long UPDATE_BACKOFF_CAP_MICROS = 20_000;
+
+  /**
+   * A value read for a conditional write, with the opaque token a later {@link #compareAndStore}
+   * compares against (the exact stored bytes on Redis, the stored entry instance in memory).
+   */
+  protected static final class Versioned<V> {
+    final V value;
+    final Object token;
+
+    /** A value and its token; {@code value} is never null. */
+    public Versioned(V value, Object token) {
+      this.value = Preconditions.requireNonNull(value, "value");
+      this.token = token;
+    }
+
+    /** The value read. */
+    public V value() {
+      return value;
+    }
+
+    /** The token to compare against. */
+    public Object token() {
+      return token;
+    }
+  }
+
+  /**
+   * Reads {@code key} for a conditional write: its value and token, or null when absent. Remote
+   * failures are thrown (a conditional write is never served degraded).
+   */
+  protected Versioned<V> readForUpdate(K key) {
+    throw unsupportedConditionalWrites();
+  }
+
+  /**
+   * One compare-and-set attempt: {@code expected == null} stores only if the key holds no entry;
+   * otherwise only if it still holds exactly {@code expected}'s token. A null {@code value} removes the
+   * entry instead (only with a non-null {@code expected}). Returns whether it applied. Implementations
+   * route the change through their ordering owner and announce it as any other write.
+   */
+  protected boolean compareAndStore(K key, Versioned<V> expected, V value, Duration ttl) {
+    throw unsupportedConditionalWrites();
+  }
+
+  private UnsupportedOperationException unsupportedConditionalWrites() {
+    return new UnsupportedOperationException(
+        "cache '" + name + "' (" + getClass().getSimpleName() + ") does not support conditional writes");
+  }
+
+  /** Whether {@code key} holds an entry; the default looks it up (a cached absence is not one). */
+  protected boolean contains(K key) {
+    Object stored = lookup(key);
+    return stored != null && stored != ABSENT;
+  }
+
+  @Override
+  public boolean containsKey(K key) {
+    Preconditions.requireNonNull(key, "key");
+    checkOpen();
+    return contains(key);
+  }
+
+  @Override
+  public V putIfAbsent(K key, V value) {
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(value, "value");
+    checkOpen();
+    encodeKey(key);
+    for (int attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      singleFlight.markStale(key);
+      if (compareAndStore(key, null, value, defaultTtl())) {
+        instrumentation.recordPuts(1);
+        return null;
+      }
+      Versioned<V> current = readForUpdate(key);
+      if (current != null) {
+        return current.value;
+      }
+      backOff(attempt); // it vanished between the refused store and the read: try again
+    }
+    throw contention();
+  }
+
+  @Override
+  public V compute(K key, java.util.function.BiFunction<? super K, ? super V, ? extends V> remapping) {
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(remapping, "remapping");
+    checkOpen();
+    encodeKey(key);
+    for (int attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      Versioned<V> current = readForUpdate(key);
+      V next = remapping.apply(key, current == null ? null : current.value);
+      if (next == null && current == null) {
+        return null;
+      }
+      singleFlight.markStale(key);
+      if (compareAndStore(key, current, next, defaultTtl())) {
+        if (next != null) {
+          instrumentation.recordPuts(1);
+        }
+        return next;
+      }
+      if (attempt < MAX_UPDATE_ATTEMPTS) {
+        backOff(attempt);
+      }
+    }
+    throw contention();
+  }
+
+  private dev.cachet.UpdateContentionException contention() {
+    return new dev.cachet.UpdateContentionException(
+        name, MAX_UPDATE_ATTEMPTS,
+        "cache '" + name + "': a conditional write lost all " + MAX_UPDATE_ATTEMPTS + " compare-and-set"
+            + " attempts to concurrent writers of the key; nothing was applied (retry later)");
+  }
+
+  /** Full-jitter exponential back-off between attempts; an interrupt ends the write. */
+  private void backOff(int attempt) {
+    long bound = Math.min(UPDATE_BACKOFF_CAP_MICROS, UPDATE_BACKOFF_BASE_MICROS << Math.min(attempt - 1, 20));
+    long micros = java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1);
+    java.util.concurrent.locks.LockSupport.parkNanos(micros * 1_000);
+    if (Thread.interrupted()) {
+      Thread.currentThread().interrupt();
+      throw new dev.cachet.CacheException(
+          name, "cache '" + name + "': interrupted between attempts of a conditional write; nothing"
+              + " was applied by the lost attempts", null);
+    }
+  }
+
   @Override
   public void put(K key, V value) {
-    put(key, value, settings.defaultTtl());
+    put(key, value, defaultTtl());
   }
 
   @Override
@@ -371,7 +637,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     checkOpen();
     copy.keySet().forEach(this::encodeKey);
     copy.keySet().forEach(singleFlight::markStale);
-    storeAll(copy, settings.defaultTtl());
+    storeAll(copy, defaultTtl());
     instrumentation.recordPuts(copy.size());
   }
 
@@ -414,7 +680,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
   @Override
   public CachePolicy policy() {
     checkOpen();
-    return CachePolicy.none();
+    return withTimeToLive(CachePolicy.none());
   }
 
   /**
@@ -641,6 +907,79 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     return getClass().getSimpleName() + "{name=" + name + (closed ? ", closed" : "") + '}';
   }
 
+  /**
+   * The stored value of {@code key} for an asynchronous caller ({@link #lookup}'s answer): the memory
+   * tier answers on the caller's thread; caches whose lookup waits on a remote tier override it to run
+   * there without blocking the caller.
+   */
+  protected CompletableFuture<Object> lookupAsync(K key) {
+    try {
+      return CompletableFuture.completedFuture(lookup(key));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** {@link #lookupAll} for an asynchronous caller; see {@link #lookupAsync}. */
+  protected CompletableFuture<Map<K, Object>> lookupAllAsync(Set<K> keys) {
+    try {
+      return CompletableFuture.completedFuture(lookupAll(keys));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * The asynchronous bulk load of the won {@code flights}: one call of {@code loader}, whose values are
+   * stored ({@link #storeLoadedValues}) on the cache's executor. Keys the loader did not ask for are
+   * dropped from its answer.
+   */
+  private CompletableFuture<Map<K, V>> loadValuesAsync(
+      Map<K, SingleFlight.Flight<V>> flights,
+      java.util.function.BiFunction<? super Set<? extends K>, ? super java.util.concurrent.Executor,
+              ? extends CompletableFuture<? extends Map<? extends K, ? extends V>>> loader) {
+    Set<K> keys = Collections.unmodifiableSet(new LinkedHashSet<>(flights.keySet()));
+    Object begun = beginBulkLoad();
+    long start = System.nanoTime();
+    CompletableFuture<? extends Map<? extends K, ? extends V>> started;
+    try {
+      started = loader.apply(keys, settings.executor());
+      if (started == null) {
+        throw new NullPointerException("the async bulk loader of cache '" + name + "' returned a null future");
+      }
+    } catch (Throwable t) {
+      instrumentation.recordLoadFailure(System.nanoTime() - start);
+      return CompletableFuture.failedFuture(t);
+    }
+    return started.handleAsync(
+        (loaded, error) -> {
+          if (error != null) {
+            instrumentation.recordLoadFailure(System.nanoTime() - start);
+            Throwable cause = SingleFlight.unwrap(error);
+            if (cause instanceof RuntimeException) {
+              throw (RuntimeException) cause;
+            }
+            if (cause instanceof Error) {
+              throw (Error) cause;
+            }
+            throw new CacheLoaderException(name, cause);
+          }
+          instrumentation.recordLoadSuccess(System.nanoTime() - start);
+          Map<K, V> result = new HashMap<>();
+          if (loaded != null) {
+            for (K key : keys) {
+              V value = loaded.get(key);
+              if (value != null) {
+                result.put(key, value);
+              }
+            }
+          }
+          storeLoadedValues(flights, result, begun);
+          return result;
+        },
+        settings.executor());
+  }
+
   // ---------------------------------------------------------------- async view
 
   /**
@@ -676,10 +1015,88 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     }
 
     @Override
-    public CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys) {
+    public CompletableFuture<V> get(
+        K key,
+        java.util.function.BiFunction<? super K, ? super java.util.concurrent.Executor,
+                ? extends CompletableFuture<? extends V>> loader) {
+      Preconditions.requireNonNull(key, "key");
+      Preconditions.requireNonNull(loader, "loader");
+      checkOpen();
+      encodeKey(key);
+      return lookupAsync(key)
+          .thenCompose(
+              stored -> {
+                if (stored != null) {
+                  instrumentation.recordHits(1);
+                  return CompletableFuture.completedFuture(AbstractCache.<V>unwrap(stored));
+                }
+                SingleFlight.Flight<V> flight =
+                    singleFlight.startAsync(key, f -> loadValueAsync(key, loader, f));
+                // a dependent future per caller: cancelling it never cancels the shared flight
+                return flight.handle(
+                    (value, error) -> {
+                      if (error == null && flight.servedFromCache()) {
+                        instrumentation.recordHits(1);
+                      } else {
+                        instrumentation.recordMisses(1);
+                      }
+                      if (error != null) {
+                        throw error instanceof java.util.concurrent.CompletionException
+                            ? (java.util.concurrent.CompletionException) error
+                            : new java.util.concurrent.CompletionException(error);
+                      }
+                      return value;
+                    });
+              });
+    }
+
+    @Override
+    public CompletableFuture<Map<K, V>> getAll(
+        Iterable<? extends K> keys,
+        java.util.function.BiFunction<? super Set<? extends K>, ? super java.util.concurrent.Executor,
+                ? extends CompletableFuture<? extends Map<? extends K, ? extends V>>> loader) {
+      Set<K> distinct = SingleFlight.distinct(keys, "keys");
+      Preconditions.requireNonNull(loader, "loader");
+      checkOpen();
+      distinct.forEach(AbstractCache.this::encodeKey);
+      return lookupAllAsync(distinct)
+          .thenCompose(
+              found -> {
+                Map<K, V> present = new HashMap<>();
+                Set<K> missing = new LinkedHashSet<>();
+                for (K key : distinct) {
+                  Object stored = found.get(key);
+                  if (stored == null) {
+                    missing.add(key);
+                  } else if (stored != ABSENT) {
+                    present.put(key, unwrap(stored));
+                  }
+                }
+                instrumentation.recordHits(distinct.size() - missing.size());
+                instrumentation.recordMisses(missing.size());
+                CompletableFuture<Map<K, V>> loaded =
+                    missing.isEmpty()
+                        ? CompletableFuture.completedFuture(Map.of())
+                        : singleFlight.loadAllAsync(missing, flights -> loadValuesAsync(flights, loader));
+                return loaded.thenApply(
+                    values -> {
+                      Map<K, V> result = new LinkedHashMap<>();
+                      for (K key : distinct) {
+                        V value = present.containsKey(key) ? present.get(key) : values.get(key);
+                        if (value != null) {
+                          result.put(key, value);
+                        }
+                      }
+                      return Collections.unmodifiableMap(result);
+                    });
+              });
+    }
+
+    @Override
+    public CompletableFuture<Map<K, V>> getAllPresent(Iterable<? extends K> keys) {
       Preconditions.requireNonNull(keys, "keys");
       checkOpen();
-      return supply(() -> AbstractCache.this.getAll(keys));
+      return supply(() -> AbstractCache.this.getAllPresent(keys));
     }
 
     @Override
@@ -694,7 +1111,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
 
     @Override
     public CompletableFuture<Void> put(K key, V value) {
-      return put(key, value, settings.defaultTtl());
+      return put(key, value, defaultTtl());
     }
 
     @Override

@@ -35,6 +35,19 @@ public final class CacheInstrumentation implements StatsRecorder {
   private final LongAdder[][] remoteErrors =
       new LongAdder[RemoteOperation.values().length][];
   private volatile boolean degraded;
+  private volatile java.time.Duration defaultTtl;
+  private final java.util.concurrent.atomic.LongAdder removalListenerFailures =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /** Counts a removal listener call that threw (contained). */
+  public void recordRemovalListenerFailure() {
+    removalListenerFailures.increment();
+  }
+
+  /** Removal listener calls that threw. */
+  public long removalListenerFailureCount() {
+    return removalListenerFailures.sum();
+  }
   private volatile boolean memoryHitsDerived;
   private volatile StatsRecorder listener = StatsRecorder.noop();
 
@@ -261,6 +274,16 @@ public final class CacheInstrumentation implements StatsRecorder {
     return duplicateLoads.sum();
   }
 
+  /** The cache's current default time to live (set by the cache, read by stats and meters); may be null. */
+  public java.time.Duration defaultTtl() {
+    return defaultTtl;
+  }
+
+  /** Records the cache's current default time to live. */
+  public void recordDefaultTtl(java.time.Duration ttl) {
+    this.defaultTtl = ttl;
+  }
+
   public boolean isDegraded() {
     return degraded;
   }
@@ -286,6 +309,10 @@ public final class CacheInstrumentation implements StatsRecorder {
             .removalCount(removalCount());
     if (knowsEvictions) {
       b.evictionCount(evictionCount());
+    }
+    java.time.Duration ttl = defaultTtl;
+    if (ttl != null) {
+      b.defaultTtl(ttl);
     }
     return b.build();
   }

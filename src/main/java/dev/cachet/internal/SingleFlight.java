@@ -108,10 +108,19 @@ public final class SingleFlight<K, V> {
   }
 
   /**
-   * Starts {@code loader} unless a load of {@code key} is in flight, and returns the future every
-   * caller shares. {@code loader} must not block; it returns the future of its work.
+   * Starts {@code loader} unless a load of {@code key} is in flight, and returns this caller's view of
+   * the shared load: a future of its own, so cancelling (or completing) it never cancels the load the
+   * other callers wait for. {@code loader} must not block; it returns the future of its work.
    */
   public CompletableFuture<V> loadAsync(K key, Function<Flight<V>, CompletableFuture<V>> loader) {
+    return startAsync(key, loader).copy();
+  }
+
+  /**
+   * Like {@link #loadAsync} but returns the shared flight itself, so the caller can see how the value
+   * was obtained; callers must hand out a dependent future, never the flight (which others share).
+   */
+  public Flight<V> startAsync(K key, Function<Flight<V>, CompletableFuture<V>> loader) {
     Flight<V> mine = new Flight<>();
     Flight<V> existing = inFlight.putIfAbsent(key, mine);
     if (existing != null) {
@@ -197,6 +206,61 @@ public final class SingleFlight<K, V> {
       }
     }
     return result;
+  }
+
+  /**
+   * The asynchronous {@link #loadAll}: claims the absent {@code keys} not already in flight and starts
+   * one {@code bulkLoader} call for them (it returns the future of the loaded values, absent keys
+   * missing, and stores them itself, checking staleness); keys other callers are loading are waited for
+   * without blocking. Completes with the non-null values of every key, or exceptionally when any of the
+   * loads failed. The returned future is this caller's own: cancelling it cancels no shared load.
+   */
+  public CompletableFuture<Map<K, V>> loadAllAsync(
+      Set<? extends K> keys, Function<Map<K, Flight<V>>, CompletableFuture<Map<K, V>>> bulkLoader) {
+    Map<K, Flight<V>> won = new HashMap<>();
+    Map<K, Flight<V>> all = new HashMap<>();
+    for (K key : keys) {
+      Flight<V> mine = new Flight<>();
+      Flight<V> existing = inFlight.putIfAbsent(key, mine);
+      if (existing == null) {
+        won.put(key, mine);
+        all.put(key, mine);
+      } else {
+        all.put(key, existing);
+      }
+    }
+    if (!won.isEmpty()) {
+      CompletableFuture<Map<K, V>> work;
+      try {
+        work = bulkLoader.apply(won);
+      } catch (Throwable t) {
+        work = CompletableFuture.failedFuture(t);
+      }
+      work.whenComplete(
+          (loaded, error) -> {
+            won.forEach(inFlight::remove);
+            for (Map.Entry<K, Flight<V>> e : won.entrySet()) {
+              if (error != null) {
+                e.getValue().completeExceptionally(unwrap(error));
+              } else {
+                e.getValue().complete(loaded == null ? null : loaded.get(e.getKey()));
+              }
+            }
+          });
+    }
+    return CompletableFuture.allOf(all.values().toArray(new CompletableFuture<?>[0]))
+        .thenApply(
+            ignored -> {
+              Map<K, V> result = new HashMap<>();
+              all.forEach(
+                  (key, flight) -> {
+                    V value = flight.join();
+                    if (value != null) {
+                      result.put(key, value);
+                    }
+                  });
+              return result;
+            });
   }
 
   /** Marks the in-flight load of {@code key}, if any, stale: its value will not be stored. */

@@ -63,12 +63,79 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
                   } else {
                     instrumentation.recordRemovals(1);
                   }
+                  if (removalListener != null && k != null && v != null && v.value != null) {
+                    notifyRemoval(k, v.value, cause);
+                  }
                 })
             .build();
     this.weigherForStore = weigher;
   }
 
   private final ValueWeigher<Object> weigherForStore;
+  private volatile dev.cachet.RemovalListener<? super K, ? super V> removalListener;
+  private volatile java.util.function.Function<K, ?> listenerKeys = k -> k;
+  private volatile long lastListenerWarning;
+
+  /**
+   * Sets the removal listener; {@code keys} maps a stored key to the key the listener sees (the tiered
+   * cache strips its tenant scope). Called once, before the cache is shared.
+   */
+  @SuppressWarnings("unchecked")
+  <L> void removalListener(dev.cachet.RemovalListener<? super L, ? super V> listener, java.util.function.Function<K, L> keys) {
+    this.listenerKeys = keys;
+    this.removalListener = (dev.cachet.RemovalListener<? super K, ? super V>) (dev.cachet.RemovalListener<?, ?>) listener;
+  }
+
+  /** Maps Caffeine's cause (or the composition's, set on this thread) and delivers on the executor. */
+  @SuppressWarnings("unchecked")
+  private void notifyRemoval(K key, Object value, RemovalCause caffeineCause) {
+    dev.cachet.RemovalCause cause;
+    switch (caffeineCause) {
+      case EXPIRED:
+        cause = dev.cachet.RemovalCause.EXPIRED;
+        break;
+      case SIZE:
+      case COLLECTED:
+        cause = dev.cachet.RemovalCause.SIZE;
+        break;
+      case REPLACED:
+        cause = dev.cachet.RemovalCause.REPLACED;
+        break;
+      default:
+        dev.cachet.RemovalCause given = dev.cachet.internal.RemovalCauses.current();
+        cause = given == null ? dev.cachet.RemovalCause.EXPLICIT : given;
+    }
+    dev.cachet.RemovalListener<Object, Object> listener = (dev.cachet.RemovalListener<Object, Object>) removalListener;
+    Object reported = listenerKeys.apply(key);
+    if (reported == null) {
+      return;
+    }
+    try {
+      settings.executor().execute(() -> deliver(listener, reported, value, cause));
+    } catch (RuntimeException rejected) {
+      listenerFailed(rejected);
+    }
+  }
+
+  private void deliver(dev.cachet.RemovalListener<Object, Object> listener, Object key, Object value, dev.cachet.RemovalCause cause) {
+    try {
+      listener.onRemoval(key, value, cause);
+    } catch (RuntimeException | Error e) {
+      listenerFailed(e);
+    }
+  }
+
+  private void listenerFailed(Throwable e) {
+    instrumentation.recordRemovalListenerFailure();
+    long now = System.nanoTime();
+    long last = lastListenerWarning;
+    if (last == 0 || now - last > java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
+      lastListenerWarning = now;
+      org.slf4j.LoggerFactory.getLogger(CaffeineMemoryCache.class)
+          .warn("cache '{}': the removal listener threw {} (contained; logged at most once a minute)",
+              name, e.getClass().getName());
+    }
+  }
 
   /** An entry: the value (null for a cached absence), its time to live, weight and write time. */
   static final class Timed {
@@ -150,7 +217,7 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
 
   @Override
   protected Object storeLoaded(K key, V value) {
-    Timed entry = timed(value, settings.defaultTtl());
+    Timed entry = timed(value, defaultTtl());
     cache.put(key, entry);
     return entry;
   }
@@ -165,6 +232,32 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
   @Override
   protected void undoLoadedStore(K key, Object handle) {
     cache.asMap().remove(key, handle);
+  }
+
+  /** The stored entry instance is the token: a compare-and-set is Caffeine's identity-based replace. */
+  @SuppressWarnings("unchecked")
+  @Override
+  protected Versioned<V> readForUpdate(K key) {
+    Timed entry = cache.getIfPresent(key);
+    return entry == null || entry.value == null ? null : new Versioned<>((V) entry.value, entry);
+  }
+
+  @Override
+  protected boolean compareAndStore(K key, Versioned<V> expected, V value, Duration ttl) {
+    if (expected == null) {
+      if (value == null) {
+        return true;
+      }
+      Timed fresh = timed(value, ttl);
+      Timed prior = cache.asMap().putIfAbsent(key, fresh);
+      // a cached absence (negative caching) is no entry: replace exactly it
+      return prior == null || (prior.value == null && cache.asMap().replace(key, prior, fresh));
+    }
+    Timed current = (Timed) expected.token();
+    if (value == null) {
+      return cache.asMap().remove(key, current);
+    }
+    return cache.asMap().replace(key, current, timed(value, ttl));
   }
 
   @Override
@@ -253,7 +346,7 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
     checkOpen();
     Optional<CachePolicy.SizeBound> bound =
         cache.policy().eviction().map(eviction -> new Bound(eviction));
-    return new CachePolicy() {
+    return withTimeToLive(new CachePolicy() {
       @Override
       public Optional<SizeBound> sizeBound() {
         return bound;
@@ -263,7 +356,7 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
       public Optional<PatternInvalidation> patternInvalidation() {
         return Optional.empty();
       }
-    };
+    });
   }
 
   private final class Bound implements CachePolicy.SizeBound {

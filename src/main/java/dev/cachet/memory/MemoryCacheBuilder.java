@@ -41,8 +41,22 @@ public final class MemoryCacheBuilder<K, V> {
   private ValueWeigher<? super V> weigher;
   private Duration negativeTtl;
   private Ticker ticker;
+  private dev.cachet.RemovalListener<? super K, ? super V> removalListener;
 
   private MemoryCacheBuilder() {}
+
+  /**
+   * Tells {@code listener} about every entry that leaves the cache, with the cause (explicit, replaced,
+   * expired, evicted by size), on the cache's executor; see {@link dev.cachet.RemovalListener}.
+   *
+   * @throws NullPointerException if {@code listener} is null
+   * @throws IllegalStateException if a listener was already set
+   */
+  public MemoryCacheBuilder<K, V> removalListener(dev.cachet.RemovalListener<? super K, ? super V> listener) {
+    Preconditions.requireState(removalListener == null, "removalListener was already set");
+    this.removalListener = Preconditions.requireNonNull(listener, "listener");
+    return this;
+  }
 
   /** A new builder. */
   public static <K, V> MemoryCacheBuilder<K, V> newBuilder() {
@@ -162,13 +176,18 @@ public final class MemoryCacheBuilder<K, V> {
         maximumBytes == null
             ? null
             : (ValueWeigher<Object>) (weigher != null ? weigher : new DefaultWeigher(built.name()));
-    return new CaffeineMemoryCache<>(
-        built,
-        new CacheInstrumentation(),
-        maximumBytes == null ? (maximumSize == null ? DEFAULT_MAXIMUM_SIZE : maximumSize) : maximumBytes,
-        w,
-        negativeTtl,
-        ticker == null ? Ticker.system() : ticker);
+    CaffeineMemoryCache<K, V> cache =
+        new CaffeineMemoryCache<>(
+            built,
+            new CacheInstrumentation(),
+            maximumBytes == null ? (maximumSize == null ? DEFAULT_MAXIMUM_SIZE : maximumSize) : maximumBytes,
+            w,
+            negativeTtl,
+            ticker == null ? Ticker.system() : ticker);
+    if (removalListener != null) {
+      cache.removalListener(removalListener, k -> k);
+    }
+    return cache;
   }
 
   @Override

@@ -76,4 +76,10 @@ public final class CacheMetricNames {
 
   /** FunctionCounter {@code {cache}}: counter changes whose outcome could not be decided. */
   public static final String COUNTER_UNKNOWN_OUTCOMES = "cache.counter.unknown.outcomes";
+
+  /** Time gauge: the default time to live the cache applies to writes now (changeable at run time). */
+  public static final String DEFAULT_TTL = "cache.ttl.default";
+
+  /** FunctionCounter {@code {cache}}: removal listener calls that threw (contained, never reach a cache call). */
+  public static final String REMOVAL_LISTENER_FAILURES = "cache.removal.listener.failures";
 }

@@ -313,6 +313,23 @@ public final class TieredCacheMetrics extends CacheMeterBinder<Cache<?, ?>> impl
             .tags(tags)
             .description("Total time spent in loader calls")
             .register(registry));
+    meters.add(
+        TimeGauge.builder(
+                CacheMetricNames.DEFAULT_TTL,
+                cache,
+                TimeUnit.MILLISECONDS,
+                c -> {
+                  java.time.Duration ttl = instrumentation.defaultTtl();
+                  return ttl == null ? Double.NaN : ttl.toMillis();
+                })
+            .tags(tags)
+            .description("The default time to live applied to writes now (changeable at run time)")
+            .register(registry));
+    meters.add(
+        counter(CacheMetricNames.REMOVAL_LISTENER_FAILURES, cache, c -> instrumentation.removalListenerFailureCount())
+            .tags(tags)
+            .description("Removal listener calls that threw (contained)")
+            .register(registry));
     registerTierGets(registry, cache, tags, meters);
     if (!hasRedis) {
       return;

@@ -139,7 +139,7 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
   /** {@code SET NX}: a loaded value never overwrites a newer one; the handle is what was written. */
   @Override
   protected Object storeLoaded(K key, V value) {
-    return await(raw.storeIfAbsent(encodeKey(key), value, settings.defaultTtl()));
+    return await(raw.storeIfAbsent(encodeKey(key), value, defaultTtl()));
   }
 
   /** Removes the loaded value only if Redis still holds exactly what this load wrote. */
@@ -147,6 +147,63 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
   protected void undoLoadedStore(K key, Object handle) {
     LettuceRedisTier.Written written = (LettuceRedisTier.Written) handle;
     await(raw.compareAndDelete(written.redisKey, written.token));
+  }
+
+  /** The remote read without blocking the caller (the async loaders' lookup). */
+  @Override
+  protected CompletableFuture<Object> lookupAsync(K key) {
+    String encoded = encodeForLookup(key);
+    if (encoded == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return tier.get(encoded).thenApply(entry -> entry == null ? null : entry.value());
+  }
+
+  /** One {@code MGET} without blocking the caller. */
+  @Override
+  protected CompletableFuture<Map<K, Object>> lookupAllAsync(Set<K> keys) {
+    Map<String, K> byEncoded = new HashMap<>();
+    for (K key : keys) {
+      String encoded = encodeForLookup(key);
+      if (encoded != null) {
+        byEncoded.put(encoded, key);
+      }
+    }
+    if (byEncoded.isEmpty()) {
+      return CompletableFuture.completedFuture(new HashMap<>());
+    }
+    return tier.getAll(byEncoded.keySet())
+        .thenApply(
+            entries -> {
+              Map<K, Object> found = new HashMap<>();
+              entries.forEach((encoded, entry) -> found.put(byEncoded.get(encoded), entry.value()));
+              return found;
+            });
+  }
+
+  /** The remote entry, with its exact stored bytes as the token. */
+  @Override
+  protected Versioned<V> readForUpdate(K key) {
+    RemoteEntry<V> entry = await(tier.get(encodeKey(key)));
+    return entry == null ? null : new Versioned<>(entry.value(), entry);
+  }
+
+  /** {@code SET NX}, or the compare-and-set / compare-and-delete script on the exact bytes read. */
+  @SuppressWarnings("unchecked")
+  @Override
+  protected boolean compareAndStore(K key, Versioned<V> expected, V value, Duration ttl) {
+    String encoded = encodeKey(key);
+    RemoteEntry<V> entry = expected == null ? null : (RemoteEntry<V>) expected.token();
+    if (value == null) {
+      return entry == null || await(tier.removeIfSame(encoded, entry));
+    }
+    return await(tier.replace(encoded, entry, value, ttl));
+  }
+
+  @Override
+  protected boolean contains(K key) {
+    String encoded = encodeForLookup(key);
+    return encoded != null && await(tier.contains(encoded));
   }
 
   @Override
@@ -214,7 +271,7 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
   public CachePolicy policy() {
     checkOpen();
     if (!tier.supportsPatternInvalidation()) {
-      return CachePolicy.none();
+      return withTimeToLive(CachePolicy.none());
     }
     CachePolicy.PatternInvalidation patterns =
         glob -> {
@@ -223,7 +280,7 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
           singleFlight.markAllStale();
           return await(tier.invalidateMatching(glob));
         };
-    return new CachePolicy() {
+    return withTimeToLive(new CachePolicy() {
       @Override
       public Optional<SizeBound> sizeBound() {
         return Optional.empty();
@@ -233,7 +290,7 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
       public Optional<PatternInvalidation> patternInvalidation() {
         return Optional.of(patterns);
       }
-    };
+    });
   }
 
   @Override

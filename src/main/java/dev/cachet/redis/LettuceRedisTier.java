@@ -983,6 +983,84 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     return "LettuceRedisTier{" + shared.cacheName + ", " + layout + ", " + shared.connections + '}';
   }
 
+  // ---------------------------------------------------------------- issue 19: contains, removeIfSame
+
+  /**
+   * One {@code GET} whose token is verified ({@link ValueCodec#verify}: authentication, key binding,
+   * expiry) but never deserialized. An entry that fails verification counts and is deleted exactly as
+   * {@link #get} would; another Redis type at the key is a miss. A legacy entry under migration is read
+   * (and migrated) through {@link #get}'s path.
+   */
+  @Override
+  public CompletableFuture<Boolean> contains(String key) {
+    Preconditions.requireNonNull(key, "key");
+    checkOpen();
+    long start = System.nanoTime();
+    CompletableFuture<Boolean> result =
+        withGeneration(
+            gen -> {
+              if (suspended()) {
+                return CompletableFuture.completedFuture(Boolean.FALSE);
+              }
+              String rk = layout.entryKey(gen, key);
+              byte[] rkb = bytes(rk);
+              return shared.connections.commands()
+                  .thenCompose(c -> getOrWrongType(c, rkb))
+                  .thenCompose(
+                      token -> {
+                        if (token == null) {
+                          return migrate(key, gen).thenApply(java.util.Objects::nonNull);
+                        }
+                        if (token == WRONG_TYPE) {
+                          return CompletableFuture.completedFuture(wrongType(rk) != null);
+                        }
+                        return CompletableFuture.completedFuture(verified(rk, token));
+                      });
+            });
+    return observe(RemoteOperation.GET, start, result);
+  }
+
+  /** Whether {@code token} verifies; a failure is counted, logged and deleted as {@link #open} does. */
+  private boolean verified(String redisKey, byte[] token) {
+    long now = shared.clock.millis();
+    long offset = shared.generations.serverTimeOffsetMillis();
+    DecryptionFailureReason failure =
+        shared.codec.verify(redisKey, token, now + offset - RedisCacheBuilder.EXPIRY_SKEW_ALLOWANCE_MILLIS);
+    if (failure == null) {
+      return true;
+    }
+    badEntry(failure, now);
+    if (shared.deleteBadEntries) {
+      compareAndDelete(bytes(redisKey), token)
+          .whenComplete(
+              (deleted, error) -> {
+                if (error == null && deleted) {
+                  shared.badEntriesDeleted.increment();
+                }
+              });
+    }
+    return false;
+  }
+
+  /**
+   * Compare-and-delete of the current generation's entry against the exact token {@code expected} was
+   * read from (one-key Lua script). An entry without a token never matches.
+   */
+  @Override
+  public CompletableFuture<Boolean> removeIfSame(String key, RemoteEntry<V> expected) {
+    Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(expected, "expected");
+    checkOpen();
+    byte[] expectedToken = expected.token();
+    if (expectedToken == null) {
+      return CompletableFuture.completedFuture(Boolean.FALSE);
+    }
+    long start = System.nanoTime();
+    CompletableFuture<Boolean> result =
+        withGeneration(gen -> compareAndDelete(bytes(layout.entryKey(gen, key)), expectedToken));
+    return observe(RemoteOperation.INVALIDATE, start, result);
+  }
+
   // ---------------------------------------------------------------- plumbing
 
   /**

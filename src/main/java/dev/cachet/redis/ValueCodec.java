@@ -228,6 +228,47 @@ final class ValueCodec<V> {
     return new Opened<>(value, expiresAt, null);
   }
 
+  /**
+   * Verifies {@code token} read from {@code redisKey} as {@link #open} does (authentication, format, key
+   * binding, expiry) without inflating or deserializing the payload. Returns null when the entry is
+   * readable, else the reason {@link #open} would fail with. A payload that authenticates but cannot be
+   * inflated or deserialized verifies (it is the one state where the two disagree).
+   */
+  DecryptionFailureReason verify(String redisKey, byte[] token, long nowMillis) {
+    byte[] plaintext;
+    long start = System.nanoTime();
+    try {
+      plaintext = ring.decrypt(token);
+    } catch (ValueDecryptionException e) {
+      return map(e.reason());
+    } catch (RuntimeException e) {
+      return DecryptionFailureReason.FORMAT;
+    }
+    instrumentation.recordDecryption(System.nanoTime() - start, plaintext.length);
+    if (format == RedisValueFormat.PLAIN_JSON) {
+      return null;
+    }
+    if (plaintext.length < HEADER || plaintext[0] != SEALED_FORMAT) {
+      return DecryptionFailureReason.FORMAT;
+    }
+    int flags = plaintext[1] & 0xff;
+    if ((flags & ~FLAG_DEFLATED) != 0) {
+      return DecryptionFailureReason.FORMAT;
+    }
+    ByteBuffer buffer = ByteBuffer.wrap(plaintext);
+    long expiresAt = buffer.getLong(2);
+    byte[] digest = new byte[DIGEST_BYTES];
+    buffer.position(10);
+    buffer.get(digest);
+    if (!MessageDigest.isEqual(digest, keyDigest(redisKey))) {
+      return DecryptionFailureReason.KEY_BINDING;
+    }
+    if (expiresAt <= nowMillis) {
+      return DecryptionFailureReason.EXPIRED;
+    }
+    return null;
+  }
+
   static DecryptionFailureReason map(ValueDecryptionException.Reason reason) {
     switch (reason) {
       case AUTHENTICATION:

@@ -254,6 +254,16 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   }
 
   @Override
+  public CompletableFuture<Boolean> contains(String key) {
+    return retried(RemoteOperation.GET, () -> delegate.contains(key));
+  }
+
+  @Override
+  public CompletableFuture<Boolean> removeIfSame(String key, RemoteEntry<V> expected) {
+    return guardedOnly(RemoteOperation.INVALIDATE, () -> delegate.removeIfSame(key, expected));
+  }
+
+  @Override
   public CompletableFuture<Void> putAll(Map<String, V> entries, Duration ttl) {
     return retried(RemoteOperation.PUT_ALL, () -> delegate.putAll(entries, ttl));
   }

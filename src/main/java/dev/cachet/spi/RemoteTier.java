@@ -161,4 +161,27 @@ public interface RemoteTier<V> extends AutoCloseable {
   /** Releases what the tier created; borrowed connections stay open. Idempotent. */
   @Override
   void close();
+
+  // ---------------------------------------------------------------- issue 19: conditional operations
+
+  /**
+   * Completes with whether {@code key} holds a readable entry, verifying it as {@link #get} would
+   * (authentication, key binding, expiry) but without decoding its payload. The default reads the entry
+   * with {@link #get}; tiers that can check without deserializing override it.
+   */
+  default CompletableFuture<Boolean> contains(String key) {
+    return get(key).thenApply(java.util.Objects::nonNull);
+  }
+
+  /**
+   * Compare-and-delete on one key: removes {@code key} only if it still holds exactly the bytes {@code
+   * expected} was read from ({@link RemoteEntry#token()}). Completes with whether it removed. One
+   * single-key atomic command; {@link dev.cachet.Cache#compute} uses it when the function returns null.
+   * The default completes exceptionally with {@link UnsupportedOperationException}.
+   */
+  default CompletableFuture<Boolean> removeIfSame(String key, RemoteEntry<V> expected) {
+    return CompletableFuture.failedFuture(
+        new UnsupportedOperationException(
+            "remote tier of cache '" + cacheName() + "' cannot compare-and-delete"));
+  }
 }

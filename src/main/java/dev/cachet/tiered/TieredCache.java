@@ -233,9 +233,13 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               new Coherence.Target() {
                 @Override
                 public void invalidateLocal(List<String> memoryKeys) {
-                  for (String key : memoryKeys) {
-                    shared.order.changedElsewhere(key);
-                  }
+                  dev.cachet.internal.RemovalCauses.run(
+                      dev.cachet.RemovalCause.PEER_INVALIDATED,
+                      () -> {
+                        for (String key : memoryKeys) {
+                          shared.order.changedElsewhere(key);
+                        }
+                      });
                 }
 
                 @Override
@@ -255,8 +259,8 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                     log.debug("cache '{}': resynchronizing the remote tier failed: {}", name, e.toString());
                     reread = CompletableFuture.completedFuture(null);
                   }
-                  shared.order.clear(tenantScope);
-                  reread.whenComplete((ok, error) -> shared.order.clear(tenantScope));
+                  clearedByCoherence(() -> shared.order.clear(tenantScope));
+                  reread.whenComplete((ok, error) -> clearedByCoherence(() -> shared.order.clear(tenantScope)));
                   return true;
                 }
 
@@ -267,11 +271,11 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
                 @Override
                 public void clearLocal(String reason) {
-                  shared.order.clear();
+                  clearedByCoherence(shared.order::clear);
                   // another instance may have bumped the Redis generation: re-read it, then drop
                   // whatever was refilled from the old generation meanwhile
                   try {
-                    remote.resynchronize().whenComplete((ok, error) -> shared.order.clear());
+                    remote.resynchronize().whenComplete((ok, error) -> clearedByCoherence(shared.order::clear));
                   } catch (RuntimeException e) {
                     log.debug("cache '{}': resynchronizing the remote tier failed: {}", name, e.toString());
                   }
@@ -292,6 +296,26 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               shared.options.heartbeatInterval.toNanos(),
               TimeUnit.NANOSECONDS));
     }
+  }
+
+  /** Runs a memory clear that coherence asked for; removal listeners see {@code COHERENCE_CLEARED}. */
+  private static void clearedByCoherence(Runnable clear) {
+    dev.cachet.internal.RemovalCauses.run(dev.cachet.RemovalCause.COHERENCE_CLEARED, clear);
+  }
+
+  /**
+   * The encoded key of a memory key, as removal listeners see it: the tenant scope (or the root's escape)
+   * removed.
+   */
+  static String encodedKeyOf(String memoryKey) {
+    if (memoryKey.startsWith("\0\1")) {
+      return memoryKey.substring(2);
+    }
+    if (memoryKey.startsWith("\0")) {
+      int end = memoryKey.indexOf('\0', 1);
+      return end < 0 ? memoryKey : memoryKey.substring(end + 1);
+    }
+    return memoryKey;
   }
 
   /** Once per heartbeat interval on the shared scheduler; never blocks. */
@@ -597,7 +621,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
    * read began. A value that cannot be stored (too large, not serializable) is thrown to the caller.
    */
   private void writeLoaded(String encoded, String memoryKey, V loaded, long readStamp) {
-    Duration ttl = settings.defaultTtl();
+    Duration ttl = defaultTtl();
     boolean stored;
     try {
       stored = await(call(() -> remote.putIfAbsent(encoded, loaded, ttl)), RemoteOperation.PUT);
@@ -622,10 +646,19 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     }
   }
 
+  /** The key order's read stamp, taken before the bulk loader runs. */
   @Override
-  protected Map<K, V> loadValues(Map<K, SingleFlight.Flight<V>> flights, BulkLoader<K, V> loader) {
-    long readStamp = shared.order.readStamp();
-    Map<K, V> loaded = super.loadValuesWithoutStoring(flights, loader);
+  protected Object beginBulkLoad() {
+    return shared.order.readStamp();
+  }
+
+  /**
+   * Writes a bulk load's values: {@code SET NX} per key (pipelined by the client), then memory unless the
+   * key changed since the load began; a remote failure keeps them in memory only, for the degraded TTL.
+   */
+  @Override
+  protected void storeLoadedValues(Map<K, SingleFlight.Flight<V>> flights, Map<K, V> loaded, Object begun) {
+    long readStamp = (Long) begun;
     Map<String, V> toRemote = new LinkedHashMap<>();
     for (Map.Entry<K, V> e : loaded.entrySet()) {
       if (!flights.get(e.getKey()).isStale()) {
@@ -633,9 +666,9 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       }
     }
     if (toRemote.isEmpty()) {
-      return loaded;
+      return;
     }
-    Duration ttl = settings.defaultTtl();
+    Duration ttl = defaultTtl();
     // SET NX per key (pipelined by the client): a bulk load never overwrites a newer value either
     Map<String, CompletableFuture<Boolean>> writes = new LinkedHashMap<>();
     for (Map.Entry<String, V> e : toRemote.entrySet()) {
@@ -673,7 +706,6 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       }
     }
     instrumentation.recordPuts(puts);
-    return loaded;
   }
 
   private static final class LeaseOutcome<V> {
@@ -797,7 +829,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       if (fresh == null) {
         return;
       }
-      Duration ttl = settings.defaultTtl();
+      Duration ttl = defaultTtl();
       boolean replaced;
       try {
         replaced = await(call(() -> remote.replace(encoded, entry, fresh, ttl)), RemoteOperation.PUT);
@@ -819,10 +851,176 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     }
   }
 
+  // ------------------------------------------------------------------ asynchronous loaders (issue 19)
+
+  /** Memory only: on a memory miss the asynchronous load reads Redis first, inside the single flight. */
+  @Override
+  protected CompletableFuture<Object> lookupAsync(K key) {
+    return CompletableFuture.completedFuture(shared.servable(memoryKey(encode(key))));
+  }
+
+  /** Memory, then one remote {@code MGET} for the misses, on the cache's executor. */
+  @Override
+  protected CompletableFuture<Map<K, Object>> lookupAllAsync(Set<K> keys) {
+    return CompletableFuture.supplyAsync(() -> lookupAll(keys), settings.executor());
+  }
+
+  /**
+   * The asynchronous load after a memory miss: the remote read on the cache's executor (a hit is
+   * served from Redis and refills memory), then, on a remote miss, the caller's loader, whose value is
+   * written with {@code SET NX} and kept in memory unless the key changed since the read began (as
+   * {@link #loadValue}). No thread waits while the loader's future runs. No cross-instance lease.
+   */
+  @Override
+  protected CompletableFuture<V> loadValueAsync(
+      K key,
+      java.util.function.BiFunction<? super K, ? super Executor, ? extends CompletableFuture<? extends V>> loader,
+      SingleFlight.Flight<V> flight) {
+    String encoded = encode(key);
+    String memoryKey = memoryKey(encoded);
+    long readStamp = shared.order.readStamp();
+    return CompletableFuture.supplyAsync(
+            () -> {
+              V inMemory = shared.servable(memoryKey);
+              return inMemory != null ? inMemory : readRemote(encoded, memoryKey);
+            },
+            settings.executor())
+        .thenCompose(
+            found -> {
+              if (found != null) {
+                flight.markServedFromCache();
+                return CompletableFuture.completedFuture(found);
+              }
+              return callAsyncLoader(key, loader)
+                  .thenApplyAsync(
+                      loaded -> {
+                        if (loaded != null && !flight.isStale()) {
+                          writeLoaded(encoded, memoryKey, loaded, readStamp);
+                        }
+                        return loaded;
+                      },
+                      settings.executor());
+            });
+  }
+
+  // ------------------------------------------------------------------ conditional operations (issue 19)
+
+  /**
+   * Memory first (an entry there is one this instance may serve); otherwise the remote tier verifies
+   * the entry without decoding it. A dirty key (written in memory only during an outage) reads as
+   * absent, as {@link #lookup} does; a remote failure follows the failure policy and reads as absent.
+   */
+  @Override
+  protected boolean contains(K key) {
+    String encoded = encode(key);
+    String memoryKey = memoryKey(encoded);
+    if (shared.servable(memoryKey) != null) {
+      return true;
+    }
+    if (shared.outage.isDirty(memoryKey)) {
+      return false;
+    }
+    try {
+      return Boolean.TRUE.equals(await(call(() -> remote.contains(encoded)), RemoteOperation.GET));
+    } catch (RemoteFailure failure) {
+      onRemoteFailure(failure);
+      return false;
+    }
+  }
+
+  /**
+   * The remote entry is the truth a conditional write compares against (memory may lag behind a peer's
+   * write). Never degraded: a dirty key or a remote failure throws {@link CacheUnavailableException}.
+   */
+  @Override
+  protected Versioned<V> readForUpdate(K key) {
+    String encoded = encode(key);
+    String memoryKey = memoryKey(encoded);
+    if (shared.outage.isDirty(memoryKey)) {
+      throw unavailableForUpdate("the key was written in memory only during an outage", null);
+    }
+    RemoteEntry<V> entry;
+    try {
+      entry = await(call(() -> remote.get(encoded)), RemoteOperation.GET);
+    } catch (RemoteFailure failure) {
+      recordFailure(failure);
+      throw unavailableForUpdate("the remote read failed", failure.getCause());
+    }
+    return entry == null ? null : new Versioned<>(entry.value(), entry);
+  }
+
+  /**
+   * One compare-and-set on the remote tier, as a write of the key order: memory drops its copy when the
+   * write begins and keeps the new value only if no other change of the key overlapped; an applied
+   * change is announced to other instances like any write. A remote failure leaves the outcome unknown:
+   * memory keeps nothing, the invalidation is published anyway, and the failure is thrown.
+   */
+  @Override
+  protected boolean compareAndStore(K key, Versioned<V> expected, V value, Duration ttl) {
+    return dev.cachet.internal.RemovalCauses.get(
+        value == null ? dev.cachet.RemovalCause.EXPLICIT : dev.cachet.RemovalCause.REPLACED,
+        () -> compareAndStoreOnce(key, expected, value, ttl));
+  }
+
+  @SuppressWarnings("unchecked")
+  private boolean compareAndStoreOnce(K key, Versioned<V> expected, V value, Duration ttl) {
+    String encoded = encode(key);
+    String memoryKey = memoryKey(encoded);
+    RemoteEntry<V> entry = expected == null ? null : (RemoteEntry<V>) expected.token();
+    if (value == null && entry == null) {
+      return true;
+    }
+    KeyOrder.Write write = shared.order.beginWrite(memoryKey);
+    boolean applied;
+    try {
+      applied =
+          value == null
+              ? Boolean.TRUE.equals(await(call(() -> remote.removeIfSame(encoded, entry)), RemoteOperation.INVALIDATE))
+              : Boolean.TRUE.equals(await(call(() -> remote.replace(encoded, entry, value, ttl)), RemoteOperation.PUT));
+    } catch (RemoteFailure failure) {
+      shared.order.endWrite(write, null, null);
+      publish(memoryKey);
+      recordFailure(failure);
+      throw unavailableForUpdate("the compare-and-set failed; whether it was applied is unknown", failure.getCause());
+    } catch (RuntimeException | Error e) {
+      shared.order.endWrite(write, null, null);
+      throw e;
+    }
+    if (!applied) {
+      shared.order.endWrite(write, null, null);
+      return false;
+    }
+    shared.order.endWrite(write, value, value == null ? null : min(ttl, shared.options.memoryTtl));
+    publish(memoryKey);
+    return true;
+  }
+
+  /** Lets the outage tracker see a failure without its policy deciding the outcome of a conditional write. */
+  private void recordFailure(RemoteFailure failure) {
+    try {
+      onRemoteFailure(failure);
+    } catch (RuntimeException strict) {
+      // STRICT throws here; a conditional write throws under every policy, below
+    }
+  }
+
+  private dev.cachet.CacheUnavailableException unavailableForUpdate(String why, Throwable cause) {
+    return new dev.cachet.CacheUnavailableException(
+        name, Tier.REDIS,
+        "cache '" + name + "': a conditional write needs the remote tier and " + why
+            + " (conditional writes are never served degraded)",
+        cause);
+  }
+
   // ------------------------------------------------------------------ writes
 
+  /** A write: memory copies it replaces are reported as {@link dev.cachet.RemovalCause#REPLACED}. */
   @Override
   protected void store(K key, V value, Duration ttl) {
+    dev.cachet.internal.RemovalCauses.run(dev.cachet.RemovalCause.REPLACED, () -> storeOne(key, value, ttl));
+  }
+
+  private void storeOne(K key, V value, Duration ttl) {
     String encoded = encode(key);
     String memoryKey = memoryKey(encoded);
     KeyOrder.Write write = shared.order.beginWrite(memoryKey);
@@ -897,6 +1095,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
 
   @Override
   protected void storeAll(Map<K, V> entries, Duration ttl) {
+    dev.cachet.internal.RemovalCauses.run(dev.cachet.RemovalCause.REPLACED, () -> storeEntries(entries, ttl));
+  }
+
+  private void storeEntries(Map<K, V> entries, Duration ttl) {
     Map<String, V> byEncoded = new LinkedHashMap<>();
     for (Map.Entry<K, V> e : entries.entrySet()) {
       byEncoded.put(encode(e.getKey()), e.getValue());
@@ -1089,7 +1291,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
   public CachePolicy policy() {
     checkOpen();
     CachePolicy memoryPolicy = shared.memoryCache.policy();
-    return new CachePolicy() {
+    return withTimeToLive(new CachePolicy() {
       @Override
       public Optional<SizeBound> sizeBound() {
         return memoryPolicy.sizeBound();
@@ -1118,7 +1320,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
               }
             });
       }
-    };
+    });
   }
 
   @Override

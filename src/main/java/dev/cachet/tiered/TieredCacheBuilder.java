@@ -153,6 +153,24 @@ public final class TieredCacheBuilder<K, V> {
     return this;
   }
 
+  /**
+   * Tells {@code listener} about every entry that leaves this instance's memory tier, with the cause:
+   * explicit, replaced, expired, evicted by size, invalidated by a peer, cleared by coherence. Keys are
+   * the <em>encoded</em> keys (the {@link dev.cachet.KeyCodec} output, without a tenant scope), since the
+   * memory tier keeps only those. Delivered on the cache's executor; exceptions are contained and
+   * counted. See {@link dev.cachet.RemovalListener}.
+   *
+   * @throws NullPointerException if {@code listener} is null
+   * @throws IllegalStateException if a listener was already set
+   */
+  public TieredCacheBuilder<K, V> removalListener(dev.cachet.RemovalListener<? super String, ? super V> listener) {
+    Preconditions.requireState(removalListener == null, "removalListener was already set");
+    this.removalListener = Preconditions.requireNonNull(listener, "listener");
+    return this;
+  }
+
+  private dev.cachet.RemovalListener<? super String, ? super V> removalListener;
+
   /** The longest an entry stays in memory (default: the default TTL). */
   public TieredCacheBuilder<K, V> memoryTtl(Duration ttl) {
     Preconditions.requireState(memoryTtl == null, "memoryTtl was already set");
@@ -386,6 +404,18 @@ public final class TieredCacheBuilder<K, V> {
       }
     } else {
       memory.maximumSize(memoryMaximumSize == null ? DEFAULT_MEMORY_MAXIMUM_SIZE : memoryMaximumSize);
+    }
+    if (removalListener != null) {
+      dev.cachet.RemovalListener<? super String, ? super V> listener = removalListener;
+      memory.removalListener(
+          (k, v, cause) -> {
+            try {
+              listener.onRemoval(TieredCache.encodedKeyOf(k), v, cause);
+            } catch (RuntimeException | Error e) {
+              instrumentation.recordRemovalListenerFailure(); // the tiered cache's meter; memory logs it
+              throw e;
+            }
+          });
     }
     Cache<String, V> memoryCache = memory.build();
     // memory evictions count as the tiered cache's evictions

@@ -41,6 +41,25 @@ class TieredCacheMetricsTests {
   }
 
   @Test
+  void runtimeTtl_isVisibleInTheDefaultTtlMeterAndStats() {
+    Cache<String, String> cache =
+        MemoryCacheBuilder.<String, String>newBuilder().name("ttls").defaultTtl(Duration.ofMinutes(5)).build();
+    TieredCacheMetrics.monitor(registry, cache, Tags.empty());
+    io.micrometer.core.instrument.TimeGauge gauge =
+        registry.find(CacheMetricNames.DEFAULT_TTL).tag("cache", "ttls").timeGauge();
+    assertThat(gauge).isNotNull();
+    assertThat(gauge.value(TimeUnit.SECONDS)).isEqualTo(300.0);
+    cache.policy().timeToLive().orElseThrow().setDefaultTtl(Duration.ofSeconds(42));
+    assertThat(gauge.value(TimeUnit.SECONDS)).isEqualTo(42.0);
+    assertThat(cache.stats().defaultTtl()).contains(Duration.ofSeconds(42));
+    assertThatThrownBy(() -> cache.policy().timeToLive().orElseThrow().setDefaultTtl(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ttl");
+    assertThat(gauge.value(TimeUnit.SECONDS)).isEqualTo(42.0);
+    cache.close();
+  }
+
+  @Test
   void monitor_scriptedWorkload_countsAreExactAndAgreeWithStats() {
     Cache<String, String> cache = memoryCache("profiles", 10);
     TieredCacheMetrics.monitor(registry, cache, Tags.of("app", "shop"));
@@ -106,7 +125,7 @@ class TieredCacheMetricsTests {
         .containsExactlyInAnyOrder(
             "cache.size", "cache.gets", "cache.gets", "cache.puts", "cache.evictions",
             "cache.eviction.weight", "cache.removals", "cache.load", "cache.load",
-            "cache.load.duration", "cache.tier.gets", "cache.tier.gets");
+            "cache.load.duration", "cache.ttl.default", "cache.removal.listener.failures", "cache.tier.gets", "cache.tier.gets");
     assertThat(RecorderFanout.isAttached(instrumentation(cache))).isFalse();
   }
 

@@ -63,7 +63,7 @@ class RedisFaultIntegrationTests {
       redis.command("SET", "old:orders:k3", "\"plain three\"");
 
       assertThat(cache.getIfPresent("k1")).isEqualTo("plain one");
-      assertThat(cache.getAll(List.of("k2", "k3", "absent")))
+      assertThat(cache.getAllPresent(List.of("k2", "k3", "absent")))
           .isEqualTo(Map.of("k2", "plain two", "k3", "plain three"));
       assertThat(tier(cache).legacyMigrationCount()).isEqualTo(3);
       assertThat(cache.health().details()).containsEntry("redis.legacyMigrations", "3");
@@ -97,7 +97,7 @@ class RedisFaultIntegrationTests {
                 .build()) {
       redis.command("SET", "old:orders:k1", "\"plain one\"", "PX", "600000");
       assertThat(cache.getIfPresent("k1")).isNull();
-      assertThat(cache.getAll(List.of("k1"))).isEmpty();
+      assertThat(cache.getAllPresent(List.of("k1"))).isEmpty();
       assertThat(tier(cache).legacyMigrationCount()).isZero();
       assertThat(redis.command("GET", "old:orders:k1")).isEqualTo("\"plain one\"");
     }
@@ -124,6 +124,7 @@ class RedisFaultIntegrationTests {
           .satisfies(rk -> assertThat(redis.command("EXISTS", rk)).isEqualTo("0"));
       redis.command("CONFIG", "RESETSTAT");
       assertThat(cache.getIfPresent("k")).isNull();
+      assertThat(cache.getAllPresent(List.of("k"))).isEmpty();
       assertThat(redis.command("INFO", "commandstats")).as("reads use Redis").contains("cmdstat_get:");
       assertThat(cache.health().status()).isEqualTo(CacheHealth.Status.UP);
 

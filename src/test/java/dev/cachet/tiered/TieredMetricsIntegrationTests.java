@@ -40,7 +40,7 @@ class TieredMetricsIntegrationTests {
     assertThat(b.getIfPresent("x")).isEqualTo("1"); // memory hit
     assertThat(b.getIfPresent("nope")).isNull(); // memory miss, Redis miss
     assertThat(b.get("z", k -> "3")).isEqualTo("3"); // miss everywhere, loaded, written to both tiers
-    assertThat(b.getAll(List.of("x", "y"))).hasSize(2); // x memory hit, y Redis hit
+    assertThat(b.getAllPresent(List.of("x", "y"))).hasSize(2); // x memory hit, y Redis hit
 
     CacheMeterReader meters = CacheMeterReader.of(registry, "metered");
     assertThat(meters.count("cache.gets", "result", "hit")).isEqualTo(4);
