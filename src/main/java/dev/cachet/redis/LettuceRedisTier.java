@@ -207,11 +207,11 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
                       c -> {
                         CompletableFuture<byte[]> value = getOrWrongType(c, rkb);
                         if (!plain()) {
-                          return value.thenCompose(token -> decodeOne(key, gen, rk, token, 0L, decoder));
+                          return value.thenCompose(token -> decodeOne(key, gen, rk, rkb, token, 0L, decoder));
                         }
                         CompletableFuture<Long> pttl = c.pttl(rkb).toCompletableFuture();
                         return value.thenCompose(
-                            token -> pttl.thenCompose(ttl -> decodeOne(key, gen, rk, token, ttl, decoder)));
+                            token -> pttl.thenCompose(ttl -> decodeOne(key, gen, rk, rkb, token, ttl, decoder)));
                       });
             });
     return observe(RemoteOperation.GET, start, result)
@@ -233,14 +233,14 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
    * the legacy prefix while migration is active); another Redis type is a counted miss.
    */
   private CompletableFuture<RemoteEntry<V>> decodeOne(
-      String key, String gen, String rk, byte[] token, long pttl, Executor decoder) {
+      String key, String gen, String rk, byte[] rkb, byte[] token, long pttl, Executor decoder) {
     if (token == null) {
       return migrate(key, gen, decoder);
     }
     if (token == WRONG_TYPE) {
       return CompletableFuture.completedFuture(wrongType(rk));
     }
-    return CompletableFuture.supplyAsync(() -> open(rk, token, pttl), decoder);
+    return CompletableFuture.supplyAsync(() -> open(rk, rkb, token, pttl), decoder);
   }
 
   @Override
@@ -269,7 +269,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               return shared.connections.commands()
                   .thenCompose(
                       c -> c.mget(rkb).toCompletableFuture()
-                          .thenCompose(values -> decodeAll(c, gen, distinct, redisKeys, values, decoder)));
+                          .thenCompose(values -> decodeAll(c, gen, distinct, redisKeys, rkb, values, decoder)));
             });
     return observe(RemoteOperation.GET_ALL, start, result)
         .whenComplete(
@@ -287,7 +287,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
    */
   private CompletableFuture<Map<String, RemoteEntry<V>>> decodeAll(
       RedisClusterAsyncCommands<byte[], byte[]> c, String gen, List<String> keys, String[] redisKeys,
-      List<KeyValue<byte[], byte[]>> values, Executor decoder) {
+      byte[][] rkb, List<KeyValue<byte[], byte[]>> values, Executor decoder) {
     int n = keys.size();
     byte[][] tokens = new byte[n][];
     CompletableFuture<?>[] waits = new CompletableFuture<?>[n];
@@ -300,7 +300,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
         tokens[i] = kv.getValue();
         anyToken = true;
         if (plain()) {
-          waits[i] = c.pttl(bytes(redisKeys[i])).toCompletableFuture();
+          waits[i] = c.pttl(rkb[i]).toCompletableFuture();
           waiting++;
         }
       } else {
@@ -329,7 +329,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
                 RemoteEntry<V> e;
                 if (tokens[i] != null) {
                   long ttl = waits[i] == null ? 0L : (Long) waits[i].join();
-                  e = open(redisKeys[i], tokens[i], ttl);
+                  e = open(redisKeys[i], rkb[i], tokens[i], ttl);
                 } else {
                   @SuppressWarnings("unchecked")
                   RemoteEntry<V> migrated = waits[i] == null ? null : (RemoteEntry<V>) waits[i].join();
@@ -353,20 +353,20 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
    * expiry is in server time: the envelope counts as expired once the estimated server time is past it
    * by more than the skew allowance, and the entry's expiry is converted to this instance's clock.
    */
-  private RemoteEntry<V> open(String redisKey, byte[] token, long pttlMillis) {
+  private RemoteEntry<V> open(String redisKey, byte[] redisKeyBytes, byte[] token, long pttlMillis) {
     long now = shared.clock.millis();
     long offset = shared.generations.serverTimeOffsetMillis();
     long plainExpiry = now + (pttlMillis > 0 ? pttlMillis : shared.defaultTtl.toMillis());
     ValueCodec.Opened<V> opened =
         shared.codec.open(
-            redisKey, token, now + offset - RedisCacheBuilder.EXPIRY_SKEW_ALLOWANCE_MILLIS, plainExpiry);
+            redisKeyBytes, token, now + offset - RedisCacheBuilder.EXPIRY_SKEW_ALLOWANCE_MILLIS, plainExpiry);
     if (opened.ok()) {
       long expiresAt = plain() ? opened.expiresAtMillis : opened.expiresAtMillis - offset;
       return new RemoteEntry<>(opened.value, expiresAt, token);
     }
     badEntry(opened.failure, now);
     if (shared.deleteBadEntries && opened.failure != DecryptionFailureReason.DESERIALIZE) {
-      compareAndDelete(bytes(redisKey), token)
+      compareAndDelete(redisKeyBytes, token)
           .whenComplete(
               (deleted, error) -> {
                 if (error == null && deleted) {

@@ -173,59 +173,79 @@ final class ValueCodec<V> {
    * {@code plainExpiresAtMillis} (from the server's TTL).
    */
   Opened<V> open(String redisKey, byte[] token, long nowMillis, long plainExpiresAtMillis) {
-    byte[] plaintext;
+    return open(redisKey.getBytes(StandardCharsets.UTF_8), token, nowMillis, plainExpiresAtMillis);
+  }
+
+  /**
+   * {@link #open(String, byte[], long, long)} with the Redis key's UTF-8 bytes. The token is decoded and
+   * decrypted into pooled buffers ({@link FernetKeyRing#decrypt(byte[], FernetKeyRing.PlaintextReader)});
+   * the envelope is checked where it lies, and only the payload is copied out (or inflated straight from
+   * the buffer) for the serializer.
+   */
+  Opened<V> open(byte[] redisKey, byte[] token, long nowMillis, long plainExpiresAtMillis) {
+    Opened<byte[]> plain;
     long start = System.nanoTime();
     try {
-      plaintext = ring.decrypt(token);
+      plain =
+          ring.decrypt(
+              token,
+              (buf, off, len) -> {
+                instrumentation.recordDecryption(System.nanoTime() - start, len);
+                return unseal(redisKey, buf, off, len, nowMillis, plainExpiresAtMillis);
+              });
     } catch (ValueDecryptionException e) {
       return Opened.failed(map(e.reason()));
     } catch (RuntimeException e) {
       return Opened.failed(DecryptionFailureReason.FORMAT);
     }
-    instrumentation.recordDecryption(System.nanoTime() - start, plaintext.length);
-    byte[] payload;
-    long expiresAt;
-    if (format == RedisValueFormat.PLAIN_JSON) {
-      payload = plaintext;
-      expiresAt = plainExpiresAtMillis;
-    } else {
-      if (plaintext.length < HEADER || plaintext[0] != SEALED_FORMAT) {
-        return Opened.failed(DecryptionFailureReason.FORMAT);
-      }
-      int flags = plaintext[1] & 0xff;
-      if ((flags & ~FLAG_DEFLATED) != 0) {
-        return Opened.failed(DecryptionFailureReason.FORMAT);
-      }
-      ByteBuffer buffer = ByteBuffer.wrap(plaintext);
-      expiresAt = buffer.getLong(2);
-      byte[] digest = new byte[DIGEST_BYTES];
-      buffer.position(10);
-      buffer.get(digest);
-      if (!MessageDigest.isEqual(digest, keyDigest(redisKey))) {
-        return Opened.failed(DecryptionFailureReason.KEY_BINDING);
-      }
-      if (expiresAt <= nowMillis) {
-        return Opened.failed(DecryptionFailureReason.EXPIRED);
-      }
-      payload = new byte[plaintext.length - HEADER];
-      System.arraycopy(plaintext, HEADER, payload, 0, payload.length);
-      if ((flags & FLAG_DEFLATED) != 0) {
-        payload = inflate(payload, maxValueSize);
-        if (payload == null) {
-          return Opened.failed(DecryptionFailureReason.FORMAT);
-        }
-      }
+    if (!plain.ok()) {
+      return Opened.failed(plain.failure);
     }
     V value;
     try {
-      value = serializer.deserialize(payload);
+      value = serializer.deserialize(plain.value);
     } catch (RuntimeException e) {
       return Opened.failed(DecryptionFailureReason.DESERIALIZE);
     }
     if (value == null) {
       return Opened.failed(DecryptionFailureReason.DESERIALIZE);
     }
-    return new Opened<>(value, expiresAt, null);
+    return new Opened<>(value, plain.expiresAtMillis, null);
+  }
+
+  /** The payload of a decrypted plaintext (in a buffer that is reused after this returns). */
+  private Opened<byte[]> unseal(
+      byte[] redisKey, byte[] buf, int off, int len, long nowMillis, long plainExpiresAtMillis) {
+    if (format == RedisValueFormat.PLAIN_JSON) {
+      return new Opened<>(java.util.Arrays.copyOfRange(buf, off, off + len), plainExpiresAtMillis, null);
+    }
+    if (len < HEADER || buf[off] != SEALED_FORMAT) {
+      return Opened.failed(DecryptionFailureReason.FORMAT);
+    }
+    int flags = buf[off + 1] & 0xff;
+    if ((flags & ~FLAG_DEFLATED) != 0) {
+      return Opened.failed(DecryptionFailureReason.FORMAT);
+    }
+    long expiresAt = 0;
+    for (int i = off + 2; i < off + 10; i++) {
+      expiresAt = expiresAt << 8 | (buf[i] & 0xff);
+    }
+    if (!keyDigestMatches(redisKey, buf, off + 10)) {
+      return Opened.failed(DecryptionFailureReason.KEY_BINDING);
+    }
+    if (expiresAt <= nowMillis) {
+      return Opened.failed(DecryptionFailureReason.EXPIRED);
+    }
+    byte[] payload;
+    if ((flags & FLAG_DEFLATED) != 0) {
+      payload = inflate(buf, off + HEADER, len - HEADER, maxValueSize);
+      if (payload == null) {
+        return Opened.failed(DecryptionFailureReason.FORMAT);
+      }
+    } else {
+      payload = java.util.Arrays.copyOfRange(buf, off + HEADER, off + len);
+    }
+    return new Opened<>(payload, expiresAt, null);
   }
 
   static DecryptionFailureReason map(ValueDecryptionException.Reason reason) {
@@ -242,12 +262,46 @@ final class ValueCodec<V> {
   }
 
   static byte[] keyDigest(String redisKey) {
+    MessageDigest sha = sha256();
     try {
-      byte[] full =
-          MessageDigest.getInstance("SHA-256").digest(redisKey.getBytes(StandardCharsets.UTF_8));
+      byte[] full = sha.digest(redisKey.getBytes(StandardCharsets.UTF_8));
       byte[] digest = new byte[DIGEST_BYTES];
       System.arraycopy(full, 0, digest, 0, DIGEST_BYTES);
       return digest;
+    } finally {
+      DIGESTS.offer(sha);
+    }
+  }
+
+  /**
+   * Whether {@code buf[off, off + 16)} is the key digest of {@code redisKey} (UTF-8), compared in
+   * constant time.
+   */
+  static boolean keyDigestMatches(byte[] redisKey, byte[] buf, int off) {
+    MessageDigest sha = sha256();
+    try {
+      byte[] full = sha.digest(redisKey);
+      int diff = 0;
+      for (int i = 0; i < DIGEST_BYTES; i++) {
+        diff |= full[i] ^ buf[off + i];
+      }
+      return diff == 0;
+    } finally {
+      DIGESTS.offer(sha);
+    }
+  }
+
+  /** Idle SHA-256 instances (not thread-safe, and {@code getInstance} costs a provider look-up). */
+  private static final java.util.concurrent.ArrayBlockingQueue<MessageDigest> DIGESTS =
+      new java.util.concurrent.ArrayBlockingQueue<>(16);
+
+  private static MessageDigest sha256() {
+    MessageDigest sha = DIGESTS.poll();
+    if (sha != null) {
+      return sha;
+    }
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is unavailable", e);
     }
@@ -272,10 +326,15 @@ final class ValueCodec<V> {
 
   /** Inflates zlib data; null when malformed or when the output would exceed {@code cap} bytes. */
   static byte[] inflate(byte[] input, int cap) {
+    return inflate(input, 0, input.length, cap);
+  }
+
+  /** {@link #inflate(byte[], int)} of {@code input[offset, offset + length)}. */
+  static byte[] inflate(byte[] input, int offset, int length, int cap) {
     Inflater inflater = new Inflater();
     try {
-      inflater.setInput(input);
-      ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(cap, input.length * 4 + 64));
+      inflater.setInput(input, offset, length);
+      ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(cap, length * 4 + 64));
       byte[] buffer = new byte[8192];
       int total = 0;
       while (!inflater.finished()) {
