@@ -183,41 +183,29 @@ final class ValueCodec<V> {
    * the buffer) for the serializer.
    */
   Opened<V> open(byte[] redisKey, byte[] token, long nowMillis, long plainExpiresAtMillis) {
-    Opened<byte[]> plain;
     long start = System.nanoTime();
     try {
-      plain =
-          ring.decrypt(
-              token,
-              (buf, off, len) -> {
-                instrumentation.recordDecryption(System.nanoTime() - start, len);
-                return unseal(redisKey, buf, off, len, nowMillis, plainExpiresAtMillis);
-              });
+      return ring.decrypt(
+          token,
+          (buf, off, len) -> {
+            instrumentation.recordDecryption(System.nanoTime() - start, len);
+            return unseal(redisKey, buf, off, len, nowMillis, plainExpiresAtMillis);
+          });
     } catch (ValueDecryptionException e) {
       return Opened.failed(map(e.reason()));
     } catch (RuntimeException e) {
       return Opened.failed(DecryptionFailureReason.FORMAT);
     }
-    if (!plain.ok()) {
-      return Opened.failed(plain.failure);
-    }
-    V value;
-    try {
-      value = serializer.deserialize(plain.value);
-    } catch (RuntimeException e) {
-      return Opened.failed(DecryptionFailureReason.DESERIALIZE);
-    }
-    if (value == null) {
-      return Opened.failed(DecryptionFailureReason.DESERIALIZE);
-    }
-    return new Opened<>(value, plain.expiresAtMillis, null);
   }
 
-  /** The payload of a decrypted plaintext (in a buffer that is reused after this returns). */
-  private Opened<byte[]> unseal(
+  /**
+   * The value of a decrypted plaintext, read in place (the buffer is wiped and reused after this
+   * returns; the serializer copies what the value keeps).
+   */
+  private Opened<V> unseal(
       byte[] redisKey, byte[] buf, int off, int len, long nowMillis, long plainExpiresAtMillis) {
     if (format == RedisValueFormat.PLAIN_JSON) {
-      return new Opened<>(java.util.Arrays.copyOfRange(buf, off, off + len), plainExpiresAtMillis, null);
+      return deserialize(buf, off, len, plainExpiresAtMillis);
     }
     if (len < HEADER || buf[off] != SEALED_FORMAT) {
       return Opened.failed(DecryptionFailureReason.FORMAT);
@@ -236,16 +224,27 @@ final class ValueCodec<V> {
     if (expiresAt <= nowMillis) {
       return Opened.failed(DecryptionFailureReason.EXPIRED);
     }
-    byte[] payload;
     if ((flags & FLAG_DEFLATED) != 0) {
-      payload = inflate(buf, off + HEADER, len - HEADER, maxValueSize);
+      byte[] payload = inflate(buf, off + HEADER, len - HEADER, maxValueSize);
       if (payload == null) {
         return Opened.failed(DecryptionFailureReason.FORMAT);
       }
-    } else {
-      payload = java.util.Arrays.copyOfRange(buf, off + HEADER, off + len);
+      return deserialize(payload, 0, payload.length, expiresAt);
     }
-    return new Opened<>(payload, expiresAt, null);
+    return deserialize(buf, off + HEADER, len - HEADER, expiresAt);
+  }
+
+  private Opened<V> deserialize(byte[] buf, int off, int len, long expiresAt) {
+    V value;
+    try {
+      value = serializer.deserialize(buf, off, len);
+    } catch (RuntimeException e) {
+      return Opened.failed(DecryptionFailureReason.DESERIALIZE);
+    }
+    if (value == null) {
+      return Opened.failed(DecryptionFailureReason.DESERIALIZE);
+    }
+    return new Opened<>(value, expiresAt, null);
   }
 
   static DecryptionFailureReason map(ValueDecryptionException.Reason reason) {
