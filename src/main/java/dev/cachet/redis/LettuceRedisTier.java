@@ -1013,14 +1013,46 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
    * view {@code .} and the tenant's generation.
    */
   private <T> CompletableFuture<T> withGeneration(Function<String, CompletableFuture<T>> action) {
-    CompletableFuture<Long> cache = shared.generations.current();
     String tenant = layout.tenant();
     if (tenant == null) {
-      return cache.thenCompose(g -> action.apply(Long.toString(g)));
+      long known = shared.generations.known();
+      if (known >= 0) {
+        try {
+          return action.apply(generationSegment(known)); // the steady state: no future to wait for
+        } catch (RuntimeException e) {
+          return CompletableFuture.failedFuture(e); // as thenCompose would have completed it
+        }
+      }
+    }
+    CompletableFuture<Long> cache = shared.generations.current();
+    if (tenant == null) {
+      return cache.thenCompose(g -> action.apply(generationSegment(g)));
     }
     return cache
         .thenCombine(shared.generations.tenants().current(layout.tenantSegment()), (g, t) -> g + "." + t)
         .thenCompose(action);
+  }
+
+  private volatile GenerationSegment lastSegment = new GenerationSegment(-1, "-1");
+
+  /** A generation and its decimal string, cached: the generation changes only on invalidateAll. */
+  private static final class GenerationSegment {
+    final long generation;
+    final String segment;
+
+    GenerationSegment(long generation, String segment) {
+      this.generation = generation;
+      this.segment = segment;
+    }
+  }
+
+  private String generationSegment(long generation) {
+    GenerationSegment last = lastSegment;
+    if (last.generation != generation) {
+      last = new GenerationSegment(generation, Long.toString(generation));
+      lastSegment = last;
+    }
+    return last.segment;
   }
 
   /** This view's current generation segment (see {@link #withGeneration}); counters key by it. */
