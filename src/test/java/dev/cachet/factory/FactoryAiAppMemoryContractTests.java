@@ -1,29 +1,9 @@
 package dev.cachet.factory;
 
-import dev.cachet.Cache;
-import dev.cachet.CacheContractTests;
-import java.util.List;
-import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-
 /** The cache contract against the AI_APP preset without Redis. */
-class FactoryAiAppMemoryContractTests extends CacheContractTests {
-
-  private final List<CacheFactory> factories = FactoryContractSupport.newList();
-
-  @AfterEach
-  void closeFactories() {
-    factories.forEach(CacheFactory::close);
-  }
-
+class FactoryAiAppMemoryContractTests extends FactoryMemoryContractBase {
   @Override
-  protected <K> Cache<K, String> newCache(Spec<K> spec) {
-    return FactoryContractSupport.build(
-        CacheFactory.newBuilder().preset(CacheFactory.Preset.AI_APP), spec, factories);
-  }
-
-  @Override
-  protected Set<Capability> capabilities() {
-    return allCapabilities();
+  CacheFactory.Preset preset() {
+    return CacheFactory.Preset.AI_APP;
   }
 }

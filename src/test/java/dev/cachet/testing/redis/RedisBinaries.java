@@ -1,5 +1,6 @@
 package dev.cachet.testing.redis;
 
+import dev.cachet.cli.EmbeddedRedisResources;
 import dev.cachet.testing.TestEnvironment;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -168,30 +168,7 @@ public final class RedisBinaries implements AutoCloseable {
    * supported: the harness signals processes with {@code kill}.
    */
   static Optional<String> embeddedResource(String osName, String osArch) {
-    String os = osName.toLowerCase(Locale.ROOT);
-    String arch = osArch.toLowerCase(Locale.ROOT);
-    boolean x64 = arch.equals("amd64") || arch.equals("x86_64");
-    boolean arm64 = arch.equals("aarch64") || arch.equals("arm64");
-    boolean x86 = arch.equals("x86") || arch.equals("i386") || arch.equals("i686");
-    if (os.startsWith("linux")) {
-      if (x64) {
-        return Optional.of("/redis-server-6.2.6-v5-linux-amd64");
-      }
-      if (arm64) {
-        return Optional.of("/redis-server-6.2.7-linux-arm64");
-      }
-      if (x86) {
-        return Optional.of("/redis-server-6.2.7-linux-386");
-      }
-    } else if (os.startsWith("mac") || os.startsWith("darwin")) {
-      if (x64) {
-        return Optional.of("/redis-server-6.2.6-v5-darwin-amd64");
-      }
-      if (arm64) {
-        return Optional.of("/redis-server-6.2.6-v5-darwin-arm64");
-      }
-    }
-    return Optional.empty();
+    return EmbeddedRedisResources.forPlatform(osName, osArch);
   }
 
   /** The first executable file called {@code name} in the directories of {@code PATH}. */
