@@ -74,6 +74,31 @@ final class FernetBase64 {
     return out;
   }
 
+  /**
+   * Like {@link #decode(byte[])} into {@code dst} (at least {@code src.length / 4 * 3} bytes), without
+   * allocating; returns the decoded length, or -1 when {@code src} is not canonical.
+   */
+  static int decodeInto(byte[] src, byte[] dst) {
+    int len = src.length;
+    if (len == 0 || (len & 3) != 0) {
+      return -1;
+    }
+    int pad = src[len - 1] == '=' ? (src[len - 2] == '=' ? 2 : 1) : 0;
+    if (pad > 0) {
+      int last = DECODE[src[len - 1 - pad] & 0xff];
+      int unusedBitsMask = pad == 1 ? 0x3 : 0xf;
+      if (last < 0 || (last & unusedBitsMask) != 0) {
+        return -1;
+      }
+    }
+    int expected = len / 4 * 3 - pad;
+    try {
+      return DECODER.decode(src, dst) == expected ? expected : -1;
+    } catch (IllegalArgumentException e) {
+      return -1;
+    }
+  }
+
   /** Like {@link #decode(byte[])} for a string; non-ASCII characters are invalid. */
   static byte[] decode(String src) {
     // ISO-8859-1 maps every char above 0xFF to '?', which is outside the alphabet, like 0x80-0xFF.

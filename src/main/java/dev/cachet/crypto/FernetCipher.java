@@ -119,6 +119,22 @@ final class FernetCipher {
     return checkStructure(FernetBase64.decode(token));
   }
 
+  /**
+   * Decodes a token (ASCII bytes) into {@code dst} (at least {@code token.length / 4 * 3} bytes) and
+   * checks its version and length; returns the decoded length.
+   *
+   * @throws ValueDecryptionException ({@code FORMAT}) if the token is malformed
+   */
+  static int decodeInto(byte[] token, byte[] dst) {
+    int len = FernetBase64.decodeInto(token, dst);
+    if (len < MIN_RAW_SIZE
+        || dst[0] != VERSION
+        || (len - CIPHERTEXT_OFFSET - MAC_SIZE) % BLOCK_SIZE != 0) {
+      throw new ValueDecryptionException(Reason.FORMAT);
+    }
+    return len;
+  }
+
   private static byte[] checkStructure(byte[] raw) {
     if (raw == null
         || raw.length < MIN_RAW_SIZE
@@ -231,8 +247,66 @@ final class FernetCipher {
     }
   }
 
+  /**
+   * Like {@link #openIfAuthentic(byte[])} for the first {@code rawLength} bytes of {@code raw},
+   * decrypting into {@code out} (at least {@code rawLength - 57} bytes) instead of a new array.
+   *
+   * @return the plaintext length, or -1 when the HMAC does not match this key
+   * @throws ValueDecryptionException ({@code FORMAT}) if the token is authentic but badly padded
+   */
+  int openIfAuthenticInto(byte[] raw, int rawLength, byte[] out) {
+    Engine engine = engines.acquire();
+    boolean reusable = false;
+    try {
+      if (!macMatches(engine, raw, rawLength)) {
+        reusable = true;
+        return -1;
+      }
+      int macOffset = rawLength - MAC_SIZE;
+      int ciphertextSize = macOffset - CIPHERTEXT_OFFSET;
+      int lastBlock = macOffset - BLOCK_SIZE;
+      byte[] block = engine.block;
+      engine.lastBlock.doFinal(raw, lastBlock, BLOCK_SIZE, block, 0);
+      for (int i = 0; i < BLOCK_SIZE; i++) {
+        block[i] ^= raw[lastBlock - BLOCK_SIZE + i];
+      }
+      int pad = block[BLOCK_SIZE - 1] & 0xff;
+      int badPadding = (pad - 1) >>> 31 | (BLOCK_SIZE - pad) >>> 31; // pad outside 1..16
+      if (badPadding == 0) {
+        for (int i = BLOCK_SIZE - pad; i < BLOCK_SIZE; i++) {
+          badPadding |= (block[i] & 0xff) ^ pad;
+        }
+      }
+      if (badPadding != 0) {
+        java.util.Arrays.fill(block, (byte) 0);
+        reusable = true;
+        throw new ValueDecryptionException(Reason.FORMAT);
+      }
+      int head = ciphertextSize - BLOCK_SIZE;
+      if (head > 0) {
+        engine.decryptor.init(
+            Cipher.DECRYPT_MODE, encryptionKey, new IvParameterSpec(raw, IV_OFFSET, BLOCK_SIZE));
+        engine.decryptor.doFinal(raw, CIPHERTEXT_OFFSET, head, out, 0);
+      }
+      System.arraycopy(block, 0, out, head, BLOCK_SIZE - pad);
+      java.util.Arrays.fill(block, (byte) 0);
+      reusable = true;
+      return ciphertextSize - pad;
+    } catch (GeneralSecurityException e) {
+      throw unexpected(e);
+    } finally {
+      if (reusable) {
+        engines.release(engine);
+      }
+    }
+  }
+
   private boolean macMatches(Engine engine, byte[] raw) {
-    int macOffset = raw.length - MAC_SIZE;
+    return macMatches(engine, raw, raw.length);
+  }
+
+  private boolean macMatches(Engine engine, byte[] raw, int rawLength) {
+    int macOffset = rawLength - MAC_SIZE;
     engine.mac.update(raw, 0, macOffset);
     try {
       engine.mac.doFinal(engine.tag, 0);

@@ -251,6 +251,72 @@ public final class FernetKeyRing {
     return open(raw);
   }
 
+  /**
+   * Reads a decrypted plaintext in place, for {@link #decrypt(byte[], PlaintextReader)}.
+   *
+   * @param <R> what the reader makes of the plaintext
+   */
+  @FunctionalInterface
+  public interface PlaintextReader<R> {
+    /**
+     * Reads {@code plaintext[offset, offset + length)}. The array is a reused buffer that is wiped and
+     * handed to another call once this returns: copy what must outlive the call, and never keep the
+     * array. Runs on the thread that called {@code decrypt}.
+     */
+    R read(byte[] plaintext, int offset, int length);
+  }
+
+  /** Buffers of one in-place decryption: the decoded token and the plaintext. */
+  private static final class Scratch {
+    byte[] raw = new byte[2048];
+    byte[] plain = new byte[2048];
+  }
+
+  /** Tokens above this length decrypt into buffers of their own, which are not kept. */
+  static final int MAX_POOLED_TOKEN = 64 * 1024;
+
+  private static final BoundedPool<Scratch> SCRATCH =
+      new BoundedPool<>(BoundedPool.defaultCapacity(), Scratch::new);
+
+  /**
+   * Like {@link #decrypt(byte[])}, without allocating: the token is base64-decoded and decrypted into
+   * pooled buffers, and {@code reader} reads the plaintext where it lies (see {@link PlaintextReader}
+   * for what it may keep). The buffer is wiped afterwards, whether the reader returns or throws.
+   * Thread-safe.
+   *
+   * @return what {@code reader} returned
+   * @throws ValueDecryptionException if the token is malformed or no key authenticates it (the reader
+   *     is not called)
+   */
+  public <R> R decrypt(byte[] token, PlaintextReader<R> reader) {
+    Objects.requireNonNull(token, "token must not be null");
+    Objects.requireNonNull(reader, "reader must not be null");
+    int rawCapacity = token.length / 4 * 3;
+    boolean pooled = rawCapacity <= MAX_POOLED_TOKEN;
+    Scratch scratch = pooled ? SCRATCH.acquire() : new Scratch();
+    int written = 0; // an upper bound of the plaintext bytes written, wiped afterwards
+    try {
+      if (scratch.raw.length < rawCapacity) {
+        scratch.raw = new byte[rawCapacity];
+        scratch.plain = new byte[rawCapacity];
+      }
+      int rawLength = FernetCipher.decodeInto(token, scratch.raw);
+      written = rawLength - FernetCipher.CIPHERTEXT_OFFSET - FernetCipher.MAC_SIZE;
+      for (FernetCipher cipher : ciphers) {
+        int length = cipher.openIfAuthenticInto(scratch.raw, rawLength, scratch.plain);
+        if (length >= 0) {
+          return reader.read(scratch.plain, 0, length);
+        }
+      }
+      throw new ValueDecryptionException(Reason.AUTHENTICATION);
+    } finally {
+      java.util.Arrays.fill(scratch.plain, 0, Math.max(0, written), (byte) 0);
+      if (pooled) {
+        SCRATCH.release(scratch);
+      }
+    }
+  }
+
   /** Like {@link #decrypt(byte[])} for a token string. */
   public byte[] decrypt(String token) {
     Objects.requireNonNull(token, "token must not be null");

@@ -47,7 +47,11 @@ final class CaffeineMemoryCache<K, V> extends AbstractCache<K, V> implements Loc
     Caffeine<K, Timed> builder =
         Caffeine.newBuilder()
             .executor(Runnable::run)
-            .ticker(ticker::read)
+            // the system ticker as Caffeine's own: one call less per read than wrapping ours
+            .ticker(
+                ticker == dev.cachet.Ticker.system()
+                    ? com.github.benmanes.caffeine.cache.Ticker.systemTicker()
+                    : ticker::read)
             .expireAfter(new TimedExpiry<K>());
     if (weigher != null) {
       builder.maximumWeight(maximum).weigher((K k, Timed v) -> v.weight);

@@ -74,8 +74,15 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
   }
 
   private <T> T await(CompletableFuture<T> future) {
+    return await(future, null);
+  }
+
+  /** Waits for {@code future}, running {@code decoder}'s tasks (the read's decoding) on this thread. */
+  private <T> T await(CompletableFuture<T> future, dev.cachet.internal.CallerRunsExecutor decoder) {
     try {
-      return future.get(awaitMillis, TimeUnit.MILLISECONDS);
+      return decoder == null
+          ? future.get(awaitMillis, TimeUnit.MILLISECONDS)
+          : decoder.await(future, TimeUnit.MILLISECONDS.toNanos(awaitMillis));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new dev.cachet.CacheUnavailableException(name, dev.cachet.Tier.REDIS,
@@ -109,7 +116,8 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
     if (encoded == null) {
       return null;
     }
-    RemoteEntry<V> entry = await(tier.get(encoded));
+    var decoder = new dev.cachet.internal.CallerRunsExecutor();
+    RemoteEntry<V> entry = await(tier.get(encoded, decoder), decoder);
     return entry == null ? null : entry.value();
   }
 
@@ -126,7 +134,8 @@ final class LettuceRedisCache<K, V> extends AbstractCache<K, V> {
     if (byEncoded.isEmpty()) {
       return found;
     }
-    Map<String, RemoteEntry<V>> entries = await(tier.getAll(byEncoded.keySet()));
+    var decoder = new dev.cachet.internal.CallerRunsExecutor();
+    Map<String, RemoteEntry<V>> entries = await(tier.getAll(byEncoded.keySet(), decoder), decoder);
     entries.forEach((encoded, entry) -> found.put(byEncoded.get(encoded), entry.value()));
     return found;
   }

@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -80,6 +81,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     final boolean deleteBadEntries;
     final String legacyPrefix;
     final Instant legacyDeadline;
+    /** Where reads decode when the caller names no executor (asynchronous callers). */
+    final Executor decoder;
     final LongAdder legacyMigrations = new LongAdder();
     final LongAdder badEntriesDeleted = new LongAdder();
     final AtomicLongArray lastLogged = new AtomicLongArray(DecryptionFailureReason.values().length);
@@ -91,7 +94,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     Shared(
         String cacheName, RedisConnections connections, boolean ownsConnections, ValueCodec<V> codec,
         GenerationTracker generations, CacheInstrumentation instrumentation, Clock clock,
-        Duration defaultTtl, boolean deleteBadEntries, String legacyPrefix, Instant legacyDeadline) {
+        Duration defaultTtl, boolean deleteBadEntries, String legacyPrefix, Instant legacyDeadline,
+        Executor decoder) {
       this.cacheName = cacheName;
       this.connections = connections;
       this.ownsConnections = ownsConnections;
@@ -103,6 +107,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
       this.deleteBadEntries = deleteBadEntries;
       this.legacyPrefix = legacyPrefix;
       this.legacyDeadline = legacyDeadline;
+      this.decoder = decoder;
     }
   }
 
@@ -179,9 +184,14 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
 
   // ---------------------------------------------------------------- reads
 
+  /**
+   * One {@code GET} (with a pipelined {@code PTTL} for {@code PLAIN_JSON}, which has no sealed expiry);
+   * Lettuce's thread only hands the reply to {@code decoder}, which decrypts and deserializes it.
+   */
   @Override
-  public CompletableFuture<RemoteEntry<V>> get(String key) {
+  public CompletableFuture<RemoteEntry<V>> get(String key, Executor decoder) {
     Preconditions.requireNonNull(key, "key");
+    Preconditions.requireNonNull(decoder, "decoder");
     checkOpen();
     long start = System.nanoTime();
     CompletableFuture<RemoteEntry<V>> result =
@@ -196,20 +206,12 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
                   .thenCompose(
                       c -> {
                         CompletableFuture<byte[]> value = getOrWrongType(c, rkb);
-                        CompletableFuture<Long> pttl =
-                            plain() ? c.pttl(rkb).toCompletableFuture() : CompletableFuture.completedFuture(0L);
-                        return value.thenCombine(pttl, (token, ttl) -> new Object[] {token, ttl});
-                      })
-                  .thenCompose(
-                      pair -> {
-                        byte[] token = (byte[]) pair[0];
-                        if (token == null) {
-                          return migrate(key, gen);
+                        if (!plain()) {
+                          return value.thenCompose(token -> decodeOne(key, gen, rk, rkb, token, 0L, decoder));
                         }
-                        if (token == WRONG_TYPE) {
-                          return CompletableFuture.completedFuture(wrongType(rk));
-                        }
-                        return CompletableFuture.completedFuture(open(rk, token, (Long) pair[1]));
+                        CompletableFuture<Long> pttl = c.pttl(rkb).toCompletableFuture();
+                        return value.thenCompose(
+                            token -> pttl.thenCompose(ttl -> decodeOne(key, gen, rk, rkb, token, ttl, decoder)));
                       });
             });
     return observe(RemoteOperation.GET, start, result)
@@ -222,8 +224,29 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
   }
 
   @Override
-  public CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys) {
+  public Executor decodeExecutor() {
+    return shared.decoder;
+  }
+
+  /**
+   * The entry of one {@code GET} reply: opened on {@code decoder}; a miss completes at once (or reads
+   * the legacy prefix while migration is active); another Redis type is a counted miss.
+   */
+  private CompletableFuture<RemoteEntry<V>> decodeOne(
+      String key, String gen, String rk, byte[] rkb, byte[] token, long pttl, Executor decoder) {
+    if (token == null) {
+      return migrate(key, gen, decoder);
+    }
+    if (token == WRONG_TYPE) {
+      return CompletableFuture.completedFuture(wrongType(rk));
+    }
+    return CompletableFuture.supplyAsync(() -> open(rk, rkb, token, pttl), decoder);
+  }
+
+  @Override
+  public CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys, Executor decoder) {
     Preconditions.requireNonNull(keys, "keys");
+    Preconditions.requireNonNull(decoder, "decoder");
     checkOpen();
     List<String> distinct = new ArrayList<>(new java.util.LinkedHashSet<>(keys));
     distinct.forEach(k -> Preconditions.requireNonNull(k, "key in keys"));
@@ -237,15 +260,16 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               if (suspended()) {
                 return CompletableFuture.completedFuture(Map.<String, RemoteEntry<V>>of());
               }
-              Map<String, String> redisKeys = new LinkedHashMap<>();
+              String[] redisKeys = new String[distinct.size()];
               byte[][] rkb = new byte[distinct.size()][];
               for (int i = 0; i < distinct.size(); i++) {
-                String rk = layout.entryKey(gen, distinct.get(i));
-                redisKeys.put(distinct.get(i), rk);
-                rkb[i] = bytes(rk);
+                redisKeys[i] = layout.entryKey(gen, distinct.get(i));
+                rkb[i] = bytes(redisKeys[i]);
               }
               return shared.connections.commands()
-                  .thenCompose(c -> c.mget(rkb).toCompletableFuture().thenCompose(values -> decodeAll(c, gen, distinct, redisKeys, values)));
+                  .thenCompose(
+                      c -> c.mget(rkb).toCompletableFuture()
+                          .thenCompose(values -> decodeAll(c, gen, distinct, redisKeys, rkb, values, decoder)));
             });
     return observe(RemoteOperation.GET_ALL, start, result)
         .whenComplete(
@@ -257,45 +281,67 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
             });
   }
 
+  /**
+   * Opens an {@code MGET} reply (in key order) on {@code decoder}, after the pipelined {@code PTTL}s of
+   * {@code PLAIN_JSON} hits and any legacy look-ups of misses; Lettuce's thread only sorts the reply.
+   */
   private CompletableFuture<Map<String, RemoteEntry<V>>> decodeAll(
-      RedisClusterAsyncCommands<byte[], byte[]> c, String gen, List<String> keys,
-      Map<String, String> redisKeys, List<KeyValue<byte[], byte[]>> values) {
-    Map<String, byte[]> tokens = new HashMap<>();
-    for (KeyValue<byte[], byte[]> kv : values) {
-      if (kv.hasValue()) {
-        tokens.put(string(kv.getKey()), kv.getValue());
-      }
-    }
-    Map<String, CompletableFuture<RemoteEntry<V>>> pending = new LinkedHashMap<>();
+      RedisClusterAsyncCommands<byte[], byte[]> c, String gen, List<String> keys, String[] redisKeys,
+      byte[][] rkb, List<KeyValue<byte[], byte[]>> values, Executor decoder) {
+    int n = keys.size();
+    byte[][] tokens = new byte[n][];
+    CompletableFuture<?>[] waits = new CompletableFuture<?>[n];
     List<String> absent = new ArrayList<>();
-    for (String key : keys) {
-      String rk = redisKeys.get(key);
-      byte[] token = tokens.get(rk);
-      if (token == null) {
-        absent.add(rk);
-        if (migrationActive()) {
-          pending.put(key, migrate(key, gen));
+    int waiting = 0;
+    boolean anyToken = false;
+    for (int i = 0; i < n; i++) {
+      KeyValue<byte[], byte[]> kv = i < values.size() ? values.get(i) : null;
+      if (kv != null && kv.hasValue()) {
+        tokens[i] = kv.getValue();
+        anyToken = true;
+        if (plain()) {
+          waits[i] = c.pttl(rkb[i]).toCompletableFuture();
+          waiting++;
         }
-      } else if (plain()) {
-        pending.put(key, c.pttl(bytes(rk)).toCompletableFuture().thenApply(ttl -> open(rk, token, ttl)));
       } else {
-        pending.put(key, CompletableFuture.completedFuture(open(rk, token, 0L)));
+        absent.add(redisKeys[i]);
+        if (migrationActive()) {
+          waits[i] = migrate(keys.get(i), gen, decoder);
+          waiting++;
+        }
       }
     }
     checkForWrongTypes(c, absent);
-    return CompletableFuture.allOf(pending.values().toArray(new CompletableFuture<?>[0]))
-        .thenApply(
+    if (!anyToken && waiting == 0) {
+      return CompletableFuture.completedFuture(new LinkedHashMap<>());
+    }
+    CompletableFuture<?>[] pending = new CompletableFuture<?>[waiting];
+    for (int i = 0, j = 0; i < n; i++) {
+      if (waits[i] != null) {
+        pending[j++] = waits[i];
+      }
+    }
+    return CompletableFuture.allOf(pending)
+        .thenApplyAsync(
             ignored -> {
               Map<String, RemoteEntry<V>> found = new LinkedHashMap<>();
-              pending.forEach(
-                  (key, f) -> {
-                    RemoteEntry<V> e = f.join();
-                    if (e != null) {
-                      found.put(key, e);
-                    }
-                  });
+              for (int i = 0; i < n; i++) {
+                RemoteEntry<V> e;
+                if (tokens[i] != null) {
+                  long ttl = waits[i] == null ? 0L : (Long) waits[i].join();
+                  e = open(redisKeys[i], rkb[i], tokens[i], ttl);
+                } else {
+                  @SuppressWarnings("unchecked")
+                  RemoteEntry<V> migrated = waits[i] == null ? null : (RemoteEntry<V>) waits[i].join();
+                  e = migrated;
+                }
+                if (e != null) {
+                  found.put(keys.get(i), e);
+                }
+              }
               return found;
-            });
+            },
+            decoder);
   }
 
   private boolean plain() {
@@ -307,20 +353,20 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
    * expiry is in server time: the envelope counts as expired once the estimated server time is past it
    * by more than the skew allowance, and the entry's expiry is converted to this instance's clock.
    */
-  private RemoteEntry<V> open(String redisKey, byte[] token, long pttlMillis) {
+  private RemoteEntry<V> open(String redisKey, byte[] redisKeyBytes, byte[] token, long pttlMillis) {
     long now = shared.clock.millis();
     long offset = shared.generations.serverTimeOffsetMillis();
     long plainExpiry = now + (pttlMillis > 0 ? pttlMillis : shared.defaultTtl.toMillis());
     ValueCodec.Opened<V> opened =
         shared.codec.open(
-            redisKey, token, now + offset - RedisCacheBuilder.EXPIRY_SKEW_ALLOWANCE_MILLIS, plainExpiry);
+            redisKeyBytes, token, now + offset - RedisCacheBuilder.EXPIRY_SKEW_ALLOWANCE_MILLIS, plainExpiry);
     if (opened.ok()) {
       long expiresAt = plain() ? opened.expiresAtMillis : opened.expiresAtMillis - offset;
       return new RemoteEntry<>(opened.value, expiresAt, token);
     }
     badEntry(opened.failure, now);
     if (shared.deleteBadEntries && opened.failure != DecryptionFailureReason.DESERIALIZE) {
-      compareAndDelete(bytes(redisKey), token)
+      compareAndDelete(redisKeyBytes, token)
           .whenComplete(
               (deleted, error) -> {
                 if (error == null && deleted) {
@@ -422,7 +468,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
   }
 
   /** Reads a legacy plaintext entry and rewrites it sealed; null when there is none. */
-  private CompletableFuture<RemoteEntry<V>> migrate(String key, String gen) {
+  private CompletableFuture<RemoteEntry<V>> migrate(String key, String gen, Executor decoder) {
     if (!migrationActive()) {
       return CompletableFuture.completedFuture(null);
     }
@@ -433,7 +479,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
                 c.get(legacyKey)
                     .toCompletableFuture()
                     .thenCombine(c.pttl(legacyKey).toCompletableFuture(), (v, ttl) -> new Object[] {v, ttl})
-                    .thenCompose(
+                    .thenComposeAsync(
                         pair -> {
                           byte[] raw = (byte[]) pair[0];
                           if (raw == null) {
@@ -471,7 +517,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
                                                 return new RemoteEntry<>(
                                                     value, expiresAt, "OK".equals(ok) ? token : null);
                                               }));
-                        }));
+                        },
+                        decoder));
   }
 
   // ---------------------------------------------------------------- writes
@@ -1068,14 +1115,46 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
    * view {@code .} and the tenant's generation.
    */
   private <T> CompletableFuture<T> withGeneration(Function<String, CompletableFuture<T>> action) {
-    CompletableFuture<Long> cache = shared.generations.current();
     String tenant = layout.tenant();
     if (tenant == null) {
-      return cache.thenCompose(g -> action.apply(Long.toString(g)));
+      long known = shared.generations.known();
+      if (known >= 0) {
+        try {
+          return action.apply(generationSegment(known)); // the steady state: no future to wait for
+        } catch (RuntimeException e) {
+          return CompletableFuture.failedFuture(e); // as thenCompose would have completed it
+        }
+      }
+    }
+    CompletableFuture<Long> cache = shared.generations.current();
+    if (tenant == null) {
+      return cache.thenCompose(g -> action.apply(generationSegment(g)));
     }
     return cache
         .thenCombine(shared.generations.tenants().current(layout.tenantSegment()), (g, t) -> g + "." + t)
         .thenCompose(action);
+  }
+
+  private volatile GenerationSegment lastSegment = new GenerationSegment(-1, "-1");
+
+  /** A generation and its decimal string, cached: the generation changes only on invalidateAll. */
+  private static final class GenerationSegment {
+    final long generation;
+    final String segment;
+
+    GenerationSegment(long generation, String segment) {
+      this.generation = generation;
+      this.segment = segment;
+    }
+  }
+
+  private String generationSegment(long generation) {
+    GenerationSegment last = lastSegment;
+    if (last.generation != generation) {
+      last = new GenerationSegment(generation, Long.toString(generation));
+      lastSegment = last;
+    }
+    return last.segment;
   }
 
   /** This view's current generation segment (see {@link #withGeneration}); counters key by it. */

@@ -100,6 +100,7 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
   private Duration generationRefresh;
   private Clock clock;
   private ResilienceSettings resilience;
+  private Executor decodeExecutor;
 
   private RedisCacheBuilder(KeyCodec<? super K> defaultCodec, ValueSerializer<V> defaultSerializer) {
     this.defaultCodec = defaultCodec;
@@ -311,6 +312,20 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     return this;
   }
 
+  /**
+   * Where asynchronous reads decrypt, decompress and deserialize what Redis returned (the async view's
+   * {@code getIfPresent}, {@code RemoteTier.get(key)}); Lettuce's I/O threads only move bytes, and
+   * synchronous reads decode on the calling thread whatever this is. Default: a small pool of daemon
+   * threads ({@code cachet-redis-decode-N}, at most the number of cores and 4) shared by every cache on
+   * the same {@link RedisConnections}, never {@code ForkJoinPool.commonPool()}. The executor must run
+   * every task it accepts; it is not shut down by the cache.
+   */
+  public RedisCacheBuilder<K, V> decodeExecutor(Executor executor) {
+    Preconditions.requireState(decodeExecutor == null, "decodeExecutor was already set");
+    decodeExecutor = Objects.requireNonNull(executor, "decodeExecutor must not be null");
+    return this;
+  }
+
   /** How often the generation number is re-read; default 1 s (the bound on cross-instance invalidateAll lag). */
   public RedisCacheBuilder<K, V> generationRefreshInterval(Duration interval) {
     Preconditions.requireState(generationRefresh == null, "generationRefreshInterval was already set");
@@ -473,7 +488,8 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     LettuceRedisTier.Shared<V> shared =
         new LettuceRedisTier.Shared<>(
             name, connections, false, codec, generations, instrumentation, c, ttl,
-            deleteBadEntries == null || deleteBadEntries, legacyPrefix, legacyDeadline);
+            deleteBadEntries == null || deleteBadEntries, legacyPrefix, legacyDeadline,
+            decodeExecutor != null ? decodeExecutor : connections.decodeExecutor());
     generations.start();
     generations.current(); // learn the generation in the background
     LettuceRedisTier<V> root = new LettuceRedisTier<>(shared, layout);
@@ -498,6 +514,7 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     if (deleteBadEntries != null) sb.append(", deleteBadEntries=").append(deleteBadEntries);
     if (legacyPrefix != null) sb.append(", legacyPlaintextMigration");
     if (resilience != null) sb.append(", resilience");
+    if (decodeExecutor != null) sb.append(", decodeExecutor");
     return sb.append('}').toString();
   }
 }

@@ -332,6 +332,47 @@ public final class RedisConnections implements AutoCloseable {
     return maintenance;
   }
 
+  /** Threads of the shared decoding pool: decryption is CPU work, so no more than the cores (at most 4). */
+  static final int DECODE_THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
+  private volatile java.util.concurrent.ExecutorService decodePool;
+  private final Object decodeLock = new Object();
+
+  /**
+   * The default executor of asynchronous reads' decoding (decryption, decompression, deserialization)
+   * for every cache on these connections: {@value #DECODE_THREADS}-or-fewer daemon threads named {@code
+   * cachet-redis-decode-N}, created on first use and stopped by {@link #close()}. Never Lettuce's event
+   * loop and never {@code ForkJoinPool.commonPool()}. After close, tasks run on the submitting thread.
+   */
+  java.util.concurrent.Executor decodeExecutor() {
+    java.util.concurrent.ExecutorService pool = decodePool;
+    if (pool == null) {
+      synchronized (decodeLock) {
+        pool = decodePool;
+        if (pool == null) {
+          java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+          java.util.concurrent.ThreadPoolExecutor created =
+              new java.util.concurrent.ThreadPoolExecutor(
+                  DECODE_THREADS, DECODE_THREADS, 30, TimeUnit.SECONDS,
+                  new java.util.concurrent.LinkedBlockingQueue<>(),
+                  r -> {
+                    Thread t = new Thread(r, "cachet-redis-decode-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                  },
+                  (r, executor) -> r.run()); // shut down: finish the read where it completed
+          created.allowCoreThreadTimeOut(true);
+          pool = created;
+          decodePool = pool;
+          if (closed.get()) {
+            pool.shutdown();
+          }
+        }
+      }
+    }
+    return pool;
+  }
+
   Throwable lastConnectFailureCause() {
     return lastConnectFailure;
   }
@@ -827,6 +868,13 @@ public final class RedisConnections implements AutoCloseable {
       }
     }
     maintenance.shutdownNow();
+    java.util.concurrent.ExecutorService decoders;
+    synchronized (decodeLock) {
+      decoders = decodePool;
+    }
+    if (decoders != null) {
+      decoders.shutdown(); // queued decodes finish; later ones run where their read completed
+    }
     Disposable events = topologyEvents;
     if (events != null) {
       events.dispose();

@@ -173,52 +173,71 @@ final class ValueCodec<V> {
    * {@code plainExpiresAtMillis} (from the server's TTL).
    */
   Opened<V> open(String redisKey, byte[] token, long nowMillis, long plainExpiresAtMillis) {
-    byte[] plaintext;
+    return open(redisKey.getBytes(StandardCharsets.UTF_8), token, nowMillis, plainExpiresAtMillis);
+  }
+
+  /**
+   * {@link #open(String, byte[], long, long)} with the Redis key's UTF-8 bytes. The token is decoded and
+   * decrypted into pooled buffers ({@link FernetKeyRing#decrypt(byte[], FernetKeyRing.PlaintextReader)});
+   * the envelope is checked where it lies, and only the payload is copied out (or inflated straight from
+   * the buffer) for the serializer.
+   */
+  Opened<V> open(byte[] redisKey, byte[] token, long nowMillis, long plainExpiresAtMillis) {
     long start = System.nanoTime();
     try {
-      plaintext = ring.decrypt(token);
+      return ring.decrypt(
+          token,
+          (buf, off, len) -> {
+            instrumentation.recordDecryption(System.nanoTime() - start, len);
+            return unseal(redisKey, buf, off, len, nowMillis, plainExpiresAtMillis);
+          });
     } catch (ValueDecryptionException e) {
       return Opened.failed(map(e.reason()));
     } catch (RuntimeException e) {
       return Opened.failed(DecryptionFailureReason.FORMAT);
     }
-    instrumentation.recordDecryption(System.nanoTime() - start, plaintext.length);
-    byte[] payload;
-    long expiresAt;
+  }
+
+  /**
+   * The value of a decrypted plaintext, read in place (the buffer is wiped and reused after this
+   * returns; the serializer copies what the value keeps).
+   */
+  private Opened<V> unseal(
+      byte[] redisKey, byte[] buf, int off, int len, long nowMillis, long plainExpiresAtMillis) {
     if (format == RedisValueFormat.PLAIN_JSON) {
-      payload = plaintext;
-      expiresAt = plainExpiresAtMillis;
-    } else {
-      if (plaintext.length < HEADER || plaintext[0] != SEALED_FORMAT) {
-        return Opened.failed(DecryptionFailureReason.FORMAT);
-      }
-      int flags = plaintext[1] & 0xff;
-      if ((flags & ~FLAG_DEFLATED) != 0) {
-        return Opened.failed(DecryptionFailureReason.FORMAT);
-      }
-      ByteBuffer buffer = ByteBuffer.wrap(plaintext);
-      expiresAt = buffer.getLong(2);
-      byte[] digest = new byte[DIGEST_BYTES];
-      buffer.position(10);
-      buffer.get(digest);
-      if (!MessageDigest.isEqual(digest, keyDigest(redisKey))) {
-        return Opened.failed(DecryptionFailureReason.KEY_BINDING);
-      }
-      if (expiresAt <= nowMillis) {
-        return Opened.failed(DecryptionFailureReason.EXPIRED);
-      }
-      payload = new byte[plaintext.length - HEADER];
-      System.arraycopy(plaintext, HEADER, payload, 0, payload.length);
-      if ((flags & FLAG_DEFLATED) != 0) {
-        payload = inflate(payload, maxValueSize);
-        if (payload == null) {
-          return Opened.failed(DecryptionFailureReason.FORMAT);
-        }
-      }
+      return deserialize(buf, off, len, plainExpiresAtMillis);
     }
+    if (len < HEADER || buf[off] != SEALED_FORMAT) {
+      return Opened.failed(DecryptionFailureReason.FORMAT);
+    }
+    int flags = buf[off + 1] & 0xff;
+    if ((flags & ~FLAG_DEFLATED) != 0) {
+      return Opened.failed(DecryptionFailureReason.FORMAT);
+    }
+    long expiresAt = 0;
+    for (int i = off + 2; i < off + 10; i++) {
+      expiresAt = expiresAt << 8 | (buf[i] & 0xff);
+    }
+    if (!keyDigestMatches(redisKey, buf, off + 10)) {
+      return Opened.failed(DecryptionFailureReason.KEY_BINDING);
+    }
+    if (expiresAt <= nowMillis) {
+      return Opened.failed(DecryptionFailureReason.EXPIRED);
+    }
+    if ((flags & FLAG_DEFLATED) != 0) {
+      byte[] payload = inflate(buf, off + HEADER, len - HEADER, maxValueSize);
+      if (payload == null) {
+        return Opened.failed(DecryptionFailureReason.FORMAT);
+      }
+      return deserialize(payload, 0, payload.length, expiresAt);
+    }
+    return deserialize(buf, off + HEADER, len - HEADER, expiresAt);
+  }
+
+  private Opened<V> deserialize(byte[] buf, int off, int len, long expiresAt) {
     V value;
     try {
-      value = serializer.deserialize(payload);
+      value = serializer.deserialize(buf, off, len);
     } catch (RuntimeException e) {
       return Opened.failed(DecryptionFailureReason.DESERIALIZE);
     }
@@ -283,12 +302,46 @@ final class ValueCodec<V> {
   }
 
   static byte[] keyDigest(String redisKey) {
+    MessageDigest sha = sha256();
     try {
-      byte[] full =
-          MessageDigest.getInstance("SHA-256").digest(redisKey.getBytes(StandardCharsets.UTF_8));
+      byte[] full = sha.digest(redisKey.getBytes(StandardCharsets.UTF_8));
       byte[] digest = new byte[DIGEST_BYTES];
       System.arraycopy(full, 0, digest, 0, DIGEST_BYTES);
       return digest;
+    } finally {
+      DIGESTS.offer(sha);
+    }
+  }
+
+  /**
+   * Whether {@code buf[off, off + 16)} is the key digest of {@code redisKey} (UTF-8), compared in
+   * constant time.
+   */
+  static boolean keyDigestMatches(byte[] redisKey, byte[] buf, int off) {
+    MessageDigest sha = sha256();
+    try {
+      byte[] full = sha.digest(redisKey);
+      int diff = 0;
+      for (int i = 0; i < DIGEST_BYTES; i++) {
+        diff |= full[i] ^ buf[off + i];
+      }
+      return diff == 0;
+    } finally {
+      DIGESTS.offer(sha);
+    }
+  }
+
+  /** Idle SHA-256 instances (not thread-safe, and {@code getInstance} costs a provider look-up). */
+  private static final java.util.concurrent.ArrayBlockingQueue<MessageDigest> DIGESTS =
+      new java.util.concurrent.ArrayBlockingQueue<>(16);
+
+  private static MessageDigest sha256() {
+    MessageDigest sha = DIGESTS.poll();
+    if (sha != null) {
+      return sha;
+    }
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is unavailable", e);
     }
@@ -313,10 +366,15 @@ final class ValueCodec<V> {
 
   /** Inflates zlib data; null when malformed or when the output would exceed {@code cap} bytes. */
   static byte[] inflate(byte[] input, int cap) {
+    return inflate(input, 0, input.length, cap);
+  }
+
+  /** {@link #inflate(byte[], int)} of {@code input[offset, offset + length)}. */
+  static byte[] inflate(byte[] input, int offset, int length, int cap) {
     Inflater inflater = new Inflater();
     try {
-      inflater.setInput(input);
-      ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(cap, input.length * 4 + 64));
+      inflater.setInput(input, offset, length);
+      ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(cap, length * 4 + 64));
       byte[] buffer = new byte[8192];
       int total = 0;
       while (!inflater.finished()) {

@@ -229,13 +229,19 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   }
 
   @Override
-  public CompletableFuture<RemoteEntry<V>> get(String key) {
-    return retried(RemoteOperation.GET, () -> delegate.get(key));
+  public CompletableFuture<RemoteEntry<V>> get(String key, java.util.concurrent.Executor decoder) {
+    return retried(RemoteOperation.GET, () -> delegate.get(key, decoder));
   }
 
   @Override
-  public CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys) {
-    return retried(RemoteOperation.GET_ALL, () -> delegate.getAll(keys));
+  public CompletableFuture<Map<String, RemoteEntry<V>>> getAll(
+      Collection<String> keys, java.util.concurrent.Executor decoder) {
+    return retried(RemoteOperation.GET_ALL, () -> delegate.getAll(keys, decoder));
+  }
+
+  @Override
+  public java.util.concurrent.Executor decodeExecutor() {
+    return delegate.decodeExecutor();
   }
 
   @Override

@@ -34,4 +34,18 @@ public interface ValueSerializer<V> {
    * @throws SerializationException if the bytes do not hold a value of this type
    */
   V deserialize(byte[] bytes);
+
+  /**
+   * Deserializes {@code buffer[offset, offset + length)}, which holds what {@link #deserialize(byte[])}
+   * would get. The tier reads values straight out of a reused (and afterwards wiped) decryption buffer
+   * this way: the value must not keep a reference to {@code buffer}. The default copies the range and
+   * calls {@link #deserialize(byte[])}; override it to read in place.
+   *
+   * @param buffer never null
+   * @return the value, never null
+   * @throws SerializationException if the bytes do not hold a value of this type
+   */
+  default V deserialize(byte[] buffer, int offset, int length) {
+    return deserialize(java.util.Arrays.copyOfRange(buffer, offset, offset + length));
+  }
 }

@@ -147,9 +147,16 @@ public final class ValueSerializers {
     @Override
     public V deserialize(byte[] bytes) {
       Objects.requireNonNull(bytes, "bytes must not be null");
+      return deserialize(bytes, 0, bytes.length);
+    }
+
+    /** Reads in place: Jackson's parser copies what the value keeps (strings, numbers). */
+    @Override
+    public V deserialize(byte[] buffer, int offset, int length) {
+      Objects.requireNonNull(buffer, "buffer must not be null");
       V value;
       try {
-        value = reader.readValue(bytes);
+        value = reader.readValue(buffer, offset, length);
       } catch (Exception e) {
         throw new SerializationException(
             "cannot deserialize JSON into " + type.toCanonical(), e);
@@ -178,6 +185,11 @@ public final class ValueSerializers {
     @Override
     public String deserialize(byte[] bytes) {
       return new String(Objects.requireNonNull(bytes, "bytes must not be null"), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String deserialize(byte[] buffer, int offset, int length) {
+      return new String(Objects.requireNonNull(buffer, "buffer must not be null"), offset, length, StandardCharsets.UTF_8);
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * A shared remote tier of one cache, keyed by <em>encoded</em> keys (the output of the cache's {@code
@@ -21,6 +22,13 @@ import java.util.concurrent.CompletableFuture;
  * (tampered, foreign key, expired envelope, undeserializable) is reported as absent, counted, never
  * thrown. Values are sealed before they leave the process. Thread-safe.
  *
+ * <p><b>Where reads decode.</b> A read's decoding (decryption, decompression, deserialization) runs on
+ * the {@link Executor} the caller passes to {@link #get(String, Executor)} and {@link
+ * #getAll(Collection, Executor)}, never on the client's I/O threads, which only move bytes. A
+ * synchronous caller passes an executor that runs the step on its own thread once the bytes have
+ * arrived ({@code dev.cachet.internal.CallerRunsExecutor}); the one-argument forms use {@link
+ * #decodeExecutor()}. Decorators pass the caller's executor through.
+ *
  * @param <V> the value type
  */
 public interface RemoteTier<V> extends AutoCloseable {
@@ -28,11 +36,37 @@ public interface RemoteTier<V> extends AutoCloseable {
   /** The name of the cache this tier serves. */
   String cacheName();
 
-  /** Completes with the entry of {@code key}, or null when absent (or unreadable). */
-  CompletableFuture<RemoteEntry<V>> get(String key);
+  /**
+   * Completes with the entry of {@code key}, or null when absent (or unreadable); the value is decoded
+   * on {@code decoder} (see the class documentation), which the returned future may complete on.
+   */
+  CompletableFuture<RemoteEntry<V>> get(String key, Executor decoder);
 
-  /** Completes with the readable entries of {@code keys}; absent keys are missing. */
-  CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys);
+  /**
+   * Completes with the readable entries of {@code keys}, absent keys missing; decoded on {@code
+   * decoder}.
+   */
+  CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys, Executor decoder);
+
+  /** {@link #get(String, Executor)} decoding on {@link #decodeExecutor()}. */
+  default CompletableFuture<RemoteEntry<V>> get(String key) {
+    return get(key, decodeExecutor());
+  }
+
+  /** {@link #getAll(Collection, Executor)} decoding on {@link #decodeExecutor()}. */
+  default CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys) {
+    return getAll(keys, decodeExecutor());
+  }
+
+  /**
+   * Where reads decode when the caller names no executor (asynchronous callers): the Redis tier's is
+   * configurable and by default a small pool of daemon threads, never {@code
+   * ForkJoinPool.commonPool()}. The default runs the step on the thread that completes the read, for
+   * tiers with nothing expensive to decode.
+   */
+  default Executor decodeExecutor() {
+    return Runnable::run;
+  }
 
   /** Stores {@code value} for {@code ttl}. */
   CompletableFuture<Void> put(String key, V value, Duration ttl);

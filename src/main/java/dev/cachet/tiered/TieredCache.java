@@ -18,6 +18,7 @@ import dev.cachet.internal.Preconditions;
 import dev.cachet.internal.SingleFlight;
 import dev.cachet.resilience.Resilience;
 import dev.cachet.spi.LeaseLock;
+import dev.cachet.internal.CallerRunsExecutor;
 import dev.cachet.spi.RemoteEntry;
 import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.RemoteTier;
@@ -360,8 +361,21 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
    * timeout, an open circuit). A caller error the tier reports through the future is rethrown as is.
    */
   private <T> T await(CompletableFuture<T> future, RemoteOperation operation) throws RemoteFailure {
+    return await(future, operation, null);
+  }
+
+  /**
+   * {@link #await(CompletableFuture, RemoteOperation)} running {@code decoder}'s tasks (the read's
+   * decoding) on this thread while waiting; {@code decoder} null: a plain wait.
+   */
+  private <T> T await(CompletableFuture<T> future, RemoteOperation operation, CallerRunsExecutor decoder)
+      throws RemoteFailure {
     try {
-      T result = future.get(shared.options.remoteTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      long timeout = shared.options.remoteTimeout.toNanos();
+      T result =
+          decoder == null
+              ? future.get(timeout, TimeUnit.NANOSECONDS)
+              : decoder.await(future, timeout);
       shared.outage.onSuccess();
       return result;
     } catch (TimeoutException e) {
@@ -378,6 +392,12 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       future.cancel(false);
       throw new RemoteFailure(operation, e);
     }
+  }
+
+  /** Reads {@code encoded} remotely, decoding the reply on this thread (never Lettuce's event loop). */
+  private RemoteEntry<V> remoteGet(String encoded) throws RemoteFailure {
+    CallerRunsExecutor decoder = new CallerRunsExecutor();
+    return await(call(() -> remote.get(encoded, decoder)), RemoteOperation.GET, decoder);
   }
 
   /**
@@ -476,7 +496,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     long readStamp = shared.order.readStamp();
     RemoteEntry<V> entry;
     try {
-      entry = await(call(() -> remote.get(encoded)), RemoteOperation.GET);
+      entry = remoteGet(encoded);
     } catch (RemoteFailure failure) {
       onRemoteFailure(failure);
       return null;
@@ -527,7 +547,10 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     long readStamp = shared.order.readStamp();
     Map<String, RemoteEntry<V>> entries;
     try {
-      entries = await(call(() -> remote.getAll(missingByEncoded.keySet())), RemoteOperation.GET_ALL);
+      CallerRunsExecutor decoder = new CallerRunsExecutor();
+      entries =
+          await(
+              call(() -> remote.getAll(missingByEncoded.keySet(), decoder)), RemoteOperation.GET_ALL, decoder);
     } catch (RemoteFailure failure) {
       onRemoteFailure(failure);
       return found;
@@ -807,7 +830,7 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
       long readStamp = shared.order.readStamp();
       RemoteEntry<V> entry;
       try {
-        entry = await(call(() -> remote.get(encoded)), RemoteOperation.GET);
+        entry = remoteGet(encoded);
       } catch (RemoteFailure failure) {
         log.debug("cache '{}': refresh-ahead skipped, the remote read failed: {}", name, failure.getCause().toString());
         return;

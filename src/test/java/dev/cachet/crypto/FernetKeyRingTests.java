@@ -39,6 +39,55 @@ class FernetKeyRingTests {
   }
 
   @Test
+  void decryptInPlace_seesWhatDecryptReturns_forEverySize_andWipesTheBufferAfterwards() {
+    FernetKeyRing ring = FernetKeyRing.of(newKey, oldKey);
+    java.util.Random random = new java.util.Random(7);
+    byte[][] kept = new byte[1][];
+    for (int size : new int[] {0, 1, 15, 16, 17, 1000, 1024, 5000, 70_000, 200_000}) {
+      byte[] plaintext = new byte[size];
+      random.nextBytes(plaintext);
+      java.util.Arrays.fill(plaintext, 0, Math.min(size, 4), (byte) 0x5a); // never all zero
+      for (FernetKeyRing writer : List.of(FernetKeyRing.of(newKey), FernetKeyRing.of(oldKey))) {
+        byte[] token = writer.encrypt(plaintext);
+        byte[] copy =
+            ring.decrypt(
+                token,
+                (buf, off, len) -> {
+                  kept[0] = buf;
+                  return java.util.Arrays.copyOfRange(buf, off, off + len);
+                });
+        assertThat(copy).isEqualTo(ring.decrypt(token)).isEqualTo(plaintext);
+        // the reused buffer holds no plaintext once the call returned
+        for (int i = 0; i < size; i++) {
+          assertThat(kept[0][i]).as("byte %d of %d", i, size).isZero();
+        }
+      }
+    }
+  }
+
+  @Test
+  void decryptInPlace_rejectsWhatDecryptRejects_withoutCallingTheReader() {
+    FernetKeyRing ring = FernetKeyRing.of(newKey);
+    byte[] foreign = FernetKeyRing.of(oldKey).encrypt(new byte[100]);
+    byte[] tampered = ring.encrypt(new byte[100]);
+    tampered[20] = (byte) (tampered[20] == 'A' ? 'B' : 'A');
+    for (byte[] bad : new byte[][] {foreign, tampered, "not a token".getBytes(StandardCharsets.US_ASCII), new byte[0]}) {
+      assertThatThrownBy(() -> ring.decrypt(bad, (buf, off, len) -> {
+            throw new AssertionError("the reader must not run");
+          }))
+          .isInstanceOf(ValueDecryptionException.class);
+    }
+    // a reader that throws still leaves the pool usable and the buffer wiped
+    byte[] token = ring.encrypt("secret".getBytes(StandardCharsets.UTF_8));
+    assertThatThrownBy(() -> ring.decrypt(token, (buf, off, len) -> {
+          throw new IllegalStateException("reader failed");
+        }))
+        .isInstanceOf(IllegalStateException.class);
+    String read = ring.decrypt(token, (buf, off, len) -> new String(buf, off, len, StandardCharsets.UTF_8));
+    assertThat(read).isEqualTo("secret");
+  }
+
+  @Test
   void rotate_reencryptsUnderPrimaryKeepingTimestamp() {
     Clock past = Clock.fixed(Instant.ofEpochSecond(1_600_000_000L), ZoneOffset.UTC);
     Clock now = Clock.fixed(Instant.ofEpochSecond(1_700_000_000L), ZoneOffset.UTC);

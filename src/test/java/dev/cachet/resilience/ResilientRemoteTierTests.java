@@ -525,12 +525,13 @@ class ResilientRemoteTierTests {
     }
 
     @Override
-    public CompletableFuture<RemoteEntry<String>> get(String key) {
+    public CompletableFuture<RemoteEntry<String>> get(String key, java.util.concurrent.Executor decoder) {
       return answer(new RemoteEntry<>("value", Long.MAX_VALUE));
     }
 
     @Override
-    public CompletableFuture<Map<String, RemoteEntry<String>>> getAll(Collection<String> keys) {
+    public CompletableFuture<Map<String, RemoteEntry<String>>> getAll(
+        Collection<String> keys, java.util.concurrent.Executor decoder) {
       return answer(Map.of());
     }
 
@@ -575,8 +576,8 @@ class ResilientRemoteTierTests {
       FakeTier parent = this;
       return new FakeTier(tenantId) {
         @Override
-        public CompletableFuture<RemoteEntry<String>> get(String key) {
-          return parent.get(key);
+        public CompletableFuture<RemoteEntry<String>> get(String key, java.util.concurrent.Executor decoder) {
+          return parent.get(key, decoder);
         }
       };
     }

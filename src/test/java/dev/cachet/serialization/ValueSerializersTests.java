@@ -157,4 +157,26 @@ class ValueSerializersTests {
         .isInstanceOf(NullPointerException.class).hasMessageContaining("type");
     assertThatThrownBy(() -> ValueSerializers.forType(null)).isInstanceOf(NullPointerException.class);
   }
+
+  /** Reads the value out of the middle of a larger buffer, then scribbles over it. */
+  private static <V> V readInPlace(ValueSerializer<V> serializer, V value) {
+    byte[] bytes = serializer.serialize(value);
+    byte[] buffer = new byte[bytes.length + 20];
+    java.util.Arrays.fill(buffer, (byte) '#');
+    System.arraycopy(bytes, 0, buffer, 7, bytes.length);
+    V read = serializer.deserialize(buffer, 7, bytes.length);
+    java.util.Arrays.fill(buffer, (byte) 0); // the tier wipes its buffer: the value must not share it
+    return read;
+  }
+
+  @Test
+  void deserializeInPlace_readsTheRange_andKeepsNothingOfTheBuffer() {
+    assertThat(readInPlace(ValueSerializers.json(String.class), "héllo")).isEqualTo("héllo");
+    assertThat(readInPlace(ValueSerializers.json(new TypeReference<Map<String, List<Integer>>>() {}), Map.of("a", List.of(1, 2))))
+        .isEqualTo(Map.of("a", List.of(1, 2)));
+    assertThat(readInPlace(ValueSerializers.utf8Strings(), "naïve")).isEqualTo("naïve");
+    assertThat(readInPlace(ValueSerializers.bytes(), new byte[] {1, 2, 3})).containsExactly(1, 2, 3);
+    assertThatThrownBy(() -> ValueSerializers.json(String.class).deserialize("xx{".getBytes(StandardCharsets.UTF_8), 2, 1))
+        .isInstanceOf(SerializationException.class);
+  }
 }

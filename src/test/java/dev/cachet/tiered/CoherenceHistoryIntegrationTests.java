@@ -405,8 +405,8 @@ class CoherenceHistoryIntegrationTests {
     }
 
     @Override public String cacheName() { return commands.cacheName(); }
-    @Override public CompletableFuture<RemoteEntry<V>> get(String key) { return commands.get(key); }
-    @Override public CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys) { return commands.getAll(keys); }
+    @Override public CompletableFuture<RemoteEntry<V>> get(String key, java.util.concurrent.Executor d) { return commands.get(key, d); }
+    @Override public CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys, java.util.concurrent.Executor d) { return commands.getAll(keys, d); }
     @Override public CompletableFuture<Void> put(String key, V value, Duration ttl) { return commands.put(key, value, ttl); }
     @Override public CompletableFuture<Boolean> putIfAbsent(String key, V value, Duration ttl) { return commands.putIfAbsent(key, value, ttl); }
     @Override public CompletableFuture<Boolean> replace(String key, RemoteEntry<V> expected, V value, Duration ttl) { return commands.replace(key, expected, value, ttl); }

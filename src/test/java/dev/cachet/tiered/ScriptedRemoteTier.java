@@ -172,12 +172,13 @@ final class ScriptedRemoteTier<V> implements RemoteTier<V> {
   }
 
   @Override
-  public CompletableFuture<RemoteEntry<V>> get(String key) {
+  public CompletableFuture<RemoteEntry<V>> get(String key, java.util.concurrent.Executor decoder) {
     return run(Op.GET, key, null, () -> entry(store.get(key)));
   }
 
   @Override
-  public CompletableFuture<Map<String, RemoteEntry<V>>> getAll(Collection<String> keys) {
+  public CompletableFuture<Map<String, RemoteEntry<V>>> getAll(
+      Collection<String> keys, java.util.concurrent.Executor decoder) {
     return run(Op.GET_ALL, null, null, () -> {
       Map<String, RemoteEntry<V>> found = new LinkedHashMap<>();
       for (String k : keys) {
