@@ -1053,16 +1053,17 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               byte[] rkb = bytes(rk);
               return shared.connections.commands()
                   .thenCompose(c -> getOrWrongType(c, rkb))
-                  .thenCompose(
+                  .thenComposeAsync(
                       token -> {
                         if (token == null) {
-                          return migrate(key, gen).thenApply(java.util.Objects::nonNull);
+                          return migrate(key, gen, decodeExecutor()).thenApply(java.util.Objects::nonNull);
                         }
                         if (token == WRONG_TYPE) {
                           return CompletableFuture.completedFuture(wrongType(rk) != null);
                         }
                         return CompletableFuture.completedFuture(verified(rk, token));
-                      });
+                      },
+                      decodeExecutor());
             });
     return observe(RemoteOperation.GET, start, result);
   }
