@@ -1074,7 +1074,14 @@ public abstract class CacheContractTests {
   void asyncBulkLoader_waitsForKeysAnotherCallerIsLoading() throws Exception {
     Cache<String, String> cache = cache();
     CompletableFuture<String> remote = new CompletableFuture<>();
-    CompletableFuture<String> single = cache.async().get("a", (k, e) -> remote);
+    CountDownLatch loading = new CountDownLatch(1);
+    CompletableFuture<String> single =
+        cache.async().get("a", (k, e) -> {
+          loading.countDown();
+          return remote;
+        });
+    // a remote cache reads Redis before it loads: the bulk call starts once "a" is being loaded
+    assertThat(loading.await(10, TimeUnit.SECONDS)).isTrue();
     AtomicInteger bulkCalls = new AtomicInteger();
     CompletableFuture<Map<String, String>> bulk =
         cache.async().getAll(List.of("a", "b"), (keys, e) -> {

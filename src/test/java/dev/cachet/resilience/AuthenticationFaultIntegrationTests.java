@@ -49,7 +49,7 @@ class AuthenticationFaultIntegrationTests {
           assertThat(node.cache.get("k" + i, k -> "loaded")).isEqualTo("loaded");
         }
         assertThat(node.remoteErrors(RemoteErrorReason.PERMISSION)).as("classified permission").isPositive();
-        assertThat(node.remoteErrors(RemoteErrorReason.CONNECTION)).as("not connection").isZero();
+        assertThat(node.remoteErrors(RemoteErrorReason.CONNECTION)).as("not connection: %s", node.cache.health().details()).isZero();
         var retry = Resilience.retryOf(node.cache).orElseThrow().getMetrics();
         assertThat(retry.getNumberOfFailedCallsWithRetryAttempt()).as("never retried").isZero();
         CacheHealth health = node.cache.health();
