@@ -89,11 +89,12 @@ class CoherenceFailSafeIntegrationTests {
     } finally {
       writers.shutdownNow();
     }
-    Eventually.await(DEADLINE, "A's publisher drained", () -> {
-      long before = a.coherence().acknowledged();
-      a.put("drain-marker", "x");
-      return a.coherence().acknowledged() > before;
-    });
+    // one marker put after the writers stopped: once Redis acknowledged a message sent after it, A's
+    // publisher has sent everything the writers queued (the acknowledgement is asynchronous)
+    long beforeMarker = a.coherence().acknowledged();
+    a.put("drain-marker", "x");
+    Eventually.await(Duration.ofSeconds(60), "A's publisher drained",
+        () -> a.coherence().acknowledged() > beforeMarker);
     long sent = a.coherence().acknowledged();
     Eventually.await(DEADLINE, "B applied A's last message", () -> b.coherence().peerCount() == 1
         && b.coherence().peerInvalidationsApplied() >= sent);
