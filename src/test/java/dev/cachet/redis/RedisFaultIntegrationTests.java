@@ -226,30 +226,10 @@ class RedisFaultIntegrationTests {
 
       String channel = ((LettuceRedisTier<String>) tier).layout().channel();
       int slot = SlotHash.getSlot(channel.getBytes(StandardCharsets.UTF_8));
-      RedisNode source = null;
-      RedisNode target = null;
-      for (RedisNode master : cluster.masters()) {
-        if (ownsSlot(master, slot)) {
-          source = master;
-        } else if (target == null) {
-          target = master;
-        }
-      }
-      assertThat(source).as("owner of slot %d", slot).isNotNull();
-      String sourceId = source.command("CLUSTER", "MYID");
-      String targetId = target.command("CLUSTER", "MYID");
-      target.command("CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", sourceId);
-      source.command("CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", targetId);
-      for (Object key : (List<?>) source.call("CLUSTER", "GETKEYSINSLOT", Integer.toString(slot), "1000")) {
-        source.call("MIGRATE", "127.0.0.1", Integer.toString(target.port()), (String) key, "0", "5000");
-      }
-      target.command("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", targetId);
-      source.command("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", targetId);
-      for (RedisNode master : cluster.masters()) {
-        if (master != source && master != target) {
-          master.command("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", targetId);
-        }
-      }
+      RedisNode source = cluster.ownerOf(slot);
+      RedisNode target =
+          cluster.masters().stream().filter(m -> m.port() != source.port()).findFirst().orElseThrow();
+      cluster.moveSlot(slot, target);
 
       Eventually.await(Duration.ofSeconds(10), "onSubscriptionLost", () -> lost.get() > 0);
       Eventually.await(Duration.ofSeconds(30), "onResubscribed", () -> resubscribed.get() > 0);
@@ -262,27 +242,5 @@ class RedisFaultIntegrationTests {
       tier.invalidationBus().publish("after").get(5, TimeUnit.SECONDS);
       assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("after");
     }
-  }
-
-  private static boolean ownsSlot(RedisNode master, int slot) {
-    String myId = master.command("CLUSTER", "MYID");
-    for (String line : master.command("CLUSTER", "NODES").split("\n")) {
-      String[] f = line.trim().split(" ");
-      if (f.length < 9 || !f[0].equals(myId)) {
-        continue;
-      }
-      for (int i = 8; i < f.length; i++) {
-        if (f[i].startsWith("[")) {
-          continue;
-        }
-        String[] range = f[i].split("-");
-        int lo = Integer.parseInt(range[0]);
-        int hi = range.length > 1 ? Integer.parseInt(range[1]) : lo;
-        if (slot >= lo && slot <= hi) {
-          return true;
-        }
-      }
-    }
-    return false;
   }
 }
