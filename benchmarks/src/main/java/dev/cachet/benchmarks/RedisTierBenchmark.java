@@ -48,7 +48,10 @@ import org.openjdk.jmh.infra.Blackhole;
  *       sequentialGets100} (100 {@code getIfPresent} calls); goal at least 20x faster;
  *   <li>{@code tierGetAll100} against {@code rawMgetDecode100} (Lettuce sync {@code MGET} of the same
  *       100 keys plus 100 decodes done here with the public API: Fernet decrypt, key-digest check,
- *       JSON); goal at most 1.2x.
+ *       JSON); goal at most 1.2x;
+ *   <li>{@code tierGetDeflated}: {@code tierGet} of a second cache whose values are stored deflated
+ *       (compression threshold 512 bytes; the same 1 KB values, which deflate to well under 100 bytes):
+ *       the inflate path, no goal of its own (its {@code -prof gc} B/op is the figure to watch).
  * </ul>
  *
  * Keys are drawn uniformly from 1,000 stored entries. Everything runs on one thread against a server
@@ -70,6 +73,7 @@ public class RedisTierBenchmark {
   private BenchRedis server;
   private RedisConnections connections;
   private Cache<String, String> cache;
+  private Cache<String, String> deflated;
   private RedisClient rawClient;
   private StatefulRedisConnection<byte[], byte[]> rawConnection;
   private RedisCommands<byte[], byte[]> raw;
@@ -109,6 +113,15 @@ public class RedisTierBenchmark {
             .keyCodec(KeyCodec.strings())
             .defaultTtl(Duration.ofHours(1))
             .build();
+    deflated =
+        RedisCacheBuilder.newBuilder(String.class, String.class)
+            .name("bench-deflated")
+            .connections(connections)
+            .keyRing(ring)
+            .keyCodec(KeyCodec.strings())
+            .defaultTtl(Duration.ofHours(1))
+            .compressionThreshold(512)
+            .build();
     keys = new String[ENTRIES];
     StringBuilder value = new StringBuilder();
     while (value.length() < 1_000) {
@@ -116,7 +129,9 @@ public class RedisTierBenchmark {
     }
     for (int i = 0; i < ENTRIES; i++) {
       keys[i] = "key-" + i;
-      cache.put(keys[i], value.substring(0, 1_000 - 8) + String.format("%08d", i));
+      String v = value.substring(0, 1_000 - 8) + String.format("%08d", i);
+      cache.put(keys[i], v);
+      deflated.put(keys[i], v);
     }
     // The stored Redis key of every cache key (the layout is internal: find them by their suffix).
     Map<String, byte[]> bySuffix = new HashMap<>();
@@ -136,6 +151,7 @@ public class RedisTierBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() throws InterruptedException {
     cache.close();
+    deflated.close();
     connections.close();
     rawConnection.close();
     rawClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -166,6 +182,11 @@ public class RedisTierBenchmark {
   @Benchmark
   public String tierGet() {
     return cache.getIfPresent(keys[next()]);
+  }
+
+  @Benchmark
+  public String tierGetDeflated() {
+    return deflated.getIfPresent(keys[next()]);
   }
 
   @Benchmark
