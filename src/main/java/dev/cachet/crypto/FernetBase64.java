@@ -50,28 +50,12 @@ final class FernetBase64 {
    * (including empty input).
    */
   static byte[] decode(byte[] src) {
-    int len = src.length;
-    if (len == 0 || (len & 3) != 0) {
+    int expected = decodedLength(src);
+    if (expected < 0) {
       return null;
     }
-    int pad = src[len - 1] == '=' ? (src[len - 2] == '=' ? 2 : 1) : 0;
-    if (pad > 0) {
-      // The last symbol before the padding carries 2 (pad 1) or 4 (pad 2) unused bits: must be zero.
-      int last = DECODE[src[len - 1 - pad] & 0xff];
-      int unusedBitsMask = pad == 1 ? 0x3 : 0xf;
-      if (last < 0 || (last & unusedBitsMask) != 0) {
-        return null;
-      }
-    }
-    byte[] out = new byte[len / 4 * 3 - pad];
-    try {
-      if (DECODER.decode(src, out) != out.length) {
-        return null;
-      }
-    } catch (IllegalArgumentException e) {
-      return null; // a character outside the URL-safe alphabet, or '=' before the end
-    }
-    return out;
+    byte[] out = new byte[expected];
+    return decodeInto(src, out) == expected ? out : null;
   }
 
   /**
@@ -79,24 +63,36 @@ final class FernetBase64 {
    * allocating; returns the decoded length, or -1 when {@code src} is not canonical.
    */
   static int decodeInto(byte[] src, byte[] dst) {
+    int expected = decodedLength(src);
+    if (expected < 0) {
+      return -1;
+    }
+    try {
+      return DECODER.decode(src, dst) == expected ? expected : -1;
+    } catch (IllegalArgumentException e) {
+      return -1; // a character outside the URL-safe alphabet, or '=' before the end
+    }
+  }
+
+  /**
+   * The decoded length of {@code src} after the shape and padding-bit checks (the JDK decoder checks
+   * the alphabet), or -1 when they fail.
+   */
+  private static int decodedLength(byte[] src) {
     int len = src.length;
     if (len == 0 || (len & 3) != 0) {
       return -1;
     }
     int pad = src[len - 1] == '=' ? (src[len - 2] == '=' ? 2 : 1) : 0;
     if (pad > 0) {
+      // The last symbol before the padding carries 2 (pad 1) or 4 (pad 2) unused bits: must be zero.
       int last = DECODE[src[len - 1 - pad] & 0xff];
       int unusedBitsMask = pad == 1 ? 0x3 : 0xf;
       if (last < 0 || (last & unusedBitsMask) != 0) {
         return -1;
       }
     }
-    int expected = len / 4 * 3 - pad;
-    try {
-      return DECODER.decode(src, dst) == expected ? expected : -1;
-    } catch (IllegalArgumentException e) {
-      return -1;
-    }
+    return len / 4 * 3 - pad;
   }
 
   /** Like {@link #decode(byte[])} for a string; non-ASCII characters are invalid. */

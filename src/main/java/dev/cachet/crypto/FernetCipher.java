@@ -1,5 +1,6 @@
 package dev.cachet.crypto;
 
+import dev.cachet.internal.BoundedPool;
 import dev.cachet.CacheException;
 import dev.cachet.crypto.ValueDecryptionException.Reason;
 import java.security.GeneralSecurityException;
@@ -29,10 +30,10 @@ import javax.crypto.spec.SecretKeySpec;
  * threads share the same few engines.
  *
  * <p>Copies are avoided: encryption writes the ciphertext and the MAC straight into the token buffer;
- * decryption MACs the decoded token in place and decrypts straight into the result array. To know the
- * result's exact length before decrypting, the last block is decrypted first on its own (an ECB block
- * decryption XORed with the preceding ciphertext block, which is what CBC is), its PKCS7 padding is
- * checked, and the remaining blocks are then decrypted by CBC directly into the result.
+ * decryption MACs the decoded token in place and decrypts straight into the caller's buffer. The last
+ * block is decrypted first on its own (an ECB block decryption XORed with the preceding ciphertext
+ * block, which is what CBC is) and its PKCS7 padding checked, so the plaintext's exact length is known
+ * before the remaining blocks are decrypted by CBC directly into the buffer, without an unpadding copy.
  */
 final class FernetCipher {
   static final byte VERSION = (byte) 0x80;
@@ -114,11 +115,6 @@ final class FernetCipher {
     return checkStructure(FernetBase64.decode(token));
   }
 
-  /** Like {@link #decode(byte[])} for a token string. */
-  static byte[] decode(String token) {
-    return checkStructure(FernetBase64.decode(token));
-  }
-
   /**
    * Decodes a token (ASCII bytes) into {@code dst} (at least {@code token.length / 4 * 3} bytes) and
    * checks its version and length; returns the decoded length.
@@ -127,22 +123,24 @@ final class FernetCipher {
    */
   static int decodeInto(byte[] token, byte[] dst) {
     int len = FernetBase64.decodeInto(token, dst);
-    if (len < MIN_RAW_SIZE
-        || dst[0] != VERSION
-        || (len - CIPHERTEXT_OFFSET - MAC_SIZE) % BLOCK_SIZE != 0) {
+    if (!wellFormed(dst, len)) {
       throw new ValueDecryptionException(Reason.FORMAT);
     }
     return len;
   }
 
   private static byte[] checkStructure(byte[] raw) {
-    if (raw == null
-        || raw.length < MIN_RAW_SIZE
-        || raw[0] != VERSION
-        || (raw.length - CIPHERTEXT_OFFSET - MAC_SIZE) % BLOCK_SIZE != 0) {
+    if (raw == null || !wellFormed(raw, raw.length)) {
       throw new ValueDecryptionException(Reason.FORMAT);
     }
     return raw;
+  }
+
+  /** Version byte and length of the first {@code len} bytes of a decoded token ({@code len < 0}: not base64). */
+  private static boolean wellFormed(byte[] raw, int len) {
+    return len >= MIN_RAW_SIZE
+        && raw[0] == VERSION
+        && (len - CIPHERTEXT_OFFSET - MAC_SIZE) % BLOCK_SIZE == 0;
   }
 
   /** The token's timestamp field, read as a signed long (negative means beyond year 292 billion). */
@@ -182,7 +180,7 @@ final class FernetCipher {
     Engine engine = engines.acquire();
     boolean reusable = false;
     try {
-      boolean authentic = macMatches(engine, raw);
+      boolean authentic = macMatches(engine, raw, raw.length);
       reusable = true;
       return authentic;
     } finally {
@@ -193,68 +191,14 @@ final class FernetCipher {
   }
 
   /**
-   * Decrypts a decoded, structurally checked token if this key authenticates it.
-   *
-   * @return the plaintext, or {@code null} when the HMAC does not match this key
-   * @throws ValueDecryptionException ({@code FORMAT}) if the token is authentic but badly padded
-   */
-  byte[] openIfAuthentic(byte[] raw) {
-    Engine engine = engines.acquire();
-    boolean reusable = false;
-    try {
-      if (!macMatches(engine, raw)) {
-        reusable = true;
-        return null;
-      }
-      int macOffset = raw.length - MAC_SIZE;
-      int ciphertextSize = macOffset - CIPHERTEXT_OFFSET;
-      int lastBlock = macOffset - BLOCK_SIZE;
-      // CBC: P_n = D(C_n) xor C_(n-1), where C_0 is the IV, which directly precedes C_1.
-      byte[] block = engine.block;
-      engine.lastBlock.doFinal(raw, lastBlock, BLOCK_SIZE, block, 0);
-      for (int i = 0; i < BLOCK_SIZE; i++) {
-        block[i] ^= raw[lastBlock - BLOCK_SIZE + i];
-      }
-      int pad = block[BLOCK_SIZE - 1] & 0xff;
-      int badPadding = (pad - 1) >>> 31 | (BLOCK_SIZE - pad) >>> 31; // pad outside 1..16
-      if (badPadding == 0) {
-        for (int i = BLOCK_SIZE - pad; i < BLOCK_SIZE; i++) {
-          badPadding |= (block[i] & 0xff) ^ pad;
-        }
-      }
-      if (badPadding != 0) {
-        java.util.Arrays.fill(block, (byte) 0);
-        reusable = true;
-        throw new ValueDecryptionException(Reason.FORMAT);
-      }
-      byte[] plaintext = new byte[ciphertextSize - pad];
-      int head = ciphertextSize - BLOCK_SIZE;
-      if (head > 0) {
-        engine.decryptor.init(
-            Cipher.DECRYPT_MODE, encryptionKey, new IvParameterSpec(raw, IV_OFFSET, BLOCK_SIZE));
-        engine.decryptor.doFinal(raw, CIPHERTEXT_OFFSET, head, plaintext, 0);
-      }
-      System.arraycopy(block, 0, plaintext, head, BLOCK_SIZE - pad);
-      java.util.Arrays.fill(block, (byte) 0);
-      reusable = true;
-      return plaintext;
-    } catch (GeneralSecurityException e) {
-      throw unexpected(e);
-    } finally {
-      if (reusable) {
-        engines.release(engine);
-      }
-    }
-  }
-
-  /**
-   * Like {@link #openIfAuthentic(byte[])} for the first {@code rawLength} bytes of {@code raw},
-   * decrypting into {@code out} (at least {@code rawLength - 57} bytes) instead of a new array.
+   * Decrypts the first {@code rawLength} bytes of a decoded, structurally checked token into {@code
+   * out} (at least {@code rawLength - 57} bytes) if this key authenticates it. The one decryption path:
+   * {@link FernetKeyRing} decrypts into pooled buffers and copies out what an allocating call returns.
    *
    * @return the plaintext length, or -1 when the HMAC does not match this key
    * @throws ValueDecryptionException ({@code FORMAT}) if the token is authentic but badly padded
    */
-  int openIfAuthenticInto(byte[] raw, int rawLength, byte[] out) {
+  int openIfAuthentic(byte[] raw, int rawLength, byte[] out) {
     Engine engine = engines.acquire();
     boolean reusable = false;
     try {
@@ -265,6 +209,7 @@ final class FernetCipher {
       int macOffset = rawLength - MAC_SIZE;
       int ciphertextSize = macOffset - CIPHERTEXT_OFFSET;
       int lastBlock = macOffset - BLOCK_SIZE;
+      // CBC: P_n = D(C_n) xor C_(n-1), where C_0 is the IV, which directly precedes C_1.
       byte[] block = engine.block;
       engine.lastBlock.doFinal(raw, lastBlock, BLOCK_SIZE, block, 0);
       for (int i = 0; i < BLOCK_SIZE; i++) {
@@ -299,10 +244,6 @@ final class FernetCipher {
         engines.release(engine);
       }
     }
-  }
-
-  private boolean macMatches(Engine engine, byte[] raw) {
-    return macMatches(engine, raw, raw.length);
   }
 
   private boolean macMatches(Engine engine, byte[] raw, int rawLength) {

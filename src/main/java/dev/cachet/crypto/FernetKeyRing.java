@@ -1,5 +1,6 @@
 package dev.cachet.crypto;
 
+import dev.cachet.internal.BoundedPool;
 import dev.cachet.CacheConfigurationException;
 import dev.cachet.CachetEnvironment;
 import dev.cachet.crypto.ValueDecryptionException.Reason;
@@ -232,7 +233,7 @@ public final class FernetKeyRing {
    */
   public byte[] decrypt(byte[] token) {
     Objects.requireNonNull(token, "token must not be null");
-    return open(FernetCipher.decode(token));
+    return open(token, NO_TTL, COPY);
   }
 
   /**
@@ -245,10 +246,7 @@ public final class FernetKeyRing {
    */
   public byte[] decrypt(byte[] token, Duration ttl) {
     Objects.requireNonNull(token, "token must not be null");
-    long ttlSeconds = ttlSeconds(ttl);
-    byte[] raw = FernetCipher.decode(token);
-    FernetCipher.checkFreshness(raw, nowSeconds(), ttlSeconds);
-    return open(raw);
+    return open(token, ttlSeconds(ttl), COPY);
   }
 
   /**
@@ -291,6 +289,34 @@ public final class FernetKeyRing {
   public <R> R decrypt(byte[] token, PlaintextReader<R> reader) {
     Objects.requireNonNull(token, "token must not be null");
     Objects.requireNonNull(reader, "reader must not be null");
+    return open(token, NO_TTL, reader);
+  }
+
+  /** Like {@link #decrypt(byte[])} for a token string. */
+  public byte[] decrypt(String token) {
+    Objects.requireNonNull(token, "token must not be null");
+    return decrypt(ascii(token));
+  }
+
+  /** Like {@link #decrypt(byte[], Duration)} for a token string. */
+  public byte[] decrypt(String token, Duration ttl) {
+    Objects.requireNonNull(token, "token must not be null");
+    return decrypt(ascii(token), ttl);
+  }
+
+  /** No age limit, for {@link #open}. */
+  private static final long NO_TTL = -1;
+
+  /** Copies the plaintext out of the pooled buffer: what the allocating {@code decrypt}s return. */
+  private static final PlaintextReader<byte[]> COPY =
+      (plaintext, offset, length) -> java.util.Arrays.copyOfRange(plaintext, offset, offset + length);
+
+  /**
+   * The one decryption path: decodes the token's base64 into a pooled buffer, checks its structure,
+   * its age (unless {@code ttlSeconds} is {@link #NO_TTL}), then tries each key, decrypting into a
+   * pooled plaintext buffer that {@code reader} reads in place and that is wiped afterwards.
+   */
+  private <R> R open(byte[] token, long ttlSeconds, PlaintextReader<R> reader) {
     int rawCapacity = token.length / 4 * 3;
     boolean pooled = rawCapacity <= MAX_POOLED_TOKEN;
     Scratch scratch = pooled ? SCRATCH.acquire() : new Scratch();
@@ -301,9 +327,12 @@ public final class FernetKeyRing {
         scratch.plain = new byte[rawCapacity];
       }
       int rawLength = FernetCipher.decodeInto(token, scratch.raw);
+      if (ttlSeconds != NO_TTL) {
+        FernetCipher.checkFreshness(scratch.raw, nowSeconds(), ttlSeconds);
+      }
       written = rawLength - FernetCipher.CIPHERTEXT_OFFSET - FernetCipher.MAC_SIZE;
       for (FernetCipher cipher : ciphers) {
-        int length = cipher.openIfAuthenticInto(scratch.raw, rawLength, scratch.plain);
+        int length = cipher.openIfAuthentic(scratch.raw, rawLength, scratch.plain);
         if (length >= 0) {
           return reader.read(scratch.plain, 0, length);
         }
@@ -317,19 +346,9 @@ public final class FernetKeyRing {
     }
   }
 
-  /** Like {@link #decrypt(byte[])} for a token string. */
-  public byte[] decrypt(String token) {
-    Objects.requireNonNull(token, "token must not be null");
-    return open(FernetCipher.decode(token));
-  }
-
-  /** Like {@link #decrypt(byte[], Duration)} for a token string. */
-  public byte[] decrypt(String token, Duration ttl) {
-    Objects.requireNonNull(token, "token must not be null");
-    long ttlSeconds = ttlSeconds(ttl);
-    byte[] raw = FernetCipher.decode(token);
-    FernetCipher.checkFreshness(raw, nowSeconds(), ttlSeconds);
-    return open(raw);
+  /** A token string's bytes; a character outside ISO-8859-1 becomes '?', which base64 rejects. */
+  private static byte[] ascii(String token) {
+    return token.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
   }
 
   /**
@@ -340,9 +359,13 @@ public final class FernetKeyRing {
    */
   public byte[] rotate(byte[] token) {
     Objects.requireNonNull(token, "token must not be null");
-    byte[] raw = FernetCipher.decode(token);
-    byte[] plaintext = open(raw);
-    return FernetBase64.encode(primary.seal(plaintext, FernetCipher.timestamp(raw), null));
+    long timestamp = FernetCipher.timestamp(FernetCipher.decode(token));
+    byte[] plaintext = decrypt(token);
+    try {
+      return FernetBase64.encode(primary.seal(plaintext, timestamp, null));
+    } finally {
+      java.util.Arrays.fill(plaintext, (byte) 0);
+    }
   }
 
   /**
@@ -358,16 +381,6 @@ public final class FernetKeyRing {
     for (FernetCipher cipher : ciphers) {
       if (cipher.authenticates(raw)) {
         return FernetCipher.timestamp(raw);
-      }
-    }
-    throw new ValueDecryptionException(Reason.AUTHENTICATION);
-  }
-
-  private byte[] open(byte[] raw) {
-    for (FernetCipher cipher : ciphers) {
-      byte[] plaintext = cipher.openIfAuthentic(raw);
-      if (plaintext != null) {
-        return plaintext;
       }
     }
     throw new ValueDecryptionException(Reason.AUTHENTICATION);

@@ -1,5 +1,6 @@
 package dev.cachet.crypto;
 
+import dev.cachet.internal.BoundedPool;
 import com.google.crypto.tink.subtle.Hkdf;
 import dev.cachet.CacheConfigurationException;
 import dev.cachet.CachetEnvironment;

@@ -1,10 +1,11 @@
-package dev.cachet.crypto;
+package dev.cachet.internal;
 
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 
 /**
- * A small lock-free pool of reusable, non-thread-safe objects (JCE {@code Cipher}/{@code Mac} sets).
+ * A small lock-free pool of reusable, non-thread-safe objects (JCE {@code Cipher}/{@code Mac} sets,
+ * decryption buffers, {@code Inflater}s). Thread-safe.
  *
  * <p>{@link #acquire()} takes an idle object or creates a new one on a miss; {@link #release(Object)}
  * puts it back if a slot is free and otherwise drops it for the garbage collector. The pool therefore
@@ -16,12 +17,13 @@ import java.util.function.Supplier;
  * <p>Each thread starts probing at a slot derived from its identity, so a platform thread usually gets
  * back the object it released last (warm caches) and threads rarely contend for the same slot.
  */
-final class BoundedPool<T> {
+public final class BoundedPool<T> {
   private final AtomicReferenceArray<T> slots;
   private final int mask;
   private final Supplier<T> factory;
 
-  BoundedPool(int capacity, Supplier<T> factory) {
+  /** A pool keeping at most {@code capacity} (rounded up to a power of two) idle objects made by {@code factory}. */
+  public BoundedPool(int capacity, Supplier<T> factory) {
     int size = capacity <= 1 ? 1 : Integer.highestOneBit(capacity - 1) << 1;
     this.slots = new AtomicReferenceArray<>(size);
     this.mask = size - 1;
@@ -29,12 +31,13 @@ final class BoundedPool<T> {
   }
 
   /** A capacity suited to this machine: twice the processors, 8..64 (then rounded up to a power of two). */
-  static int defaultCapacity() {
+  public static int defaultCapacity() {
     int wanted = 2 * Runtime.getRuntime().availableProcessors();
     return Math.min(64, Math.max(8, wanted));
   }
 
-  T acquire() {
+  /** An idle object, or a new one from the factory when none is idle; never blocks. */
+  public T acquire() {
     int start = probe();
     for (int i = 0; i <= mask; i++) {
       int index = (start + i) & mask;
@@ -46,7 +49,8 @@ final class BoundedPool<T> {
     return factory.get();
   }
 
-  void release(T item) {
+  /** Returns {@code item} to the pool, or drops it when every slot is taken; never blocks. */
+  public void release(T item) {
     int start = probe();
     for (int i = 0; i <= mask; i++) {
       int index = (start + i) & mask;
@@ -57,12 +61,13 @@ final class BoundedPool<T> {
     // Pool full: drop the object.
   }
 
-  int capacity() {
+  /** How many idle objects the pool may hold. */
+  public int capacity() {
     return mask + 1;
   }
 
   /** Idle objects right now; for tests and diagnostics. */
-  int idleCount() {
+  public int idleCount() {
     int count = 0;
     for (int i = 0; i <= mask; i++) {
       if (slots.get(i) != null) {

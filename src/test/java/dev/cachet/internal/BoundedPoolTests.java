@@ -1,4 +1,4 @@
-package dev.cachet.crypto;
+package dev.cachet.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
