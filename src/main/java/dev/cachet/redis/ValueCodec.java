@@ -225,11 +225,16 @@ final class ValueCodec<V> {
       return Opened.failed(DecryptionFailureReason.EXPIRED);
     }
     if ((flags & FLAG_DEFLATED) != 0) {
-      byte[] payload = inflate(buf, off + HEADER, len - HEADER, maxValueSize);
-      if (payload == null) {
-        return Opened.failed(DecryptionFailureReason.FORMAT);
+      Inflation inflation = Inflation.acquire();
+      try {
+        int n = inflation.inflate(buf, off + HEADER, len - HEADER, maxValueSize);
+        if (n < 0) {
+          return Opened.failed(DecryptionFailureReason.FORMAT);
+        }
+        return deserialize(inflation.out, 0, n, expiresAt); // in place, like the decrypted buffer
+      } finally {
+        inflation.release();
       }
-      return deserialize(payload, 0, payload.length, expiresAt);
     }
     return deserialize(buf, off + HEADER, len - HEADER, expiresAt);
   }
@@ -371,31 +376,84 @@ final class ValueCodec<V> {
 
   /** {@link #inflate(byte[], int)} of {@code input[offset, offset + length)}. */
   static byte[] inflate(byte[] input, int offset, int length, int cap) {
-    Inflater inflater = new Inflater();
+    Inflation inflation = Inflation.acquire();
     try {
-      inflater.setInput(input, offset, length);
-      ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(cap, length * 4 + 64));
-      byte[] buffer = new byte[8192];
-      int total = 0;
-      while (!inflater.finished()) {
-        int n = inflater.inflate(buffer);
-        if (n == 0) {
-          if (inflater.needsInput() || inflater.needsDictionary()) {
-            return null;
-          }
-          continue;
-        }
-        total += n;
-        if (total > cap) {
-          return null;
-        }
-        out.write(buffer, 0, n);
-      }
-      return out.toByteArray();
-    } catch (DataFormatException e) {
-      return null;
+      int n = inflation.inflate(input, offset, length, cap);
+      return n < 0 ? null : java.util.Arrays.copyOf(inflation.out, n);
     } finally {
-      inflater.end();
+      inflation.release();
+    }
+  }
+
+  /**
+   * A reusable {@link Inflater} and the buffer it inflates into, pooled: a read of a deflated value
+   * inflates into a buffer that is already there and the serializer reads it in place, so the value is
+   * the only allocation (instead of a new {@code Inflater}, its native stream, a scratch buffer, a
+   * growing stream and its final copy). The buffer holds plaintext: it is wiped on release. Buffers
+   * grown past {@link #MAX_POOLED_BUFFER} are not kept.
+   */
+  static final class Inflation {
+    static final int INITIAL_BUFFER = 4096;
+    static final int MAX_POOLED_BUFFER = 64 * 1024;
+    private static final dev.cachet.internal.BoundedPool<Inflation> POOL =
+        new dev.cachet.internal.BoundedPool<>(
+            dev.cachet.internal.BoundedPool.defaultCapacity(), Inflation::new);
+
+    private final Inflater inflater = new Inflater();
+    byte[] out = new byte[INITIAL_BUFFER];
+    /** Bytes of {@link #out} written since the last wipe. */
+    private int dirty;
+
+    static Inflation acquire() {
+      return POOL.acquire();
+    }
+
+    /**
+     * Inflates zlib {@code input[offset, offset + length)} into {@link #out}, growing it as needed;
+     * returns the inflated length, or -1 when the data is malformed or would exceed {@code cap} bytes.
+     */
+    int inflate(byte[] input, int offset, int length, int cap) {
+      inflater.reset();
+      inflater.setInput(input, offset, length);
+      int total = 0;
+      try {
+        while (!inflater.finished()) {
+          if (total == out.length) {
+            if (total > cap) {
+              return -1;
+            }
+            grow((int) Math.min((long) cap + 1, Math.max(2L * out.length, (long) length * 4 + 64)));
+          }
+          int n = inflater.inflate(out, total, out.length - total);
+          total += n;
+          dirty = Math.max(dirty, total);
+          if (total > cap) {
+            return -1;
+          }
+          if (n == 0 && !inflater.finished() && (inflater.needsInput() || inflater.needsDictionary())) {
+            return -1;
+          }
+        }
+        return total;
+      } catch (DataFormatException e) {
+        return -1;
+      }
+    }
+
+    private void grow(int size) {
+      byte[] bigger = java.util.Arrays.copyOf(out, size);
+      java.util.Arrays.fill(out, 0, dirty, (byte) 0);
+      out = bigger;
+    }
+
+    /** Wipes what was inflated and returns this to the pool (without a buffer grown too large). */
+    void release() {
+      java.util.Arrays.fill(out, 0, dirty, (byte) 0);
+      dirty = 0;
+      if (out.length > MAX_POOLED_BUFFER) {
+        out = new byte[INITIAL_BUFFER];
+      }
+      POOL.release(this);
     }
   }
 }
