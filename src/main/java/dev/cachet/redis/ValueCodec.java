@@ -307,50 +307,59 @@ final class ValueCodec<V> {
   }
 
   static byte[] keyDigest(String redisKey) {
-    MessageDigest sha = sha256();
+    Sha sha = DIGESTS.acquire();
     try {
-      byte[] full = sha.digest(redisKey.getBytes(StandardCharsets.UTF_8));
-      byte[] digest = new byte[DIGEST_BYTES];
-      System.arraycopy(full, 0, digest, 0, DIGEST_BYTES);
-      return digest;
+      sha.digest(redisKey.getBytes(StandardCharsets.UTF_8));
+      return java.util.Arrays.copyOf(sha.out, DIGEST_BYTES);
     } finally {
-      DIGESTS.offer(sha);
+      DIGESTS.release(sha);
     }
   }
 
   /**
    * Whether {@code buf[off, off + 16)} is the key digest of {@code redisKey} (UTF-8), compared in
-   * constant time.
+   * constant time. Allocates nothing (the digest is written into the pooled instance's buffer).
    */
   static boolean keyDigestMatches(byte[] redisKey, byte[] buf, int off) {
-    MessageDigest sha = sha256();
+    Sha sha = DIGESTS.acquire();
     try {
-      byte[] full = sha.digest(redisKey);
+      sha.digest(redisKey);
       int diff = 0;
       for (int i = 0; i < DIGEST_BYTES; i++) {
-        diff |= full[i] ^ buf[off + i];
+        diff |= sha.out[i] ^ buf[off + i];
       }
       return diff == 0;
     } finally {
-      DIGESTS.offer(sha);
+      DIGESTS.release(sha);
     }
   }
 
-  /** Idle SHA-256 instances (not thread-safe, and {@code getInstance} costs a provider look-up). */
-  private static final java.util.concurrent.ArrayBlockingQueue<MessageDigest> DIGESTS =
-      new java.util.concurrent.ArrayBlockingQueue<>(16);
+  /** A SHA-256 instance (not thread-safe; {@code getInstance} costs a provider look-up) and its output. */
+  private static final class Sha {
+    final MessageDigest md;
+    final byte[] out = new byte[32];
 
-  private static MessageDigest sha256() {
-    MessageDigest sha = DIGESTS.poll();
-    if (sha != null) {
-      return sha;
+    Sha() {
+      try {
+        md = MessageDigest.getInstance("SHA-256");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-256 is unavailable", e);
+      }
     }
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is unavailable", e);
+
+    void digest(byte[] input) {
+      md.update(input);
+      try {
+        md.digest(out, 0, out.length);
+      } catch (java.security.DigestException e) {
+        throw new IllegalStateException("SHA-256 refused a 32-byte output", e);
+      }
     }
   }
+
+  /** Idle SHA-256 instances. */
+  private static final dev.cachet.internal.BoundedPool<Sha> DIGESTS =
+      new dev.cachet.internal.BoundedPool<>(dev.cachet.internal.BoundedPool.defaultCapacity(), Sha::new);
 
   static byte[] deflate(byte[] input) {
     Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
