@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The remote read path: decoding (decryption, deserialization) never runs on Lettuce's event loop (the
- * caller's thread for synchronous reads, the decode executor for asynchronous ones), and a read that
+ * caller's thread for synchronous reads and for counters, the decode executor for asynchronous reads), and a read that
  * misses memory costs exactly one command (a sealed hit: {@code GET}) or two pipelined ones (a {@code
  * PLAIN_JSON} hit: {@code GET} and {@code PTTL}), nothing else in the steady state ({@code INFO
  * commandstats} deltas over 10,000 reads minus an idle interval of the same length).
@@ -168,6 +168,69 @@ class RedisRemotePathIntegrationTests {
       assertThat(a.value()).isEqualTo("1");
       assertThat(both).containsOnlyKeys("a", "b");
       assertThat(ser.threads).containsExactly(Thread.currentThread().getName());
+    }
+  }
+
+  /** Records the thread of every decryption and encryption a cache's instrumentation sees. */
+  static final class CryptoThreads implements dev.cachet.internal.StatsRecorder {
+    final Set<String> decrypting = ConcurrentHashMap.newKeySet();
+    final Set<String> encrypting = ConcurrentHashMap.newKeySet();
+    final java.util.concurrent.atomic.AtomicInteger decryptions = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public void recordDecryption(long nanos, int plaintextBytes) {
+      decryptions.incrementAndGet();
+      decrypting.add(Thread.currentThread().getName());
+    }
+
+    @Override
+    public void recordEncryption(long nanos, int plaintextBytes) {
+      encrypting.add(Thread.currentThread().getName());
+    }
+  }
+
+  /** Every counter operation, several times over, on {@code cache}'s counters. */
+  private static void useCounters(Cache<String, String> cache) {
+    dev.cachet.Counters<String> counters = cache.counters().orElseThrow();
+    for (int i = 0; i < 5; i++) {
+      String key = "c" + i;
+      assertThat(counters.get(key)).isZero();
+      assertThat(counters.incrementBy(key, 2)).isEqualTo(2);
+      assertThat(counters.decrementBy(key, 1)).isEqualTo(1);
+      assertThat(counters.compareAndSet(key, 1, 7)).isTrue();
+      assertThat(counters.compareAndSet(key, 1, 9)).isFalse();
+      counters.reset(key, 3, Duration.ofMinutes(1));
+      assertThat(counters.get(key)).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void counters_decryptAndEncryptOnTheCallersThread_neverOnLettuce_redisOnlyTieredAndResilient(
+      @RedisStandaloneServer RedisServer redis) throws Exception {
+    try (RedisConnections c = RedisConnections.create(redis.uri());
+        Cache<String, String> redisOnly =
+            builder(c, redis, "counter-threads", ValueSerializers.json(String.class)).build();
+        Cache<String, String> resilient =
+            builder(c, redis, "counter-threads-resilient", ValueSerializers.json(String.class))
+                .resilience(dev.cachet.resilience.ResilienceSettings.production())
+                .build();
+        Cache<String, String> tiered =
+            TieredCacheBuilder.<String, String>newBuilder()
+                .name("counter-threads-tiered")
+                .keyCodec(KeyCodec.strings())
+                .remote(builder(c, redis, "counter-threads-tiered", ValueSerializers.json(String.class)))
+                .build()) {
+      String me = Thread.currentThread().getName();
+      for (Cache<String, String> cache : List.of(redisOnly, resilient, tiered)) {
+        CryptoThreads threads = new CryptoThreads();
+        ((dev.cachet.internal.AbstractCache<?, ?>) cache).instrumentation().attach(threads);
+        useCounters(cache);
+        // per key, five calls read a sealed counter (the first get and increment find none), and the
+        // changes seal new ones: all on this thread
+        assertThat(threads.decryptions.get()).as(cache.toString()).isGreaterThanOrEqualTo(5 * 5);
+        assertThat(threads.decrypting).as(cache + " decrypting").containsExactly(me);
+        assertThat(threads.encrypting).as(cache + " encrypting").containsExactly(me);
+      }
     }
   }
 
