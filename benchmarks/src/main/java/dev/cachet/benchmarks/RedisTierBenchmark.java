@@ -105,23 +105,8 @@ public class RedisTierBenchmark {
     ring = FernetKeyRing.of(FernetKey.generate());
     serializer = ValueSerializers.json(String.class);
     connections = RedisConnections.create(uri);
-    cache =
-        RedisCacheBuilder.newBuilder(String.class, String.class)
-            .name("bench")
-            .connections(connections)
-            .keyRing(ring)
-            .keyCodec(KeyCodec.strings())
-            .defaultTtl(Duration.ofHours(1))
-            .build();
-    deflated =
-        RedisCacheBuilder.newBuilder(String.class, String.class)
-            .name("bench-deflated")
-            .connections(connections)
-            .keyRing(ring)
-            .keyCodec(KeyCodec.strings())
-            .defaultTtl(Duration.ofHours(1))
-            .compressionThreshold(512)
-            .build();
+    cache = builder("bench").build();
+    deflated = builder("bench-deflated").compressionThreshold(512).build();
     keys = new String[ENTRIES];
     StringBuilder value = new StringBuilder();
     while (value.length() < 1_000) {
@@ -146,6 +131,15 @@ public class RedisTierBenchmark {
         throw new IllegalStateException("stored key of " + keys[i] + " not found");
       }
     }
+  }
+
+  private RedisCacheBuilder<String, String> builder(String name) {
+    return RedisCacheBuilder.newBuilder(String.class, String.class)
+        .name(name)
+        .connections(connections)
+        .keyRing(ring)
+        .keyCodec(KeyCodec.strings())
+        .defaultTtl(Duration.ofHours(1));
   }
 
   @TearDown(Level.Trial)
