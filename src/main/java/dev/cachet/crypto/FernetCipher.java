@@ -192,15 +192,22 @@ final class FernetCipher {
     }
   }
 
+  /** Where a decryption writes its plaintext, asked for once the plaintext's exact length is known. */
+  interface PlaintextBuffer {
+    /** An array of at least {@code length} bytes to decrypt into, from index 0. */
+    byte[] forLength(int length);
+  }
+
   /**
-   * Decrypts the first {@code rawLength} bytes of a decoded, structurally checked token into {@code
-   * out} (at least {@code rawLength - 57} bytes) if this key authenticates it. The one decryption path:
-   * {@link FernetKeyRing} decrypts into pooled buffers and copies out what an allocating call returns.
+   * Decrypts the first {@code rawLength} bytes of a decoded, structurally checked token into the array
+   * {@code target} gives for the plaintext's exact length, if this key authenticates it. The one
+   * decryption path: {@link FernetKeyRing} passes a pooled buffer, or a new exact-size array for its
+   * allocating {@code decrypt}s.
    *
-   * @return the plaintext length, or -1 when the HMAC does not match this key
+   * @return the plaintext length, or -1 when the HMAC does not match this key (target not asked)
    * @throws ValueDecryptionException ({@code FORMAT}) if the token is authentic but badly padded
    */
-  int openIfAuthentic(byte[] raw, int rawLength, byte[] out) {
+  int openIfAuthentic(byte[] raw, int rawLength, PlaintextBuffer target) {
     Engine engine = engines.acquire();
     boolean reusable = false;
     try {
@@ -230,6 +237,7 @@ final class FernetCipher {
         throw new ValueDecryptionException(Reason.FORMAT);
       }
       int head = ciphertextSize - BLOCK_SIZE;
+      byte[] out = target.forLength(ciphertextSize - pad);
       if (head > 0) {
         // CBC by hand, as for the last block: every D(C_i) at once (the same key-scheduled ECB
         // cipher, no per-call init, IV spec or key copy), then each XORed with the block before it

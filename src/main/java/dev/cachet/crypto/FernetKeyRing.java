@@ -233,7 +233,7 @@ public final class FernetKeyRing {
    */
   public byte[] decrypt(byte[] token) {
     Objects.requireNonNull(token, "token must not be null");
-    return open(token, NO_TTL, COPY);
+    return open(token, NO_TTL, null);
   }
 
   /**
@@ -246,7 +246,7 @@ public final class FernetKeyRing {
    */
   public byte[] decrypt(byte[] token, Duration ttl) {
     Objects.requireNonNull(token, "token must not be null");
-    return open(token, ttlSeconds(ttl), COPY);
+    return open(token, ttlSeconds(ttl), null);
   }
 
   /**
@@ -264,17 +264,35 @@ public final class FernetKeyRing {
     R read(byte[] plaintext, int offset, int length);
   }
 
-  /** Buffers of one in-place decryption: the decoded token and the plaintext. */
-  private static final class Scratch {
-    byte[] raw = new byte[2048];
-    byte[] plain = new byte[2048];
+  /**
+   * Buffers of one decryption: the decoded token and the plaintext, or (for the allocating {@code
+   * decrypt}s) a new array of the plaintext's exact length, which is never kept here.
+   */
+  private static final class Scratch implements FernetCipher.PlaintextBuffer {
+    byte[] raw;
+    byte[] plain;
+    boolean exact;
+    byte[] result;
+
+    Scratch(int rawSize, int plainSize) {
+      raw = new byte[rawSize];
+      plain = new byte[plainSize];
+    }
+
+    @Override
+    public byte[] forLength(int length) {
+      return exact ? (result = new byte[length]) : plain;
+    }
   }
+
+  /** Buffer size of a new pooled scratch (grown on demand up to {@link #MAX_POOLED_TOKEN}). */
+  private static final int INITIAL_SCRATCH = 2048;
 
   /** Tokens above this length decrypt into buffers of their own, which are not kept. */
   static final int MAX_POOLED_TOKEN = 64 * 1024;
 
   private static final BoundedPool<Scratch> SCRATCH =
-      new BoundedPool<>(BoundedPool.defaultCapacity(), Scratch::new);
+      new BoundedPool<>(BoundedPool.defaultCapacity(), () -> new Scratch(INITIAL_SCRATCH, INITIAL_SCRATCH));
 
   /**
    * Like {@link #decrypt(byte[])}, without allocating: the token is base64-decoded and decrypted into
@@ -307,20 +325,19 @@ public final class FernetKeyRing {
   /** No age limit, for {@link #open}. */
   private static final long NO_TTL = -1;
 
-  /** Copies the plaintext out of the pooled buffer: what the allocating {@code decrypt}s return. */
-  private static final PlaintextReader<byte[]> COPY =
-      (plaintext, offset, length) -> java.util.Arrays.copyOfRange(plaintext, offset, offset + length);
-
   /**
    * The one decryption path: decodes the token's base64 into a pooled buffer, checks its structure,
    * its age (unless {@code ttlSeconds} is {@link #NO_TTL}), then tries each key, decrypting into a
-   * pooled plaintext buffer that {@code reader} reads in place and that is wiped afterwards.
+   * pooled plaintext buffer that {@code reader} reads in place and that is wiped afterwards; with a
+   * null {@code reader}, into a new array of the plaintext's exact length, which is returned.
    */
+  @SuppressWarnings("unchecked")
   private <R> R open(byte[] token, long ttlSeconds, PlaintextReader<R> reader) {
     int rawCapacity = token.length / 4 * 3;
     boolean pooled = rawCapacity <= MAX_POOLED_TOKEN;
-    Scratch scratch = pooled ? SCRATCH.acquire() : new Scratch();
-    int written = 0; // an upper bound of the plaintext bytes written, wiped afterwards
+    Scratch scratch = pooled ? SCRATCH.acquire() : new Scratch(rawCapacity, reader == null ? 0 : rawCapacity);
+    scratch.exact = reader == null;
+    int written = 0; // an upper bound of the plaintext bytes written into scratch.plain, wiped afterwards
     try {
       if (scratch.raw.length < rawCapacity) {
         scratch.raw = new byte[rawCapacity];
@@ -330,15 +347,18 @@ public final class FernetKeyRing {
       if (ttlSeconds != NO_TTL) {
         FernetCipher.checkFreshness(scratch.raw, nowSeconds(), ttlSeconds);
       }
-      written = rawLength - FernetCipher.CIPHERTEXT_OFFSET - FernetCipher.MAC_SIZE;
+      if (reader != null) {
+        written = rawLength - FernetCipher.CIPHERTEXT_OFFSET - FernetCipher.MAC_SIZE;
+      }
       for (FernetCipher cipher : ciphers) {
-        int length = cipher.openIfAuthentic(scratch.raw, rawLength, scratch.plain);
+        int length = cipher.openIfAuthentic(scratch.raw, rawLength, scratch);
         if (length >= 0) {
-          return reader.read(scratch.plain, 0, length);
+          return reader == null ? (R) scratch.result : reader.read(scratch.plain, 0, length);
         }
       }
       throw new ValueDecryptionException(Reason.AUTHENTICATION);
     } finally {
+      scratch.result = null;
       java.util.Arrays.fill(scratch.plain, 0, Math.max(0, written), (byte) 0);
       if (pooled) {
         SCRATCH.release(scratch);
