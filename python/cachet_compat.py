@@ -301,6 +301,14 @@ def _cbor2():
     return cbor2
 
 
+def _have_cbor2():
+    try:
+        _cbor2()
+        return True
+    except CborUnavailableError:
+        return False
+
+
 def encode_payload(value, payload_format=JSON):
     """The serialized value: compact UTF-8 JSON (as Jackson writes it) or CBOR."""
     if payload_format not in PAYLOAD_FORMATS:
@@ -353,8 +361,8 @@ def open_token(ring, token, redis_key, now_millis, value_format=SEALED, max_valu
     """Opens a stored token as Cachet's ValueCodec does; now_millis is the Redis server's time.
 
     Never raises for a bad token: the failure is in Opened.failure (authentication, format,
-    key_binding, expired, deserialize, unsupported_format). A CBOR payload without cbor2 raises
-    CborUnavailableError.
+    key_binding, expired, deserialize, unsupported_format: an unassigned payload format id, or CBOR
+    without cbor2).
     """
     if isinstance(token, str):
         token = token.encode("ascii", "replace")
@@ -383,7 +391,7 @@ def open_token(ring, token, redis_key, now_millis, value_format=SEALED, max_valu
         return Opened(failure=KEY_BINDING)
     if expires_at <= now_millis - EXPIRY_SKEW_ALLOWANCE_MILLIS:
         return Opened(failure=EXPIRED)
-    if fmt_id not in (0, 1):
+    if fmt_id not in (0, 1) or (fmt_id == 1 and not _have_cbor2()):
         return Opened(failure=UNSUPPORTED_FORMAT)
     payload = plaintext[HEADER:]
     if flags & FLAG_DEFLATED:
@@ -396,8 +404,6 @@ def open_token(ring, token, redis_key, now_millis, value_format=SEALED, max_valu
             return Opened(failure=FORMAT)
     try:
         value = decode_payload(payload, CBOR if fmt_id == 1 else JSON)
-    except CborUnavailableError:
-        raise
     except Exception:  # noqa: BLE001 - any decoder error is a deserialize failure, as in Java
         return Opened(failure=DESERIALIZE)
     if value is None:
