@@ -120,7 +120,8 @@ class CachetCompatError(ValueError):
 
 
 class CborUnavailableError(CachetCompatError):
-    """A CBOR payload was read or requested but the cbor2 package is not installed."""
+    """CBOR was requested for writing but the cbor2 package is not installed (reading a CBOR entry without
+    it is an unsupported_format miss instead)."""
 
 
 # ------------------------------------------------------------------------------------------ key names
