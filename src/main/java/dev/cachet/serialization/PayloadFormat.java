@@ -13,10 +13,10 @@ public enum PayloadFormat {
    * Id 1: CBOR (RFC 8949) through Jackson, with the same mapper configuration as the JSON serializer
    * (so the same modules, names and {@code java.time} handling). Needs {@code
    * com.fasterxml.jackson.dataformat:jackson-dataformat-cbor} on the class path, and a serializer from
-   * {@link ValueSerializers#json(Class)} or its overloads. Usually smaller and faster to read than JSON
-   * for records with numbers and binary fields; about the same for text. Readers of releases before
-   * this format existed refuse such entries: write it only once every reader of the cache runs this
-   * release or later.
+   * {@link ValueSerializers#json(Class)} or its overloads. Smaller than JSON by the quotes,
+   * separators and number digits it does not write (an order record of text and numbers: 16 to 24 %
+   * smaller, {@code docs/benchmarks.md}). Releases before this format existed refuse such entries and
+   * delete them: write it only once every reader of the cache runs this release or later.
    */
   CBOR(1);
 
