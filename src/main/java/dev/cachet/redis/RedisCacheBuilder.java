@@ -192,7 +192,10 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
    *
    * <p><b>Writing {@link PayloadFormat#CBOR} is safe only once every reader of the cache runs this
    * release or later</b> (Java, or the Python companion with {@code cbor2}): an older release refuses a
-   * CBOR entry and deletes it. Roll the release out with JSON first, then switch the writers.
+   * CBOR entry and deletes it. Roll the release out with JSON first, then switch the writers. On an
+   * instance that cannot read an entry, a load of its key returns the loaded value without replacing
+   * the entry ({@code SET NX}), and {@code putIfAbsent} or {@code compute} of it throw {@code
+   * UpdateContentionException} once their attempts are spent, with nothing applied.
    *
    * <p>CBOR needs {@code com.fasterxml.jackson.dataformat:jackson-dataformat-cbor} (the same version as
    * {@code jackson-databind}) on the class path and a serializer from {@link ValueSerializers#json(Class)}

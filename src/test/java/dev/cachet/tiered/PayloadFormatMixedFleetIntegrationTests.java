@@ -8,12 +8,14 @@ import dev.cachet.KeyCodec;
 import dev.cachet.UpdateContentionException;
 import dev.cachet.internal.AbstractCache;
 import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
+import dev.cachet.metrics.TieredCacheMetrics;
 import dev.cachet.redis.RedisCacheBuilder;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.serialization.PayloadFormat;
 import dev.cachet.testing.Eventually;
 import dev.cachet.testing.redis.RedisServer;
 import dev.cachet.testing.redis.RedisStandaloneServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -103,6 +105,8 @@ class PayloadFormatMixedFleetIntegrationTests {
     String name = "fleet";
     Cache<String, Profile> phase1 = instance(name, prefix, null); // default: writes JSON
     Cache<String, Profile> cbor = instance(name, prefix, PayloadFormat.CBOR);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    TieredCacheMetrics.monitor(registry, phase1);
 
     // each writes; the other reads it from Redis (its memory never held the key)
     phase1.put("j", profile("j"));
@@ -165,5 +169,8 @@ class PayloadFormatMixedFleetIntegrationTests {
         .as("no other failure").containsOnlyKeys(DecryptionFailureReason.UNSUPPORTED_FORMAT);
     assertThat(Map.of("phase1", unsupported(phase1), "cbor", unsupported(cbor))).allSatisfy((k, v) ->
         assertThat(v).as(k).isPositive());
+    assertThat(registry.get("cache.decryption.failures").tag("reason", "unsupported_format").functionCounter()
+            .count())
+        .as("the meter").isEqualTo(unsupported(phase1));
   }
 }
