@@ -102,11 +102,6 @@ final class ValueCodec<V> {
     return format;
   }
 
-  /** The payload format id this codec writes. */
-  int writeFormat() {
-    return writeFormat;
-  }
-
   FernetKeyRing ring() {
     return ring;
   }
