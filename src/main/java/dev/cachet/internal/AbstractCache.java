@@ -308,14 +308,16 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
    */
   volatile java.util.function.Supplier<CompletableFuture<?>> afterLookupHook;
 
-  private CompletableFuture<?> afterLookup() {
+  /** {@code lookup}, completing only once the test hook's future has (no extra stage without a hook). */
+  private <T> CompletableFuture<T> afterLookup(CompletableFuture<T> lookup) {
     java.util.function.Supplier<CompletableFuture<?>> hook = afterLookupHook;
-    return hook == null ? CompletableFuture.completedFuture(null) : hook.get();
+    return hook == null ? lookup : lookup.thenCompose(found -> hook.get().thenApply(ignored -> found));
   }
 
   private void awaitAfterLookupHook() {
-    if (afterLookupHook != null) {
-      afterLookup().join();
+    java.util.function.Supplier<CompletableFuture<?>> hook = afterLookupHook;
+    if (hook != null) {
+      hook.get().join();
     }
   }
 
@@ -1148,8 +1150,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
       checkOpen();
       encodeKey(key);
       long stamp = singleFlight.stamp();
-      return lookupAsync(key)
-          .thenCompose(stored -> afterLookup().thenApply(ignored -> stored))
+      return afterLookup(lookupAsync(key))
           .thenCompose(
               stored -> {
                 if (stored != null) {
@@ -1186,8 +1187,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
       checkOpen();
       distinct.forEach(AbstractCache.this::encodeKey);
       long stamp = singleFlight.stamp();
-      return lookupAllAsync(distinct)
-          .thenCompose(found -> afterLookup().thenApply(ignored -> found))
+      return afterLookup(lookupAllAsync(distinct))
           .thenCompose(
               found -> {
                 Map<K, V> present = new HashMap<>();
