@@ -1096,13 +1096,13 @@ public abstract class CacheContractTests {
   }
 
   /**
-   * Issue 19's duplicate load, made deterministic: the bulk call reads (and misses) "a" while its single
-   * load runs, that load finishes (stores "a" and leaves the single flight) before the bulk call claims
-   * its missing keys, so no flight is left to join: the bulk call must read "a" again, not load it.
+   * Issue 19's duplicate load, made deterministic: a single async load of "a" runs; {@code reader} (a
+   * loading read of "a") starts, its lookup misses "a", and its claim is held (test hook) until the
+   * single load has finished (stored "a" and left the single flight), so no flight is left to join:
+   * the reader must read "a" again, not load it. Returns the reader's answer.
    */
-  @Test
-  void asyncBulkLoader_doesNotReloadAKeyWhoseLoadFinishedDuringItsRead() throws Exception {
-    Cache<String, String> cache = cache();
+  private <T> T readWhileALoadOfAFinishes(
+      Cache<String, String> cache, java.util.function.Supplier<CompletableFuture<T>> reader) throws Exception {
     CompletableFuture<String> remote = new CompletableFuture<>();
     CountDownLatch loading = new CountDownLatch(1);
     CompletableFuture<String> single =
@@ -1117,85 +1117,53 @@ public abstract class CacheContractTests {
       read.countDown();
       return claim;
     });
-    List<Set<String>> bulkKeys = new CopyOnWriteArrayList<>();
-    CompletableFuture<Map<String, String>> bulk =
-        cache.async().getAll(List.of("a", "b"), (keys, e) -> {
-          bulkKeys.add(Set.copyOf(keys));
-          return CompletableFuture.completedFuture(Map.of("b", "B"));
-        });
-    assertThat(read.await(10, TimeUnit.SECONDS)).isTrue(); // the bulk read missed "a"
+    CompletableFuture<T> answer = reader.get();
+    assertThat(read.await(10, TimeUnit.SECONDS)).isTrue(); // the reader's lookup missed "a"
     dev.cachet.internal.InternalTestAccess.afterLookup(cache, null);
     remote.complete("A");
     assertThat(single.get(10, TimeUnit.SECONDS)).isEqualTo("A"); // stored, its flight gone
     claim.complete(null);
-    assertThat(bulk.get(10, TimeUnit.SECONDS)).isEqualTo(Map.of("a", "A", "b", "B"));
+    return answer.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void asyncBulkLoader_doesNotReloadAKeyWhoseLoadFinishedDuringItsRead() throws Exception {
+    Cache<String, String> cache = cache();
+    List<Set<String>> bulkKeys = new CopyOnWriteArrayList<>();
+    Map<String, String> values =
+        readWhileALoadOfAFinishes(cache, () -> cache.async().getAll(List.of("a", "b"), (keys, e) -> {
+          bulkKeys.add(Set.copyOf(keys));
+          return CompletableFuture.completedFuture(Map.of("b", "B"));
+        }));
+    assertThat(values).isEqualTo(Map.of("a", "A", "b", "B"));
     assertThat(bulkKeys).containsExactly(Set.of("b"));
   }
 
-  /** The same for an async single load: it reads "a" again rather than loading it a second time. */
   @Test
   void asyncLoader_doesNotReloadAKeyWhoseLoadFinishedDuringItsRead() throws Exception {
     Cache<String, String> cache = cache();
-    CompletableFuture<String> remote = new CompletableFuture<>();
-    CountDownLatch loading = new CountDownLatch(1);
-    CompletableFuture<String> first =
-        cache.async().get("a", (k, e) -> {
-          loading.countDown();
-          return remote;
-        });
-    assertThat(loading.await(10, TimeUnit.SECONDS)).isTrue();
-    CountDownLatch read = new CountDownLatch(1);
-    CompletableFuture<Void> claim = new CompletableFuture<>();
-    dev.cachet.internal.InternalTestAccess.afterLookup(cache, () -> {
-      read.countDown();
-      return claim;
-    });
-    AtomicInteger secondCalls = new AtomicInteger();
-    CompletableFuture<String> second =
-        cache.async().get("a", (k, e) -> {
-          secondCalls.incrementAndGet();
+    AtomicInteger calls = new AtomicInteger();
+    String value =
+        readWhileALoadOfAFinishes(cache, () -> cache.async().get("a", (k, e) -> {
+          calls.incrementAndGet();
           return CompletableFuture.completedFuture("again");
-        });
-    assertThat(read.await(10, TimeUnit.SECONDS)).isTrue();
-    dev.cachet.internal.InternalTestAccess.afterLookup(cache, null);
-    remote.complete("A");
-    assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("A");
-    claim.complete(null);
-    assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo("A");
-    assertThat(secondCalls).hasValue(0);
+        }));
+    assertThat(value).isEqualTo("A");
+    assertThat(calls).hasValue(0);
   }
 
-  /** The same for the synchronous bulk load, which also reads before it claims. */
+  /** The synchronous bulk load also reads before it claims. */
   @Test
   void bulkLoader_doesNotReloadAKeyWhoseLoadFinishedDuringItsRead() throws Exception {
     Cache<String, String> cache = cache();
-    CompletableFuture<String> remote = new CompletableFuture<>();
-    CountDownLatch loading = new CountDownLatch(1);
-    CompletableFuture<String> single =
-        cache.async().get("a", (k, e) -> {
-          loading.countDown();
-          return remote;
-        });
-    assertThat(loading.await(10, TimeUnit.SECONDS)).isTrue();
-    CountDownLatch read = new CountDownLatch(1);
-    CompletableFuture<Void> claim = new CompletableFuture<>();
-    dev.cachet.internal.InternalTestAccess.afterLookup(cache, () -> {
-      read.countDown();
-      return claim;
-    });
     List<Set<String>> bulkKeys = new CopyOnWriteArrayList<>();
-    CompletableFuture<Map<String, String>> bulk =
-        CompletableFuture.supplyAsync(
+    Map<String, String> values =
+        readWhileALoadOfAFinishes(cache, () -> CompletableFuture.supplyAsync(
             () -> cache.getAll(List.of("a", "b"), keys -> {
               bulkKeys.add(Set.copyOf(keys));
               return Map.of("b", "B");
-            }));
-    assertThat(read.await(10, TimeUnit.SECONDS)).isTrue();
-    dev.cachet.internal.InternalTestAccess.afterLookup(cache, null);
-    remote.complete("A");
-    assertThat(single.get(10, TimeUnit.SECONDS)).isEqualTo("A");
-    claim.complete(null);
-    assertThat(bulk.get(10, TimeUnit.SECONDS)).isEqualTo(Map.of("a", "A", "b", "B"));
+            })));
+    assertThat(values).isEqualTo(Map.of("a", "A", "b", "B"));
     assertThat(bulkKeys).containsExactly(Set.of("b"));
   }
 
