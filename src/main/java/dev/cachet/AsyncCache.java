@@ -122,7 +122,10 @@ public interface AsyncCache<K, V> {
    * batches are done, then waited for (bounded); if the holder is still loading after the wait bound, this
    * instance loads the batch too and counts those keys in {@link WarmReport#possibleDuplicates()}. Twenty
    * instances warming the same keys at once thus call the loader once per key, unless a lease expires or
-   * a wait runs out. Memory-only and Redis-only caches take no lease.
+   * a wait runs out. Batch leases coordinate warms of the same keys only: instances warming different,
+   * overlapping key sets form different batches, and a {@code get} elsewhere takes its key's own lease,
+   * so such overlaps may be loaded twice without being counted. Memory-only and Redis-only caches take
+   * no lease.
    *
    * <p>Batches run one after another as tasks on the cache's executor; the loader runs there (it may
    * block) and receives keys none of which was cached when its batch was read. Warming counts loads and
@@ -130,7 +133,8 @@ public interface AsyncCache<K, V> {
    *
    * <p>The future completes with a {@link WarmReport} even when loads fail (the loader threw, Redis
    * failed, the cache was closed meanwhile): failures are counted there, with the first one's cause.
-   * Only the caller's own mistakes are thrown, at once: nothing is loaded then. Cancelling the future
+   * Only the caller's own mistakes are thrown, at once: nothing is loaded then. (The future completes
+   * exceptionally only if the cache's executor refuses the warm's tasks.) Cancelling the future
    * stops the warm after the batch in progress (a shared load is never cancelled).
    *
    * @param batchSize keys per read, loader call and lease: 1 to {@link #MAX_WARM_BATCH_SIZE}
