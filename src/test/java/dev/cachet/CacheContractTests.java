@@ -1267,6 +1267,29 @@ public abstract class CacheContractTests {
   }
 
   @Test
+  void warm_cacheClosedWhileWarming_completesWithTheRestCountedFailed() throws Exception {
+    Cache<String, String> cache = cache();
+    CountDownLatch loading = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger calls = new AtomicInteger();
+    CompletableFuture<WarmReport> warm =
+        cache.async().warm(List.of("a", "b", "c"), keys -> {
+          calls.incrementAndGet();
+          loading.countDown();
+          assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+          return Map.of();
+        }, 1);
+    assertThat(loading.await(30, TimeUnit.SECONDS)).isTrue();
+    cache.close();
+    release.countDown();
+    WarmReport report = warm.get(30, TimeUnit.SECONDS);
+    assertThat(report.requested()).isEqualTo(3);
+    assertThat(report.failed()).as(report.toString()).isGreaterThanOrEqualTo(2);
+    assertThat(report.firstFailure()).isPresent();
+    assertThat(calls).hasValue(1);
+  }
+
+  @Test
   void warm_sharesTheSingleFlight_aGetJoinsItsLoad_andItJoinsAGetsLoad() throws Exception {
     Cache<String, String> cache = cache();
     // a get of a key the warm is loading joins the warm's load

@@ -108,8 +108,17 @@ final class Warming<K, V> {
         CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS, executor).execute(this::next);
       }
     } catch (RuntimeException e) {
-      result.completeExceptionally(e); // the executor refused the task (shut down, saturated)
+      if (cache.isClosed()) {
+        // the cache's own executor stops with it: what was not warmed failed because of the close
+        failRemaining(null, closed());
+      } else {
+        result.completeExceptionally(e); // the executor refused the task (shut down, saturated)
+      }
     }
+  }
+
+  private IllegalStateException closed() {
+    return new IllegalStateException("cache '" + cache.name() + "' was closed while warming");
   }
 
   /** Runs the next batch, then schedules the one after it. */
@@ -124,7 +133,7 @@ final class Warming<K, V> {
       return;
     }
     if (cache.isClosed()) {
-      failRemaining(batch, new IllegalStateException("cache '" + cache.name() + "' was closed while warming"));
+      failRemaining(second ? null : batch, closed());
       return;
     }
     CompletableFuture<Step> step;
@@ -149,14 +158,15 @@ final class Warming<K, V> {
         });
   }
 
-  private void failRemaining(List<K> current, Throwable cause) {
+  /** Counts every batch not done as failed ({@code taken}: one already taken off the queues, or null). */
+  private void failRemaining(List<K> taken, Throwable cause) {
     synchronized (this) {
-      long remaining = current.size();
+      long remaining = taken == null ? 0 : taken.size();
       for (List<K> b : firstPass) {
         remaining += b.size();
       }
       for (List<K> b : secondPass) {
-        remaining += b == current ? 0 : b.size();
+        remaining += b.size();
       }
       firstPass.clear();
       secondPass.clear();
