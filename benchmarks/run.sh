@@ -5,8 +5,10 @@
 #   benchmarks/run.sh thorough   # 3 forks of everything, about 1.5 hours on 2 cores: verdicts
 #   benchmarks/run.sh check      # seconds per benchmark: proves the wiring only, never quote its figures
 #
-# Options: --out DIR (default benchmarks/results/runs/<profile>-<UTC time>), --no-build, and after "--"
-# extra JMH options appended to every JMH call (for example -- -jvmArgsAppend -XX:+UseParallelGC).
+# Options: --out DIR (default benchmarks/results/runs/<profile>-<UTC time>), --no-build, --only GROUPS
+# (comma-separated group names, e.g. --only tiered-hit,redis-tier: run just those; the groups are the names
+# of the result files below), and after "--" extra JMH options appended to every JMH call (for example
+# -- -jvmArgsAppend -XX:+UseParallelGC).
 # Environment: JAVA_HOME (any JDK 17+; on 21+ the virtual-thread benchmark is built and run too),
 # MVN_ARGS (extra Maven options, e.g. -o), CACHET_BENCH_REDIS_URL / CACHET_BENCH_ALLOW_REMOTE_REDIS
 # (see below).
@@ -28,17 +30,19 @@ profile=${1:-}
 case "$profile" in
   check | smoke | thorough) shift ;;
   *)
-    echo "usage: benchmarks/run.sh check|smoke|thorough [--out DIR] [--no-build] [-- JMH options]" >&2
+    echo "usage: benchmarks/run.sh check|smoke|thorough [--out DIR] [--no-build] [--only GROUPS] [-- JMH options]" >&2
     exit 2
     ;;
 esac
 out=""
 build=true
+only=""
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --no-build) build=false; shift ;;
+    --only) only=",$2,"; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -94,6 +98,9 @@ SECONDS=0
 
 jmh() { # name jar args...: one JMH call, its JSON and text output named after the group
   local name=$1 jar=$2; shift 2
+  if [ -n "$only" ] && [[ "$only" != *",$name,"* ]]; then
+    return 0
+  fi
   local cmd=("$java" "-Dcachet.bench.counters=$out/zipf-counters.jsonl" -jar "$jar" "$@" "${common[@]}"
     -rf json -rff "$out/$name.json" ${extra[@]+"${extra[@]}"})
   commands+=("$(printf '%q ' "${cmd[@]}")")
@@ -133,7 +140,7 @@ fi
 wall=$SECONDS
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2> /dev/null || echo unknown)
 printf '%s\n' "${commands[@]}" > "$out/commands.txt"
-RUN_PROFILE=$profile RUN_STARTED=$run_started RUN_WALL=$wall RUN_LOAD_BEFORE=$load_before \
+RUN_PROFILE=$profile${only:+ (only ${only:1:${#only}-2})} RUN_STARTED=$run_started RUN_WALL=$wall RUN_LOAD_BEFORE=$load_before \
 RUN_LOAD_AFTER=$load_after RUN_JAVA="$("$java" -version 2>&1 | tr '\n' ' ')" \
 RUN_REDIS="$(if [ -n "${CACHET_BENCH_REDIS_URL:-}" ]; then echo "external server"; else redis-server --version; fi)" \
 RUN_COMMIT="$(git -C "$root" rev-parse HEAD 2> /dev/null || echo unknown)" \
