@@ -167,6 +167,41 @@ class TieredWarmIntegrationTests {
     assertThat(holder.getIfPresent("a1")).isEqualTo("other-a1");
   }
 
+  @Test
+  void batchLeaseLostWhileLoading_isReportedAsPossibleDuplicates_byItsFormerHolder(
+      @RedisStandaloneServer RedisServer redis) throws Exception {
+    String name = TieredInstances.uniqueName("warm");
+    TieredCache<String, String> holder = instances.on(redis, name);
+    TieredCache<String, String> other = instances.on(redis, name);
+    List<String> aBatch = List.of("a0", "a1", "a2", "a3", "a4");
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<WarmReport> first =
+        holder.async().warm(aBatch, batch -> {
+          holding.countDown();
+          assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+          Map<String, String> values = new HashMap<>();
+          batch.forEach(k -> values.put(k, "holder-" + k));
+          return values;
+        }, 5);
+    assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+    // the lease disappears while the holder loads (as if it expired during a long pause)
+    String pattern = TieredTestSupport.prefixFrom(redis.keyPrefix()) + ":" + name + ":lease:*";
+    List<?> leases = (List<?>) redis.call("KEYS", pattern);
+    assertThat(leases).hasSize(1);
+    redis.call("DEL", (String) leases.get(0));
+    List<List<String>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    WarmReport otherReport = other.async().warm(aBatch, recording(calls, "other"), 5).get(30, TimeUnit.SECONDS);
+    release.countDown();
+    WarmReport holderReport = first.get(30, TimeUnit.SECONDS);
+    // two loads of each key, both reported: by the holder, whose lease was gone when it released it
+    assertThat(calls).containsExactly(aBatch);
+    assertThat(otherReport.possibleDuplicates()).isZero();
+    assertThat(holderReport.loaded()).isEqualTo(5);
+    assertThat(holderReport.possibleDuplicates()).as(holderReport.toString()).isEqualTo(5);
+    assertThat(holder.getIfPresent("a2")).isEqualTo("other-a2"); // SET NX: the first write stays
+  }
+
   private static List<String> probeKeys() {
     List<String> keys = new ArrayList<>();
     for (int k = 0; k < 64; k++) {
@@ -197,10 +232,13 @@ class TieredWarmIntegrationTests {
     long began;
     List<WarmReport> reports = new ArrayList<>();
     try {
-      for (TieredCache<String, String> cache : fleet) {
+      for (int i = 0; i < fleet.size(); i++) {
+        TieredCache<String, String> cache = fleet.get(i);
+        List<String> order = new ArrayList<>(keys);
+        java.util.Collections.shuffle(order, new java.util.Random(i)); // each instance in its own order
         started.add(callers.submit(() -> {
           start.await();
-          return cache.async().warm(keys, loader);
+          return cache.async().warm(order, loader);
         }));
       }
       began = System.nanoTime();
