@@ -1179,6 +1179,10 @@ public abstract class CacheContractTests {
     calls.forEach(asked::addAll);
     assertThat(asked).containsExactlyInAnyOrder("b", "c", "d", "e");
     assertThat(calls).allSatisfy(keys -> assertThat(keys.size()).isBetween(1, 2));
+    // a warm counts its loads, not hits or misses (it is not a read of the application)
+    assertThat(count(cache.stats().hitCount())).isZero();
+    assertThat(count(cache.stats().missCount())).isZero();
+    assertThat(count(cache.stats().loadSuccessCount())).isEqualTo(calls.size());
     CacheLoader<String, String> mustNotLoad = k -> { throw new AssertionError("loaded " + k); };
     assertThat(cache.get("b", mustNotLoad)).isEqualTo("v-b");
     assertThat(cache.get("c", mustNotLoad)).isEqualTo("v-c");
