@@ -80,7 +80,11 @@ public final class WarmReport {
     return alreadyPresent;
   }
 
-  /** Keys the loader was asked for but returned no value for (nothing stored). */
+  /**
+   * Keys without a value: the loader was asked for them and returned none (this call's loader, or that
+   * of a concurrent load on this instance which this call joined). Nothing is stored for them, unless
+   * the cache caches absences.
+   */
   public long absent() {
     return absent;
   }
