@@ -189,7 +189,7 @@ final class Warming<K, V> {
   /** Counts {@code keys} failed with {@code cause}; the caller holds the lock. */
   private void fail(long keys, Throwable cause) {
     failed += keys;
-    if (firstFailure == null) {
+    if (firstFailure == null && keys > 0) {
       firstFailure = SingleFlight.unwrap(cause);
     }
   }
