@@ -127,6 +127,7 @@ jmh redis-tier "$suite" 'RedisTierBenchmark'
 jmh counters "$suite" 'CounterBenchmark'
 jmh zipf "$suite" 'TieredZipfBenchmark'
 jmh peers-zipf "$peers" 'PeersZipfBenchmark'
+jmh payload-format "$suite" 'PayloadFormatBenchmark'
 if [ "$profile" = thorough ]; then
   jmh fernet "$suite" 'FernetBenchmark'
   jmh metrics-overhead "$suite" 'MetricsOverheadBenchmark' -prof gc

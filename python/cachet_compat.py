@@ -63,6 +63,9 @@ FORMAT = "format"
 KEY_BINDING = "key_binding"
 EXPIRED = "expired"
 DESERIALIZE = "deserialize"
+# authentic and meant for this key, but in a payload format id this reader does not know (a later
+# release's): a miss, never deleted (the entry belongs to a writer that can read it)
+UNSUPPORTED_FORMAT = "unsupported_format"
 
 SEGMENT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 CACHE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
@@ -117,7 +120,8 @@ class CachetCompatError(ValueError):
 
 
 class CborUnavailableError(CachetCompatError):
-    """A CBOR payload was read or requested but the cbor2 package is not installed."""
+    """CBOR was requested for writing but the cbor2 package is not installed (reading a CBOR entry without
+    it is an unsupported_format miss instead)."""
 
 
 # ------------------------------------------------------------------------------------------ key names
@@ -298,6 +302,14 @@ def _cbor2():
     return cbor2
 
 
+def _have_cbor2():
+    try:
+        _cbor2()
+        return True
+    except CborUnavailableError:
+        return False
+
+
 def encode_payload(value, payload_format=JSON):
     """The serialized value: compact UTF-8 JSON (as Jackson writes it) or CBOR."""
     if payload_format not in PAYLOAD_FORMATS:
@@ -350,7 +362,8 @@ def open_token(ring, token, redis_key, now_millis, value_format=SEALED, max_valu
     """Opens a stored token as Cachet's ValueCodec does; now_millis is the Redis server's time.
 
     Never raises for a bad token: the failure is in Opened.failure (authentication, format,
-    key_binding, expired, deserialize). A CBOR payload without cbor2 raises CborUnavailableError.
+    key_binding, expired, deserialize, unsupported_format: an unassigned payload format id, or CBOR
+    without cbor2).
     """
     if isinstance(token, str):
         token = token.encode("ascii", "replace")
@@ -374,13 +387,13 @@ def open_token(ring, token, redis_key, now_millis, value_format=SEALED, max_valu
     if flags & ~(FLAG_DEFLATED | PAYLOAD_FORMAT_MASK):
         return Opened(failure=FORMAT)
     fmt_id = (flags & PAYLOAD_FORMAT_MASK) >> PAYLOAD_FORMAT_SHIFT
-    if fmt_id not in (0, 1):
-        return Opened(failure=FORMAT)
     (expires_at,) = struct.unpack(">q", plaintext[2:10])
     if not hmac.compare_digest(plaintext[10:HEADER], key_digest(redis_key)):
         return Opened(failure=KEY_BINDING)
     if expires_at <= now_millis - EXPIRY_SKEW_ALLOWANCE_MILLIS:
         return Opened(failure=EXPIRED)
+    if fmt_id not in (0, 1) or (fmt_id == 1 and not _have_cbor2()):
+        return Opened(failure=UNSUPPORTED_FORMAT)
     payload = plaintext[HEADER:]
     if flags & FLAG_DEFLATED:
         try:
@@ -392,8 +405,6 @@ def open_token(ring, token, redis_key, now_millis, value_format=SEALED, max_valu
             return Opened(failure=FORMAT)
     try:
         value = decode_payload(payload, CBOR if fmt_id == 1 else JSON)
-    except CborUnavailableError:
-        raise
     except Exception:  # noqa: BLE001 - any decoder error is a deserialize failure, as in Java
         return Opened(failure=DESERIALIZE)
     if value is None:
@@ -567,7 +578,8 @@ class CachetCache:
     payload_format: 'json' (default) or 'cbor' for what write() seals (reads accept both).
     compression_threshold: deflate sealed payloads of at least this many bytes (None: off).
     sharded: publish with SPUBLISH (Redis Cluster), as Java does on a cluster.
-    delete_bad_entries: delete entries that fail to open (not 'deserialize'), as Java does by default.
+    delete_bad_entries: delete entries that fail to open (not 'deserialize' nor 'unsupported_format'), as
+      Java does by default.
 
     Thread-safe. Redis errors propagate as the client's exceptions.
     """
@@ -681,7 +693,7 @@ class CachetCache:
         if opened.ok:
             return opened.value
         self.last_failure = opened.failure
-        if self.delete_bad_entries and opened.failure != DESERIALIZE:
+        if self.delete_bad_entries and opened.failure not in (DESERIALIZE, UNSUPPORTED_FORMAT):
             self.redis.eval(COMPARE_AND_DELETE_SCRIPT, 1, rk, token)
         return None
 

@@ -96,8 +96,9 @@ class WireVectorTests(unittest.TestCase):
                 self.assertEqual(fernet_token(c["key"], plaintext, c["fernet_timestamp"], bytes.fromhex(c["iv_hex"])),
                                  c["token"])
                 if c["payload_format"] == "cbor" and not have_cbor():
-                    with self.assertRaises(cc.CborUnavailableError):
-                        cc.open_token(ring, c["token"], c["redis_key"], data["now_millis"], c["value_format"])
+                    # a miss that is never deleted, as in Java without jackson-dataformat-cbor
+                    opened = cc.open_token(ring, c["token"], c["redis_key"], data["now_millis"], c["value_format"])
+                    self.assertEqual(opened.failure, cc.UNSUPPORTED_FORMAT)
                     continue
                 opened = cc.open_token(ring, c["token"], c["redis_key"], data["now_millis"], c["value_format"],
                                        plain_expires_at_millis=7)
@@ -185,6 +186,11 @@ class ConfigurationTests(unittest.TestCase):
                 cc.encode_payload({"a": 1}, cc.CBOR)
             with self.assertRaisesRegex(cc.CborUnavailableError, "cbor2"):
                 cc.CachetCache(None, "users", Fernet.generate_key(), payload_format="cbor")
+            # reading a CBOR entry without cbor2 is a miss that is never deleted, as in Java
+            ring = cc.parse_key_ring(Fernet.generate_key().decode("ascii"))
+            rk = "cachet:users:v1:g1:-:k:user:42"
+            token = ring.encrypt(cc.seal_plaintext(rk, b"\xa0", 2_000_000, payload_format=cc.CBOR))
+            self.assertEqual(cc.open_token(ring, token, rk, 1_000_000).failure, cc.UNSUPPORTED_FORMAT)
         finally:
             if saved is None:
                 del sys.modules["cbor2"]

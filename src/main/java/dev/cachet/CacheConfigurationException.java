@@ -27,7 +27,9 @@ public class CacheConfigurationException extends CacheException {
     /** Redis could not be reached at build time and the policy requires it. */
     REDIS_UNAVAILABLE,
     /** A library on the class path is older than Cachet supports (the Spring Boot start-up check). */
-    UNSUPPORTED_DEPENDENCY
+    UNSUPPORTED_DEPENDENCY,
+    /** A setting needs an optional library that is not on the class path (the message names it). */
+    MISSING_DEPENDENCY
   }
 
   private final Reason reason;

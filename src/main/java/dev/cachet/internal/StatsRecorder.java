@@ -78,7 +78,13 @@ public interface StatsRecorder {
     /** The envelope's authenticated expiry has passed. */
     EXPIRED,
     /** Decrypted, but the payload could not be deserialized. */
-    DESERIALIZE;
+    DESERIALIZE,
+    /**
+     * Authentic and meant for this key, but in a payload format this instance cannot read: an id a later
+     * release assigned, or CBOR without {@code jackson-dataformat-cbor}. A miss that is never deleted
+     * (the entry belongs to a writer that can read it).
+     */
+    UNSUPPORTED_FORMAT;
 
     public String tagValue() {
       return name().toLowerCase(java.util.Locale.ROOT);

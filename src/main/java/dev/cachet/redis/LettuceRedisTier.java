@@ -5,6 +5,7 @@ import dev.cachet.CacheHealth;
 import dev.cachet.Tier;
 import dev.cachet.internal.CacheInstrumentation;
 import dev.cachet.internal.Preconditions;
+import dev.cachet.internal.OptionalDependencies;
 import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
 import dev.cachet.spi.RemoteOperation;
 import dev.cachet.spi.InvalidationBus;
@@ -365,7 +366,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
       return new RemoteEntry<>(opened.value, expiresAt, token);
     }
     badEntry(opened.failure, now);
-    if (shared.deleteBadEntries && opened.failure != DecryptionFailureReason.DESERIALIZE) {
+    if (shared.deleteBadEntries && deletable(opened.failure)) {
       compareAndDelete(redisKeyBytes, token)
           .whenComplete(
               (deleted, error) -> {
@@ -435,9 +436,34 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
             });
   }
 
-  /** Counts and (rate-limited) logs an entry that could not be used. */
+  /**
+   * Whether a failed entry may be deleted: not one that authenticated but could not be deserialized
+   * (the serializer's problem, not the entry's), nor one in a payload format this instance cannot read
+   * (a newer writer's entry: deleting it would make two versions delete each other's entries).
+   */
+  private static boolean deletable(DecryptionFailureReason failure) {
+    return failure != DecryptionFailureReason.DESERIALIZE
+        && failure != DecryptionFailureReason.UNSUPPORTED_FORMAT;
+  }
+
+  /**
+   * Counts and (rate-limited) logs an entry that could not be used; an unreadable payload format is
+   * logged once per cache (it is expected during a rolling upgrade that changes the format).
+   */
   private void badEntry(DecryptionFailureReason reason, long now) {
     shared.instrumentation.recordDecryptionFailure(reason);
+    if (reason == DecryptionFailureReason.UNSUPPORTED_FORMAT) {
+      if (shared.lastLogged.compareAndSet(reason.ordinal(), 0, Math.max(1, now))) {
+        log.warn(
+            "cache '{}': a Redis entry is in a payload format this instance cannot read (CBOR without {}"
+                + " on the class path, or a format of a later release); it is a miss here and left in"
+                + " Redis for the instances that can read it. Counted in"
+                + " cache.decryption.failures{reason=unsupported_format}; logged once",
+            shared.cacheName,
+            OptionalDependencies.CBOR_ARTIFACT);
+      }
+      return;
+    }
     long last = shared.lastLogged.get(reason.ordinal());
     if (now - last >= LOG_INTERVAL_MILLIS
         && shared.lastLogged.compareAndSet(reason.ordinal(), last, now)) {
@@ -1078,7 +1104,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
       return true;
     }
     badEntry(failure, now);
-    if (shared.deleteBadEntries) {
+    if (shared.deleteBadEntries && failure != DecryptionFailureReason.UNSUPPORTED_FORMAT) {
       compareAndDelete(bytes(redisKey), token)
           .whenComplete(
               (deleted, error) -> {

@@ -9,10 +9,13 @@ import dev.cachet.crypto.FernetKeyRing;
 import dev.cachet.crypto.KeyNameHasher;
 import dev.cachet.internal.CacheInstrumentation;
 import dev.cachet.internal.CacheSettings;
+import dev.cachet.internal.MultiFormatSerializer;
+import dev.cachet.internal.OptionalDependencies;
 import dev.cachet.internal.Preconditions;
 import dev.cachet.internal.RemoteTierSpecs;
 import dev.cachet.resilience.Resilience;
 import dev.cachet.resilience.ResilienceSettings;
+import dev.cachet.serialization.PayloadFormat;
 import dev.cachet.serialization.ValueSerializer;
 import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.spi.RemoteTier;
@@ -88,6 +91,7 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
   private FernetKeyRing keyRing;
   private ValueSerializer<V> serializer;
   private RedisValueFormat format;
+  private PayloadFormat payloadFormat;
   private Integer compressionThreshold;
   private Integer maxValueSize;
   private String keyPrefix;
@@ -178,6 +182,33 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
   public RedisCacheBuilder<K, V> format(RedisValueFormat value) {
     Preconditions.requireState(format == null, "format was already set");
     format = Objects.requireNonNull(value, "format must not be null");
+    return this;
+  }
+
+  /**
+   * The payload format this cache writes; default {@link PayloadFormat#JSON}. Whatever is chosen, every
+   * cache of this release reads both JSON and CBOR entries (an entry in a format it cannot read is a miss
+   * and stays in Redis, counted in {@code cache.decryption.failures{reason=unsupported_format}}).
+   *
+   * <p><b>Writing {@link PayloadFormat#CBOR} is safe only once every reader of the cache runs this
+   * release or later</b> (Java, or the Python companion with {@code cbor2}): an older release refuses a
+   * CBOR entry and deletes it. Roll the release out with JSON first, then switch the writers. On an
+   * instance that cannot read an entry, a load of its key returns the loaded value without replacing
+   * the entry ({@code SET NX}), and {@code putIfAbsent} or {@code compute} of it throw {@code
+   * UpdateContentionException} once their attempts are spent, with nothing applied.
+   *
+   * <p>CBOR needs {@code com.fasterxml.jackson.dataformat:jackson-dataformat-cbor} (the same version as
+   * {@code jackson-databind}) on the class path and a serializer from {@link ValueSerializers#json(Class)}
+   * or its overloads (the default of {@link #newBuilder(Class, Class)} for types other than {@code
+   * byte[]}); {@link #build()} checks both. Not available with {@link RedisValueFormat#PLAIN_JSON}, which
+   * stores bare JSON.
+   *
+   * @throws NullPointerException if {@code value} is null
+   * @throws IllegalStateException if already set
+   */
+  public RedisCacheBuilder<K, V> payloadFormat(PayloadFormat value) {
+    Preconditions.requireState(payloadFormat == null, "payloadFormat was already set");
+    payloadFormat = Objects.requireNonNull(value, "payloadFormat must not be null");
     return this;
   }
 
@@ -364,7 +395,9 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
    *
    * @throws IllegalStateException if the name, connections, key codec or serializer is missing
    * @throws CacheConfigurationException {@code MISSING_ENCRYPTION_KEY} without a key ring; {@code
-   *     INCONSISTENT_SETTINGS} for compression with {@code PLAIN_JSON} or closed connections
+   *     INCONSISTENT_SETTINGS} for compression with {@code PLAIN_JSON} or closed connections, or for a
+   *     {@code CBOR} payload format with {@code PLAIN_JSON} or with a serializer that is not a built-in
+   *     JSON one; {@code MISSING_DEPENDENCY} for {@code CBOR} without {@code jackson-dataformat-cbor}
    */
   public Cache<K, V> build() {
     CacheSettings<K, V> s = settings.build(!keyCodecSet && defaultCodec == null);
@@ -454,6 +487,7 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
               + " FernetKeyRing.requireFromEnvironment(env) reading CACHET_ENCRYPTION_KEYS (values in"
               + " Redis are always encrypted)");
     }
+    int writeFormat = checkPayloadFormat(name);
     Preconditions.requireState(connections != null, "Redis cache '" + name + "' needs connections(...)");
     if (connections.isClosed()) {
       throw new CacheConfigurationException(
@@ -480,7 +514,7 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     ValueCodec<V> codec =
         new ValueCodec<>(
             name, keyRing, ser, fmt, compressionThreshold == null ? -1 : compressionThreshold,
-            maxValueSize == null ? DEFAULT_MAX_VALUE_SIZE : maxValueSize, instrumentation);
+            maxValueSize == null ? DEFAULT_MAX_VALUE_SIZE : maxValueSize, instrumentation, writeFormat);
     GenerationTracker generations =
         new GenerationTracker(
             connections, name, layout.generationKey(), layout.tenantGenerationsKey(), c,
@@ -497,6 +531,38 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     return tenant == null ? root : root.owningTenantView(tenant);
   }
 
+  /** The payload format id to write, after checking that this cache can write it. */
+  private int checkPayloadFormat(String name) {
+    if (payloadFormat == null || payloadFormat == PayloadFormat.JSON) {
+      return PayloadFormat.JSON.id();
+    }
+    if (format == RedisValueFormat.PLAIN_JSON) {
+      throw new CacheConfigurationException(
+          Reason.INCONSISTENT_SETTINGS,
+          "cache '" + name + "': a PLAIN_JSON cache stores bare JSON that other services read as it is, so"
+              + " it cannot switch its payload format to " + payloadFormat + "; use the SEALED format (a"
+              + " new cache name) to write " + payloadFormat);
+    }
+    if (!OptionalDependencies.cborPresent()) {
+      throw new CacheConfigurationException(
+          Reason.MISSING_DEPENDENCY,
+          "cache '" + name + "': payloadFormat(CBOR) needs " + OptionalDependencies.CBOR_ARTIFACT
+              + " on the class path, which is missing; add it with the version of your jackson-databind"
+              + " (Maven: <dependency><groupId>com.fasterxml.jackson.dataformat</groupId><artifactId>"
+              + "jackson-dataformat-cbor</artifactId></dependency>), or keep the JSON payload format");
+    }
+    ValueSerializer<V> ser = serializer != null ? serializer : defaultSerializer;
+    if (ser != null
+        && !(ser instanceof MultiFormatSerializer<?> m && m.canRead(payloadFormat.id()))) {
+      throw new CacheConfigurationException(
+          Reason.INCONSISTENT_SETTINGS,
+          "cache '" + name + "': payloadFormat(" + payloadFormat + ") needs a Jackson serializer from"
+              + " ValueSerializers.json(...), not " + ser + "; the payload format of other serializers is"
+              + " their own bytes");
+    }
+    return payloadFormat.id();
+  }
+
   /** Lists the options that were set, never keys, secrets or URIs. */
   @Override
   public String toString() {
@@ -505,6 +571,7 @@ public final class RedisCacheBuilder<K, V> implements RemoteTierSpec<V> {
     if (keyRing != null) sb.append(", keyRing=").append(keyRing.primaryKeyId());
     if (serializerSet) sb.append(", serializer");
     if (format != null) sb.append(", format=").append(format);
+    if (payloadFormat != null) sb.append(", payloadFormat=").append(payloadFormat);
     if (compressionThreshold != null) sb.append(", compressionThreshold=").append(compressionThreshold);
     if (maxValueSize != null) sb.append(", maxValueSize=").append(maxValueSize);
     if (keyPrefix != null) sb.append(", keyPrefix=").append(keyPrefix);

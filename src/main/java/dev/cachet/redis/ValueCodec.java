@@ -4,6 +4,7 @@ import dev.cachet.InvalidValueException;
 import dev.cachet.crypto.FernetKeyRing;
 import dev.cachet.crypto.ValueDecryptionException;
 import dev.cachet.internal.CacheInstrumentation;
+import dev.cachet.internal.MultiFormatSerializer;
 import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
 import dev.cachet.serialization.ValueSerializer;
 import java.io.ByteArrayOutputStream;
@@ -24,16 +25,25 @@ import java.util.zip.Inflater;
  * <pre>
  *   offset  size  field
  *   0       1     format: 0xC1 (never the first byte of UTF-8 JSON)
- *   1       1     flags: bit 0 = payload is zlib-deflated; other bits 0
+ *   1       1     flags: bit 0 = payload is zlib-deflated; bits 1-2 = payload format id (0 JSON:
+ *                 the serializer's output; 1 CBOR; 2, 3 unassigned); bits 3-7 are 0
  *   2       8     expiry, epoch milliseconds (signed 64-bit)
  *   10      16    first 16 bytes of SHA-256 over the UTF-8 bytes of the full Redis key
  *   26      n     payload: serializer output, deflated when flag bit 0 is set
  * </pre>
+ *
+ * <p>Every payload format is read whatever this codec writes (phase 1 of a format change). An envelope
+ * whose payload format this instance cannot read (an id assigned by a later release, or CBOR without
+ * {@code jackson-dataformat-cbor}, or with a serializer that is not a built-in Jackson one) fails with
+ * {@link DecryptionFailureReason#UNSUPPORTED_FORMAT}, which the tier treats as a miss and never deletes:
+ * the entry belongs to a writer that can read it.
  */
 final class ValueCodec<V> {
 
   static final byte SEALED_FORMAT = (byte) 0xC1;
   static final int FLAG_DEFLATED = 1;
+  static final int PAYLOAD_FORMAT_SHIFT = 1;
+  static final int PAYLOAD_FORMAT_MASK = 0x06;
   static final int HEADER = 26;
   static final int DIGEST_BYTES = 16;
 
@@ -44,6 +54,9 @@ final class ValueCodec<V> {
   private final int compressionThreshold; // < 0: off
   private final int maxValueSize;
   private final CacheInstrumentation instrumentation;
+  /** The payload format id written: 0 JSON (the serializer's bytes), 1 CBOR. */
+  private final int writeFormat;
+  private final MultiFormatSerializer<V> multiFormat; // null: the serializer reads and writes id 0 only
 
   ValueCodec(
       String cacheName,
@@ -53,7 +66,30 @@ final class ValueCodec<V> {
       int compressionThreshold,
       int maxValueSize,
       CacheInstrumentation instrumentation) {
+    this(cacheName, ring, serializer, format, compressionThreshold, maxValueSize, instrumentation, 0);
+  }
+
+  /**
+   * A codec writing payload format {@code writeFormat} (0 JSON, 1 CBOR; CBOR needs a {@link
+   * MultiFormatSerializer} that can read it, checked by the builder).
+   */
+  @SuppressWarnings("unchecked")
+  ValueCodec(
+      String cacheName,
+      FernetKeyRing ring,
+      ValueSerializer<V> serializer,
+      RedisValueFormat format,
+      int compressionThreshold,
+      int maxValueSize,
+      CacheInstrumentation instrumentation,
+      int writeFormat) {
     this.cacheName = cacheName;
+    this.writeFormat = writeFormat;
+    this.multiFormat =
+        serializer instanceof MultiFormatSerializer<?> m ? (MultiFormatSerializer<V>) m : null;
+    if (writeFormat != MultiFormatSerializer.JSON && multiFormat == null) {
+      throw new IllegalArgumentException("payload format " + writeFormat + " needs a Jackson serializer");
+    }
     this.ring = ring;
     this.serializer = serializer;
     this.format = format;
@@ -93,7 +129,7 @@ final class ValueCodec<V> {
     if (format == RedisValueFormat.PLAIN_JSON) {
       plaintext = payload;
     } else {
-      int flags = 0;
+      int flags = writeFormat << PAYLOAD_FORMAT_SHIFT;
       if (compressionThreshold >= 0 && payload.length >= compressionThreshold) {
         byte[] deflated = deflate(payload);
         if (deflated.length < payload.length) {
@@ -126,7 +162,10 @@ final class ValueCodec<V> {
   private byte[] serializeRaw(V value) {
     byte[] bytes;
     try {
-      bytes = serializer.serialize(value);
+      bytes =
+          writeFormat == MultiFormatSerializer.JSON
+              ? serializer.serialize(value)
+              : multiFormat.serialize(writeFormat, value);
     } catch (RuntimeException e) {
       throw new InvalidValueException(
           cacheName,
@@ -211,7 +250,7 @@ final class ValueCodec<V> {
       return Opened.failed(DecryptionFailureReason.FORMAT);
     }
     int flags = buf[off + 1] & 0xff;
-    if ((flags & ~FLAG_DEFLATED) != 0) {
+    if ((flags & ~(FLAG_DEFLATED | PAYLOAD_FORMAT_MASK)) != 0) {
       return Opened.failed(DecryptionFailureReason.FORMAT);
     }
     long expiresAt = 0;
@@ -224,20 +263,39 @@ final class ValueCodec<V> {
     if (expiresAt <= nowMillis) {
       return Opened.failed(DecryptionFailureReason.EXPIRED);
     }
+    int payloadFormat = (flags & PAYLOAD_FORMAT_MASK) >> PAYLOAD_FORMAT_SHIFT;
+    if (!canRead(payloadFormat)) {
+      return Opened.failed(DecryptionFailureReason.UNSUPPORTED_FORMAT);
+    }
     if ((flags & FLAG_DEFLATED) != 0) {
       byte[] payload = inflate(buf, off + HEADER, len - HEADER, maxValueSize);
       if (payload == null) {
         return Opened.failed(DecryptionFailureReason.FORMAT);
       }
-      return deserialize(payload, 0, payload.length, expiresAt);
+      return deserialize(payloadFormat, payload, 0, payload.length, expiresAt);
     }
-    return deserialize(buf, off + HEADER, len - HEADER, expiresAt);
+    return deserialize(payloadFormat, buf, off + HEADER, len - HEADER, expiresAt);
+  }
+
+  /** Whether this instance can read payload format {@code id} (JSON always, CBOR when it can). */
+  boolean canRead(int payloadFormat) {
+    if (payloadFormat == MultiFormatSerializer.JSON) {
+      return true;
+    }
+    return multiFormat != null && multiFormat.canRead(payloadFormat);
   }
 
   private Opened<V> deserialize(byte[] buf, int off, int len, long expiresAt) {
+    return deserialize(MultiFormatSerializer.JSON, buf, off, len, expiresAt);
+  }
+
+  private Opened<V> deserialize(int payloadFormat, byte[] buf, int off, int len, long expiresAt) {
     V value;
     try {
-      value = serializer.deserialize(buf, off, len);
+      value =
+          payloadFormat == MultiFormatSerializer.JSON
+              ? serializer.deserialize(buf, off, len)
+              : multiFormat.deserialize(payloadFormat, buf, off, len);
     } catch (RuntimeException e) {
       return Opened.failed(DecryptionFailureReason.DESERIALIZE);
     }
@@ -271,7 +329,7 @@ final class ValueCodec<V> {
       return DecryptionFailureReason.FORMAT;
     }
     int flags = plaintext[1] & 0xff;
-    if ((flags & ~FLAG_DEFLATED) != 0) {
+    if ((flags & ~(FLAG_DEFLATED | PAYLOAD_FORMAT_MASK)) != 0) {
       return DecryptionFailureReason.FORMAT;
     }
     ByteBuffer buffer = ByteBuffer.wrap(plaintext);
@@ -284,6 +342,9 @@ final class ValueCodec<V> {
     }
     if (expiresAt <= nowMillis) {
       return DecryptionFailureReason.EXPIRED;
+    }
+    if (!canRead((flags & PAYLOAD_FORMAT_MASK) >> PAYLOAD_FORMAT_SHIFT)) {
+      return DecryptionFailureReason.UNSUPPORTED_FORMAT;
     }
     return null;
   }

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.cachet.internal.MultiFormatSerializer;
+import dev.cachet.internal.OptionalDependencies;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
@@ -122,15 +124,76 @@ public final class ValueSerializers {
     return Bytes.INSTANCE;
   }
 
-  private static final class JsonSerializer<V> implements ValueSerializer<V> {
+  private static final class JsonSerializer<V> implements ValueSerializer<V>, MultiFormatSerializer<V> {
     private final JavaType type;
     private final ObjectReader reader;
     private final ObjectWriter writer;
+    /** The CBOR twins of reader and writer, made at the first CBOR payload. */
+    private volatile ObjectReader cborReader;
+    private volatile ObjectWriter cborWriter;
 
     JsonSerializer(ObjectMapper mapper, JavaType type) {
       this.type = type;
       this.reader = mapper.readerFor(type);
       this.writer = mapper.writerFor(type);
+    }
+
+    @Override
+    public boolean canRead(int formatId) {
+      return formatId == JSON || (formatId == CBOR && OptionalDependencies.cborPresent());
+    }
+
+    @Override
+    public byte[] serialize(int formatId, V value) {
+      if (formatId == JSON) {
+        return serialize(value);
+      }
+      requireCbor(formatId);
+      Objects.requireNonNull(value, "value must not be null");
+      ObjectWriter w = cborWriter;
+      if (w == null) {
+        cborWriter = w = CborSupport.writer(writer);
+      }
+      try {
+        return w.writeValueAsBytes(value);
+      } catch (Exception e) {
+        throw new SerializationException(
+            "cannot serialize a value of type " + type.toCanonical() + " as CBOR", e);
+      }
+    }
+
+    @Override
+    public V deserialize(int formatId, byte[] buffer, int offset, int length) {
+      if (formatId == JSON) {
+        return deserialize(buffer, offset, length);
+      }
+      requireCbor(formatId);
+      Objects.requireNonNull(buffer, "buffer must not be null");
+      ObjectReader r = cborReader;
+      if (r == null) {
+        cborReader = r = CborSupport.reader(reader);
+      }
+      V value;
+      try {
+        value = r.readValue(buffer, offset, length);
+      } catch (Exception e) {
+        throw new SerializationException("cannot deserialize CBOR into " + type.toCanonical(), e);
+      }
+      if (value == null) {
+        throw new SerializationException(
+            "CBOR null cannot be a cached value of type " + type.toCanonical(), null);
+      }
+      return value;
+    }
+
+    private static void requireCbor(int formatId) {
+      if (formatId != CBOR) {
+        throw new IllegalArgumentException("unknown payload format id " + formatId + " (0 JSON, 1 CBOR)");
+      }
+      if (!OptionalDependencies.cborPresent()) {
+        throw new SerializationException(
+            "CBOR payloads need " + OptionalDependencies.CBOR_ARTIFACT + " on the class path", null);
+      }
     }
 
     @Override

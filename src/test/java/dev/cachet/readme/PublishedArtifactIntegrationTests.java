@@ -105,6 +105,8 @@ class PublishedArtifactIntegrationTests {
     assertThat(classpath).contains("caffeine").contains("jackson-datatype-jsr310").doesNotContain("protobuf");
     // The CLI's parser and the demo's Redis binaries are optional: shaded into the -cli JAR only.
     assertThat(classpath).doesNotContain("picocli").doesNotContain("embedded-redis");
+    // CBOR payloads are optional too: the quick starts (JSON) run without jackson-dataformat-cbor
+    assertThat(classpath).doesNotContain("jackson-dataformat-cbor");
     assertThat(consumer.resolve("target/classes/TieredQuickStart.class")).exists();
 
     String output = run(classpath, "QuickStart", Map.of());

@@ -68,6 +68,14 @@ class RedisContainsKeyIntegrationTests {
     return new String(ring.encrypt(b.array()), StandardCharsets.US_ASCII);
   }
 
+  private static byte[] cbor(String s) {
+    try {
+      return new com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper().writeValueAsBytes(s);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   private static byte[] json(String s) {
     return ValueSerializers.json(String.class).serialize(s);
   }
@@ -95,6 +103,10 @@ class RedisContainsKeyIntegrationTests {
     rows.add(new Row("foreign Fernet key", (rk, valid) -> seal(foreignRing, rk, 0, later, json("v")), false, false));
     rows.add(new Row("bound to another key", (rk, valid) -> seal(RedisTestSupport.RING, rk + "x", 0, later, json("v")), false, false));
     rows.add(new Row("sealed expiry passed (PERSIST)", (rk, valid) -> seal(RedisTestSupport.RING, rk, 0, past, json("v")), false, false));
+    rows.add(new Row("CBOR payload (format id 1)", (rk, valid) -> seal(RedisTestSupport.RING, rk, 0b010, later, cbor("v")), true, true));
+    rows.add(new Row("deflated CBOR payload", (rk, valid) -> seal(RedisTestSupport.RING, rk, 0b011, later, ValueCodec.deflate(cbor("v"))), true, true));
+    rows.add(new Row("unassigned payload format id 2 (a miss, never deleted)", (rk, valid) -> seal(RedisTestSupport.RING, rk, 0b100, later, json("v")), false, false));
+    rows.add(new Row("unassigned payload format id 3, deflated", (rk, valid) -> seal(RedisTestSupport.RING, rk, 0b111, later, ValueCodec.deflate(json("v"))), false, false));
     rows.add(new Row("unknown flags", (rk, valid) -> seal(RedisTestSupport.RING, rk, 0x80, later, json("v")), false, false));
     rows.add(new Row("plain JSON in a sealed cache", (rk, valid) -> new String(RedisTestSupport.RING.encrypt(json("v")), StandardCharsets.US_ASCII), false, false));
     rows.add(new Row("not a token", (rk, valid) -> "garbage", false, false));

@@ -135,6 +135,49 @@ class RedisRotationIntegrationTests {
     }
   }
 
+  /**
+   * Rotation re-encrypts the same plaintext: a CBOR entry (deflated or not) stays CBOR, and an entry in a
+   * payload format this release cannot read (id 2) is rotated byte for byte, never rewritten or dropped.
+   */
+  @Test
+  void rotate_keepsEveryPayloadFormat_includingOnesThisReleaseCannotRead(
+      @RedisStandaloneServer RedisServer redis) throws Exception {
+    String prefix = RedisTestSupport.prefixFrom(redis.keyPrefix()) + ".fmt";
+    try (RedisConnections c = RedisConnections.create(redis.uri());
+        Cache<String, String> cbor = RedisCacheBuilder.newBuilder(String.class, String.class)
+            .name("rot").connections(c).keyPrefix(prefix).keyRing(FernetKeyRing.of(A))
+            .payloadFormat(dev.cachet.serialization.PayloadFormat.CBOR).compressionThreshold(32).build();
+        Cache<String, String> next = cache(c, prefix, null, FernetKeyRing.of(B, A))) {
+      cbor.put("small", "v");
+      cbor.put("big", "compressible ".repeat(20));
+      cbor.put("unknown", "u");
+      @SuppressWarnings("unchecked")
+      List<Object> entries = (List<Object>) redis.call("KEYS", prefix + ":rot:v1:*");
+      assertThat(entries).hasSize(3);
+      Map<String, byte[]> before = new java.util.HashMap<>();
+      for (Object e : entries) {
+        String key = String.valueOf(e);
+        byte[] plaintext = FernetKeyRing.of(A).decrypt(((String) redis.call("GET", key)).getBytes());
+        if (key.endsWith(":unknown")) {
+          plaintext[1] = 0b100; // payload format id 2
+          redis.call("SET", key, new String(FernetKeyRing.of(A).encrypt(plaintext)), "PX", "600000");
+        }
+        before.put(key, plaintext);
+      }
+      RedisRotation.Progress p =
+          RedisRotation.newBuilder().connections(c).cacheName("rot").keyPrefix(prefix).keys(List.of(B, A))
+              .build().run(x -> {});
+      assertThat(p.rotated()).isEqualTo(3);
+      for (Map.Entry<String, byte[]> e : before.entrySet()) {
+        byte[] after = FernetKeyRing.of(B).decrypt(((String) redis.call("GET", e.getKey())).getBytes());
+        assertThat(after).as(e.getKey()).isEqualTo(e.getValue());
+      }
+      assertThat(next.getIfPresent("small")).isEqualTo("v");
+      assertThat(next.getIfPresent("big")).isEqualTo("compressible ".repeat(20));
+      assertThat(next.getIfPresent("unknown")).isNull();
+    }
+  }
+
   @Test
   void builder_rejectsMissingAndRepeatedSettings() {
     assertThatThrownBy(() -> RedisRotation.newBuilder().build()).isInstanceOf(IllegalStateException.class);
