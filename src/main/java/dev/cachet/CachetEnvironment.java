@@ -69,6 +69,12 @@ public final class CachetEnvironment {
    */
   public static final String STRICT_ENV = "CACHET_STRICT_ENV";
   /**
+   * The payload format a factory's Redis-backed caches write: {@code json} (the default) or {@code
+   * cbor} (needs {@code jackson-dataformat-cbor}; safe only once every reader of the cache runs a
+   * release that reads it, see {@code dev.cachet.serialization.PayloadFormat}). Every cache reads both.
+   */
+  public static final String PAYLOAD_FORMAT = "CACHET_PAYLOAD_FORMAT";
+  /**
    * Prefix of the per-cache variables {@code CACHET_CACHE_<NAME>_TTL} and {@code
    * CACHET_CACHE_<NAME>_MAX_SIZE}; see {@link #cacheVariable(String, String)}.
    */
@@ -96,7 +102,8 @@ public final class CachetEnvironment {
   private static final List<String> KNOWN =
       List.of(
           ENCRYPTION_KEY, ENCRYPTION_KEYS, KEY_NAMING_SECRET, REDIS_URL, REDIS_CLUSTER_NODES,
-          REDIS_COMMAND_TIMEOUT, REDIS_CONNECT_TIMEOUT, RESILIENCE_PROFILE, ENV, PRESET, STRICT_ENV);
+          REDIS_COMMAND_TIMEOUT, REDIS_CONNECT_TIMEOUT, RESILIENCE_PROFILE, ENV, PRESET, STRICT_ENV,
+          PAYLOAD_FORMAT);
 
   private static final String REDIS_URI_FORM =
       "redis://[user:password@]host[:port][/db], rediss://... or"

@@ -17,6 +17,7 @@ import dev.cachet.metrics.TieredCacheMetrics;
 import dev.cachet.redis.RedisCacheBuilder;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.resilience.ResilienceSettings;
+import dev.cachet.serialization.PayloadFormat;
 import dev.cachet.serialization.ValueSerializer;
 import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.tiered.TieredCacheBuilder;
@@ -97,6 +98,7 @@ public final class CacheFactory implements AutoCloseable {
   private final FernetKeyRing keyRing;
   private final KeyNameHasher keyNameHasher;
   private final String keyPrefix;
+  private final PayloadFormat payloadFormat;
   private final ResilienceSettings resilience;
   private final Duration defaultTtl;
   private final Ticker ticker;
@@ -113,6 +115,7 @@ public final class CacheFactory implements AutoCloseable {
     this.keyRing = setup.keyRing;
     this.keyNameHasher = setup.keyNameHasher;
     this.keyPrefix = setup.keyPrefix;
+    this.payloadFormat = setup.payloadFormat;
     this.resilience = setup.resilience;
     this.defaultTtl = b.defaultTtl != null ? b.defaultTtl : values.defaultTtl();
     this.ticker = b.ticker != null ? b.ticker : (values.manualTicker() ? new ManualTicker() : null);
@@ -336,6 +339,9 @@ public final class CacheFactory implements AutoCloseable {
     if (values.compressionThreshold() > 0) {
       redis.compressionThreshold(values.compressionThreshold());
     }
+    if (payloadFormat != null) {
+      redis.payloadFormat(payloadFormat);
+    }
     TieredCacheBuilder<K, V> b =
         TieredCacheBuilder.<K, V>newBuilder()
             .name(name)
@@ -487,6 +493,7 @@ public final class CacheFactory implements AutoCloseable {
     FernetKeyRing keyRing;
     KeyNameHasher keyNameHasher;
     String keyPrefix;
+    PayloadFormat payloadFormat;
     ResilienceSettings resilience;
   }
 
@@ -504,6 +511,7 @@ public final class CacheFactory implements AutoCloseable {
     private FernetKeyRing keyRing;
     private KeyNameHasher keyNameHasher;
     private String keyPrefix;
+    private PayloadFormat payloadFormat;
     private ResilienceSettings resilience;
     private Duration defaultTtl;
     private Ticker ticker;
@@ -566,6 +574,21 @@ public final class CacheFactory implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The payload format the Redis-backed caches write, instead of {@value
+     * CachetEnvironment#PAYLOAD_FORMAT} (default {@link PayloadFormat#JSON}); every cache reads both.
+     * {@link PayloadFormat#CBOR} needs {@code jackson-dataformat-cbor} and the default value
+     * serializer: a cache with its own serializer, or a factory without the JAR, fails when the cache
+     * is built ({@link CacheConfigurationException} naming the reason). Write CBOR only once every
+     * reader of the caches runs a release that reads it. Memory-only caches ignore it (their values
+     * never leave the process).
+     */
+    public Builder payloadFormat(PayloadFormat value) {
+      once(payloadFormat == null, "payloadFormat");
+      payloadFormat = Objects.requireNonNull(value, "payloadFormat must not be null");
+      return this;
+    }
+
     /** Retry and circuit-breaker settings, instead of the preset's. */
     public Builder resilience(ResilienceSettings value) {
       once(resilience == null, "resilience");
@@ -606,6 +629,11 @@ public final class CacheFactory implements AutoCloseable {
         log.warn(warning);
       }
       s.resilience = resilience != null ? resilience : resilienceFor(values, s.env);
+      // read (and so checked) even when no Redis is configured
+      s.payloadFormat =
+          payloadFormat != null
+              ? payloadFormat
+              : s.env.enumValue(CachetEnvironment.PAYLOAD_FORMAT, PayloadFormat.class).orElse(null);
       boolean testing = values.ephemeralEncryptionKey();
       try {
         if (connections != null) {
@@ -748,6 +776,7 @@ public final class CacheFactory implements AutoCloseable {
           + (env != null ? ", environment" : "") + (registry != null ? ", meterRegistry" : "")
           + (connections != null ? ", connections" : "") + (keyRing != null ? ", keyRing" : "")
           + (keyNameHasher != null ? ", keyNameHasher" : "") + (keyPrefix != null ? ", keyPrefix" : "")
+          + (payloadFormat != null ? ", payloadFormat=" + payloadFormat : "")
           + (resilience != null ? ", resilience" : "") + (defaultTtl != null ? ", defaultTtl=" + defaultTtl : "")
           + (ticker != null ? ", ticker" : "") + '}';
     }

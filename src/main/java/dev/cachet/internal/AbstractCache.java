@@ -249,6 +249,79 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
   }
 
   /**
+   * {@link #loadValues} for keys claimed after a read that began at {@code stamp}: a key whose load
+   * finished since then is read again first (that load's value may postdate the read) and only the keys
+   * still missing are loaded; a value found is the flight's, served from the cache.
+   */
+  private Map<K, V> readAgainThenLoad(
+      Map<K, SingleFlight.Flight<V>> flights, long stamp, BulkLoader<K, V> loader) {
+    Set<K> again = finishedSince(flights.keySet(), stamp);
+    if (again.isEmpty()) {
+      return loadValues(flights, loader);
+    }
+    Map<K, V> result = new HashMap<>();
+    Map<K, SingleFlight.Flight<V>> toLoad = withoutFound(flights, lookupAll(again), result);
+    if (!toLoad.isEmpty()) {
+      result.putAll(loadValues(toLoad, loader));
+    }
+    return result;
+  }
+
+  private Set<K> finishedSince(Set<K> keys, long stamp) {
+    Set<K> again = new LinkedHashSet<>();
+    for (K key : keys) {
+      if (singleFlight.finishedSince(key, stamp)) {
+        again.add(key);
+      }
+    }
+    return again;
+  }
+
+  /**
+   * The {@code flights} not in {@code found}; the found values (not absences) go into {@code values}
+   * and their flights are marked served from the cache.
+   */
+  private Map<K, SingleFlight.Flight<V>> withoutFound(
+      Map<K, SingleFlight.Flight<V>> flights, Map<K, Object> found, Map<K, V> values) {
+    Map<K, SingleFlight.Flight<V>> rest = new LinkedHashMap<>();
+    for (Map.Entry<K, SingleFlight.Flight<V>> e : flights.entrySet()) {
+      Object stored = found.get(e.getKey());
+      if (stored == null) {
+        rest.put(e.getKey(), e.getValue());
+        continue;
+      }
+      e.getValue().markServedFromCache();
+      V value = unwrap(stored);
+      if (value != null) {
+        values.put(e.getKey(), value);
+      }
+    }
+    return rest;
+  }
+
+  // ---------------------------------------------------------------- test hook
+
+  /**
+   * Test hook (set through the test sources' {@code InternalTestAccess}): called when a loading read's
+   * lookup has answered and before its missing keys are claimed; the claim waits for the returned
+   * future. Null (always, outside tests) means no wait.
+   */
+  volatile java.util.function.Supplier<CompletableFuture<?>> afterLookupHook;
+
+  /** {@code lookup}, completing only once the test hook's future has (no extra stage without a hook). */
+  private <T> CompletableFuture<T> afterLookup(CompletableFuture<T> lookup) {
+    java.util.function.Supplier<CompletableFuture<?>> hook = afterLookupHook;
+    return hook == null ? lookup : lookup.thenCompose(found -> hook.get().thenApply(ignored -> found));
+  }
+
+  private void awaitAfterLookupHook() {
+    java.util.function.Supplier<CompletableFuture<?>> hook = afterLookupHook;
+    if (hook != null) {
+      hook.get().join();
+    }
+  }
+
+  /**
    * Called before a bulk load's loader runs; what it returns is handed to {@link #storeLoadedValues}
    * (the tiered cache: the key order's read stamp). Default: null.
    */
@@ -453,7 +526,9 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     Set<K> distinct = SingleFlight.distinct(keys, "keys");
     Preconditions.requireNonNull(loader, "loader");
     checkOpen();
+    long stamp = singleFlight.stamp();
     Map<K, Object> found = lookupAll(distinct);
+    awaitAfterLookupHook();
     Map<K, V> present = new HashMap<>();
     Set<K> missing = new LinkedHashSet<>();
     for (K key : distinct) {
@@ -469,7 +544,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     Map<K, V> loaded = Map.of();
     if (!missing.isEmpty()) {
       missing.forEach(this::encodeKey);
-      loaded = singleFlight.loadAll(missing, flights -> loadValues(flights, loader));
+      loaded = singleFlight.loadAll(missing, flights -> readAgainThenLoad(flights, stamp, loader));
     }
     Map<K, V> result = new LinkedHashMap<>();
     for (K key : distinct) {
@@ -942,6 +1017,57 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
   }
 
   /**
+   * {@link #loadValueAsync} for a key claimed after a read that began at {@code stamp}: when a load of
+   * the key finished since then, the key is read again first (see {@link SingleFlight#finishedSince}).
+   */
+  private CompletableFuture<V> readAgainThenLoadAsync(
+      K key,
+      long stamp,
+      java.util.function.BiFunction<? super K, ? super java.util.concurrent.Executor,
+              ? extends CompletableFuture<? extends V>> loader,
+      SingleFlight.Flight<V> flight) {
+    if (!singleFlight.finishedSince(key, stamp)) {
+      return loadValueAsync(key, loader, flight);
+    }
+    return lookupAsync(key)
+        .thenCompose(
+            stored -> {
+              if (stored == null) {
+                return loadValueAsync(key, loader, flight);
+              }
+              flight.markServedFromCache();
+              return CompletableFuture.completedFuture(AbstractCache.<V>unwrap(stored));
+            });
+  }
+
+  /** The asynchronous {@link #readAgainThenLoad}. */
+  private CompletableFuture<Map<K, V>> readAgainThenLoadAsync(
+      Map<K, SingleFlight.Flight<V>> flights,
+      long stamp,
+      java.util.function.BiFunction<? super Set<? extends K>, ? super java.util.concurrent.Executor,
+              ? extends CompletableFuture<? extends Map<? extends K, ? extends V>>> loader) {
+    Set<K> again = finishedSince(flights.keySet(), stamp);
+    if (again.isEmpty()) {
+      return loadValuesAsync(flights, loader);
+    }
+    return lookupAllAsync(again)
+        .thenCompose(
+            found -> {
+              Map<K, V> result = new HashMap<>();
+              Map<K, SingleFlight.Flight<V>> toLoad = withoutFound(flights, found, result);
+              if (toLoad.isEmpty()) {
+                return CompletableFuture.completedFuture(result);
+              }
+              return loadValuesAsync(toLoad, loader)
+                  .thenApply(
+                      loaded -> {
+                        result.putAll(loaded);
+                        return result;
+                      });
+            });
+  }
+
+  /**
    * The asynchronous bulk load of the won {@code flights}: one call of {@code loader}, whose values are
    * stored ({@link #storeLoadedValues}) on the cache's executor. Keys the loader did not ask for are
    * dropped from its answer.
@@ -1035,7 +1161,8 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
       Preconditions.requireNonNull(loader, "loader");
       checkOpen();
       encodeKey(key);
-      return lookupAsync(key)
+      long stamp = singleFlight.stamp();
+      return afterLookup(lookupAsync(key))
           .thenCompose(
               stored -> {
                 if (stored != null) {
@@ -1043,7 +1170,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
                   return CompletableFuture.completedFuture(AbstractCache.<V>unwrap(stored));
                 }
                 SingleFlight.Flight<V> flight =
-                    singleFlight.startAsync(key, f -> loadValueAsync(key, loader, f));
+                    singleFlight.startAsync(key, f -> readAgainThenLoadAsync(key, stamp, loader, f));
                 // a dependent future per caller: cancelling it never cancels the shared flight
                 return flight.handle(
                     (value, error) -> {
@@ -1071,7 +1198,8 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
       Preconditions.requireNonNull(loader, "loader");
       checkOpen();
       distinct.forEach(AbstractCache.this::encodeKey);
-      return lookupAllAsync(distinct)
+      long stamp = singleFlight.stamp();
+      return afterLookup(lookupAllAsync(distinct))
           .thenCompose(
               found -> {
                 Map<K, V> present = new HashMap<>();
@@ -1089,7 +1217,8 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
                 CompletableFuture<Map<K, V>> loaded =
                     missing.isEmpty()
                         ? CompletableFuture.completedFuture(Map.of())
-                        : singleFlight.loadAllAsync(missing, flights -> loadValuesAsync(flights, loader));
+                        : singleFlight.loadAllAsync(
+                            missing, flights -> readAgainThenLoadAsync(flights, stamp, loader));
                 return loaded.thenApply(
                     values -> {
                       Map<K, V> result = new LinkedHashMap<>();

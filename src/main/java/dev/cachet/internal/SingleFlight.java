@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 
 /**
@@ -22,6 +24,13 @@ import java.util.function.Function;
  * still answers its waiters, but must not store its (possibly outdated) value. Loads check {@link
  * Flight#isStale()} after storing and undo the store when it turned stale meanwhile.
  *
+ * <p>A caller that reads a key's stored value <em>before</em> joining its flight (the bulk paths, and
+ * the async paths that read a remote tier first) can miss a value whose load finished between its read
+ * and its claim: the flight is gone and the read predates the store. It takes a {@link #stamp()} before
+ * the read and, as the winner, reads again the keys for which {@link #finishedSince} holds before
+ * loading them (issue 19: an async bulk load called its loader for a key a single load had just
+ * loaded).
+ *
  * @param <K> the key type
  * @param <V> the value type
  */
@@ -29,6 +38,12 @@ public final class SingleFlight<K, V> {
 
   private final String cacheName;
   private final ConcurrentHashMap<K, Flight<V>> inFlight = new ConcurrentHashMap<>();
+
+  /** Stripes of {@link #finishedLoads}' value when a load of a key in the stripe last finished. */
+  private static final int FINISH_STRIPES = 64;
+
+  private final AtomicLong finishedLoads = new AtomicLong();
+  private final AtomicLongArray lastFinished = new AtomicLongArray(FINISH_STRIPES);
 
   public SingleFlight(String cacheName) {
     this.cacheName = cacheName;
@@ -91,7 +106,7 @@ public final class SingleFlight<K, V> {
       throw t;
     } finally {
       mine.loadingThread = null;
-      inFlight.remove(key, mine);
+      finish(key, mine);
     }
   }
 
@@ -136,7 +151,7 @@ public final class SingleFlight<K, V> {
     }
     work.whenComplete(
         (value, error) -> {
-          inFlight.remove(key, mine);
+          finish(key, mine);
           if (error != null) {
             mine.completeExceptionally(unwrap(error));
           } else {
@@ -196,7 +211,7 @@ public final class SingleFlight<K, V> {
         throw t;
       } finally {
         won.values().forEach(f -> f.loadingThread = null);
-        won.forEach(inFlight::remove);
+        won.forEach(this::finish);
       }
     }
     for (Map.Entry<K, Flight<V>> e : waiting.entrySet()) {
@@ -238,7 +253,7 @@ public final class SingleFlight<K, V> {
       }
       work.whenComplete(
           (loaded, error) -> {
-            won.forEach(inFlight::remove);
+            won.forEach(this::finish);
             for (Map.Entry<K, Flight<V>> e : won.entrySet()) {
               if (error != null) {
                 e.getValue().completeExceptionally(unwrap(error));
@@ -261,6 +276,36 @@ public final class SingleFlight<K, V> {
                   });
               return result;
             });
+  }
+
+  /**
+   * A stamp to take <em>before</em> reading stored values outside the keys' flights; see {@link
+   * #finishedSince}.
+   */
+  public long stamp() {
+    return finishedLoads.get();
+  }
+
+  /**
+   * Whether a load of {@code key} (or of a key sharing its stripe) finished after {@code stamp} was
+   * taken: a read begun after the stamp may then have missed the value that load stored, so a caller
+   * that has since claimed the key must read it again before loading it. False means every load of
+   * the key that finished before the claim had stored its value before the read began.
+   */
+  public boolean finishedSince(K key, long stamp) {
+    return lastFinished.get(stripe(key)) > stamp;
+  }
+
+  /** Records that {@code flight}'s load (which stored its value first) finished, then leaves the map. */
+  private void finish(K key, Flight<V> flight) {
+    long finished = finishedLoads.incrementAndGet();
+    lastFinished.accumulateAndGet(stripe(key), finished, Math::max);
+    inFlight.remove(key, flight);
+  }
+
+  private static int stripe(Object key) {
+    int h = key.hashCode();
+    return (h ^ (h >>> 16)) & (FINISH_STRIPES - 1);
   }
 
   /**
@@ -297,7 +342,7 @@ public final class SingleFlight<K, V> {
    */
   public void settle(K key, Flight<V> flight, V value, Throwable failure) {
     flight.loadingThread = null;
-    inFlight.remove(key, flight);
+    finish(key, flight);
     if (failure != null) {
       flight.completeExceptionally(unwrap(failure));
     } else {

@@ -135,6 +135,9 @@ public final class RedisConnections implements AutoCloseable {
   private final AtomicBoolean switchingMaster = new AtomicBoolean();
   private final AtomicLong masterSwitches = new AtomicLong();
   private final AtomicBoolean connectPermissionLogged = new AtomicBoolean();
+  /** Test hook: wraps each Lettuce connect attempt's future (see {@link Builder#connectHook}); or null. */
+  private final java.util.function.UnaryOperator<CompletableFuture<StatefulConnection<byte[], byte[]>>>
+      connectHook;
   private final AtomicBoolean commandPermissionLogged = new AtomicBoolean();
 
   private RedisConnections(Builder b) {
@@ -149,6 +152,7 @@ public final class RedisConnections implements AutoCloseable {
     RedisURI standaloneUri =
         b.clusterClient == null && b.clusterSeeds == null && b.uri != null ? parse(b.uri) : null;
     this.commandTimeout = b.commandTimeout;
+    this.connectHook = b.connectHook;
     this.connectTimeout = b.connectTimeout;
     this.reconnectInterval = b.reconnectInterval;
     this.maintenance =
@@ -403,6 +407,26 @@ public final class RedisConnections implements AutoCloseable {
           new IllegalStateException("RedisConnections to " + target + " are closed"));
     }
     connectOrScheduleRetry(false);
+    if (lastConnectFailure == null) {
+      // nothing known yet (the first attempt is running): the call gets that attempt's outcome, so a
+      // refused password is a permission failure for it too, not an unexplained "not connected"
+      CompletableFuture<Void> attempt;
+      synchronized (lock) {
+        attempt = connecting;
+      }
+      if (attempt != null) {
+        return attempt.handle((ignored, error) -> null).thenCompose(ignored -> commandsOrFailure());
+      }
+    }
+    return commandsOrFailure();
+  }
+
+  /** The commands when connected, else a failed future classified by the last attempt's failure. */
+  private CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commandsOrFailure() {
+    RedisClusterAsyncCommands<byte[], byte[]> c = commands;
+    if (c != null) {
+      return CompletableFuture.completedFuture(c);
+    }
     Throwable last = lastConnectFailure;
     return CompletableFuture.failedFuture(
         last != null && !RedisErrors.permissionWord(last).isEmpty()
@@ -461,11 +485,15 @@ public final class RedisConnections implements AutoCloseable {
     }
   }
 
-  private CompletableFuture<Void> startConnect() {
-    CompletableFuture<? extends StatefulConnection<byte[], byte[]>> f;
-    long deadline = System.nanoTime() + connectTimeout.toNanos();
-    // Set when the bounded wait gives up, so that a connection completing late is closed, not leaked.
-    AtomicBoolean abandoned = new AtomicBoolean();
+  /**
+   * Immediate re-attempts after Lettuce lost a handshake's outcome ({@link
+   * RedisErrors#isLostHandshake}): the server answered, so this is no outage to wait out.
+   */
+  static final int LOST_HANDSHAKE_RETRIES = 3;
+
+  /** One Lettuce connect (cluster: partitions, connection, node connections), through the test hook. */
+  private CompletableFuture<StatefulConnection<byte[], byte[]>> connectOnce(long deadline) {
+    CompletableFuture<StatefulConnection<byte[], byte[]>> f;
     try {
       if (mode == Mode.CLUSTER) {
         // connectAsync needs the partitions loaded first (Lettuce: "Partitions not initialized").
@@ -476,26 +504,51 @@ public final class RedisConnections implements AutoCloseable {
                 .thenCompose(ignored -> clusterClient.connectAsync(ByteArrayCodec.INSTANCE))
                 .thenCompose(c -> openNodeConnections(c, remainingMillis(deadline)).thenApply(n -> c));
       } else {
-        f = client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture();
+        f = client.connectAsync(ByteArrayCodec.INSTANCE, uri).toCompletableFuture().thenApply(c -> c);
       }
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
+    return connectHook == null ? f : connectHook.apply(f);
+  }
+
+  /** {@link #connectOnce}, again at once (at most {@code left} times) when Lettuce lost the handshake. */
+  private CompletableFuture<StatefulConnection<byte[], byte[]>> connectOnce(long deadline, int left) {
+    return connectOnce(deadline)
+        .exceptionallyCompose(
+            error ->
+                left > 0 && RedisErrors.isLostHandshake(error) && !closed.get()
+                    ? connectOnce(deadline, left - 1)
+                    : CompletableFuture.failedFuture(error));
+  }
+
+  private CompletableFuture<Void> startConnect() {
+    long deadline = System.nanoTime() + connectTimeout.toNanos();
+    // Set when the bounded wait gives up, so that a connection completing late is closed, not leaked.
+    AtomicBoolean abandoned = new AtomicBoolean();
+    CompletableFuture<StatefulConnection<byte[], byte[]>> f = connectOnce(deadline, LOST_HANDSHAKE_RETRIES);
     f.whenComplete(
         (c, error) -> {
           if (c != null && abandoned.get()) {
             c.closeAsync();
           }
         });
-    return f.thenApply(c -> (StatefulConnection<byte[], byte[]>) c)
-        .orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
+    return f.orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .handle(
             (c, error) -> {
               synchronized (lock) {
                 connecting = null;
                 if (error != null) {
                   abandoned.set(true);
-                  lastConnectFailure = RedisErrors.unwrap(error);
+                  Throwable failure = RedisErrors.unwrap(error);
+                  Throwable previous = lastConnectFailure;
+                  // Lettuce lost the handshake's outcome even after the re-attempts: the server
+                  // answered, and nothing says it now accepts the credentials it refused before
+                  if (!(RedisErrors.isLostHandshake(failure)
+                      && previous != null
+                      && !RedisErrors.permissionWord(previous).isEmpty())) {
+                    lastConnectFailure = failure;
+                  }
                   logPermissionFailure(lastConnectFailure, connectPermissionLogged, "at connect");
                   // a failure inside the retry task itself must schedule the next one too
                   if (!closed.get() && !retryPending) {
@@ -934,7 +987,20 @@ public final class RedisConnections implements AutoCloseable {
     private int requestQueueSize = DEFAULT_REQUEST_QUEUE_SIZE;
     private final java.util.Set<String> set = new java.util.HashSet<>();
 
+    private java.util.function.UnaryOperator<CompletableFuture<StatefulConnection<byte[], byte[]>>>
+        connectHook;
+
     private Builder() {}
+
+    /**
+     * Test hook: {@code hook} receives the future of each connect attempt Lettuce makes and returns the
+     * one the connections use (to hold an attempt, or to fail it as Lettuce can).
+     */
+    Builder connectHook(
+        java.util.function.UnaryOperator<CompletableFuture<StatefulConnection<byte[], byte[]>>> hook) {
+      connectHook = Objects.requireNonNull(hook, "hook");
+      return this;
+    }
 
     private void once(String setting) {
       Preconditions.requireState(set.add(setting), setting + " was already set");

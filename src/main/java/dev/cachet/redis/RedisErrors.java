@@ -66,6 +66,24 @@ final class RedisErrors {
     return "";
   }
 
+  /**
+   * Whether {@code failure} is Lettuce losing a connect handshake's outcome: when the handshake ends
+   * (a refused {@code HELLO ... AUTH}, say) before Lettuce's connect listener runs, the listener finds
+   * its handshake handler already gone and fails the attempt with {@code IllegalStateException
+   * ("RedisHandshakeHandler not registered")} instead of the server's reply. The server did answer:
+   * this is no outage, and the attempt's real outcome is unknown.
+   */
+  static boolean isLostHandshake(Throwable failure) {
+    Throwable t = failure;
+    for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause()) {
+      if (t instanceof IllegalStateException
+          && String.valueOf(t.getMessage()).contains("RedisHandshakeHandler not registered")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static Throwable unwrap(Throwable t) {
     Throwable current = t;
     while ((current instanceof CompletionException || current instanceof ExecutionException)

@@ -964,7 +964,9 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
    * The asynchronous load after a memory miss: the remote read on the cache's executor (a hit is
    * served from Redis and refills memory), then, on a remote miss, the caller's loader, whose value is
    * written with {@code SET NX} and kept in memory unless the key changed since the read began (as
-   * {@link #loadValue}). No thread waits while the loader's future runs. No cross-instance lease.
+   * {@link #loadValue}). No thread waits while the loader's future runs. With cross-instance loading,
+   * a remote miss takes the key's lease first, as {@link #loadValue} does, but asynchronously ({@link
+   * #acquireOrWaitAsync}): no thread waits for the lease or for its holder's value.
    */
   @Override
   protected CompletableFuture<V> loadValueAsync(
@@ -986,16 +988,121 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
                 flight.markServedFromCache();
                 return CompletableFuture.completedFuture(found);
               }
-              return callAsyncLoader(key, loader)
-                  .thenApplyAsync(
-                      loaded -> {
-                        if (loaded != null && !flight.isStale()) {
-                          writeLoaded(encoded, memoryKey, loaded, readStamp);
+              if (shared.options.leaseTime == null || shared.outage.isDegraded()) {
+                return loadAndWriteAsync(key, loader, flight, encoded, memoryKey, readStamp, Optional.empty());
+              }
+              long deadline = System.nanoTime() + shared.options.leaseWait.toNanos();
+              return acquireOrWaitAsync(encoded, memoryKey, deadline)
+                  .thenCompose(
+                      outcome -> {
+                        if (outcome.value != null) {
+                          flight.markServedFromCache();
+                          return CompletableFuture.completedFuture(outcome.value);
                         }
-                        return loaded;
-                      },
-                      settings.executor());
+                        return loadAndWriteAsync(
+                            key, loader, flight, encoded, memoryKey, readStamp, outcome.lease);
+                      });
             });
+  }
+
+  /** The async loader's call, then the write of its value; {@code lease} is released afterwards. */
+  private CompletableFuture<V> loadAndWriteAsync(
+      K key,
+      java.util.function.BiFunction<? super K, ? super Executor, ? extends CompletableFuture<? extends V>> loader,
+      SingleFlight.Flight<V> flight,
+      String encoded,
+      String memoryKey,
+      long readStamp,
+      Optional<LeaseLock.Lease> lease) {
+    CompletableFuture<V> loadedAndWritten =
+        callAsyncLoader(key, loader)
+            .thenApplyAsync(
+                loaded -> {
+                  if (loaded != null && !flight.isStale()) {
+                    writeLoaded(encoded, memoryKey, loaded, readStamp);
+                  }
+                  return loaded;
+                },
+                settings.executor());
+    if (lease.isEmpty()) {
+      return loadedAndWritten;
+    }
+    return loadedAndWritten.whenComplete((value, error) -> releaseAsync(lease.get()));
+  }
+
+  /**
+   * {@link #acquireOrWait} without a waiting thread: the lease attempt is asynchronous, the remote
+   * re-reads run on the cache's executor (as the async load's first read does), and the pause between
+   * polls is a task scheduled on the cache's scheduler, so a caller waiting for another instance's load
+   * holds no thread. Best effort, like the synchronous form: any failure or the deadline means "load it
+   * yourself" (a duplicate load, counted).
+   */
+  private CompletableFuture<LeaseOutcome<V>> acquireOrWaitAsync(String encoded, String memoryKey, long deadline) {
+    LeaseLock lock = remote.leaseLock();
+    CompletableFuture<Optional<LeaseLock.Lease>> attempt;
+    try {
+      attempt =
+          call(() -> lock.tryAcquire(encoded, shared.options.leaseTime))
+              .orTimeout(shared.options.remoteTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InvalidValueException e) {
+      attempt = CompletableFuture.failedFuture(e);
+    }
+    return attempt
+        .handleAsync(
+            (lease, error) -> {
+              if (error != null) {
+                RemoteFailure failure = new RemoteFailure(RemoteOperation.LEASE, error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error);
+                if (isOutOfMemory(failure)) {
+                  warnOutOfMemory(); // the lease's SET NX was refused: a write-only failure, the load goes on
+                } else {
+                  onRemoteFailure(failure);
+                }
+                instrumentation.recordDuplicateLoad(); // no lease to coordinate with
+                return CompletableFuture.completedFuture(new LeaseOutcome<V>(null, Optional.empty()));
+              }
+              shared.outage.onSuccess();
+              if (lease.isPresent()) {
+                // the holder may have written the value just before we acquired
+                V written = readRemote(encoded, memoryKey);
+                if (written != null) {
+                  releaseAsync(lease.get());
+                  return CompletableFuture.completedFuture(new LeaseOutcome<>(written, Optional.<LeaseLock.Lease>empty()));
+                }
+                return CompletableFuture.completedFuture(new LeaseOutcome<V>(null, startRenewing(lease.get())));
+              }
+              V written = readRemote(encoded, memoryKey);
+              if (written != null) {
+                return CompletableFuture.completedFuture(new LeaseOutcome<>(written, Optional.<LeaseLock.Lease>empty()));
+              }
+              if (System.nanoTime() >= deadline || isClosed()) {
+                instrumentation.recordDuplicateLoad(); // the holder is still loading: we load too
+                return CompletableFuture.completedFuture(new LeaseOutcome<V>(null, Optional.empty()));
+              }
+              CompletableFuture<Void> pause = new CompletableFuture<>();
+              try {
+                shared.threads.scheduler().schedule(
+                    () -> pause.complete(null), shared.options.leasePollInterval.toMillis(), TimeUnit.MILLISECONDS);
+              } catch (RuntimeException closing) {
+                pause.complete(null);
+              }
+              return pause.thenComposeAsync(
+                  ignored -> acquireOrWaitAsync(encoded, memoryKey, deadline), settings.executor());
+            },
+            settings.executor())
+        .thenCompose(outcome -> outcome);
+  }
+
+  /** Releases {@code lease} without waiting; a failed release only lets the lease expire by itself. */
+  private void releaseAsync(LeaseLock.Lease lease) {
+    try {
+      lease.release().whenComplete((released, error) -> {
+        if (error != null) {
+          log.debug("cache '{}': releasing a lease failed (it expires by itself): {}", name, error.toString());
+        }
+      });
+    } catch (RuntimeException e) {
+      log.debug("cache '{}': releasing a lease failed (it expires by itself): {}", name, e.toString());
+    }
   }
 
   // ------------------------------------------------------------------ conditional operations (issue 19)

@@ -1,11 +1,17 @@
 package dev.cachet.factory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cachet.Cache;
+import dev.cachet.CacheConfigurationException;
+import dev.cachet.KeyCodec;
 import dev.cachet.CacheHealth;
 import dev.cachet.CachetEnvironment;
 import dev.cachet.crypto.FernetKey;
+import dev.cachet.crypto.FernetKeyRing;
+import dev.cachet.serialization.ValueSerializer;
+import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.metrics.CacheMetricNames;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.testing.redis.RedisServer;
@@ -71,6 +77,32 @@ class CacheFactoryRedisIntegrationTests {
       caches.cache("hidden-users", String.class).put("user-4711", "ada");
       assertThat(redisKeysContaining("user-4711")).isEmpty();
     }
+  }
+
+  @Test
+  void payloadFormatVariable_cborWritesCbor_aJsonFactoryReadsIt_aCustomSerializerIsRefused() {
+    try (CacheFactory cbor =
+            factory(CacheFactory.Preset.WEB_APP, env(false, CachetEnvironment.PAYLOAD_FORMAT, "cbor"));
+        CacheFactory json = factory(CacheFactory.Preset.WEB_APP, env(false))) {
+      cbor.cache("formats", String.class).put("user-cbor-1", "ada");
+      List<String> keys = redisKeysContaining("user-cbor-1");
+      assertThat(keys).hasSize(1);
+      Object reply = redis.call("GET", keys.get(0));
+      byte[] token = reply instanceof byte[] ? (byte[]) reply : String.valueOf(reply).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      int flags = FernetKeyRing.parse(KEY).decrypt(token)[1] & 0xff;
+      assertThat(flags & 0b110).as("payload format id in the envelope's flags").isEqualTo(0b010);
+      assertThat(json.cache("formats", String.class).getIfPresent("user-cbor-1")).isEqualTo("ada");
+
+      ValueSerializer<String> own = ValueSerializers.utf8Strings();
+      assertThatThrownBy(() -> cbor.cache("own-serializer", KeyCodec.strings(), own))
+          .isInstanceOf(CacheConfigurationException.class)
+          .hasMessageContaining("payloadFormat(CBOR)");
+    }
+    assertThatThrownBy(
+            () -> factory(CacheFactory.Preset.WEB_APP, env(false, CachetEnvironment.PAYLOAD_FORMAT, "protobuf")))
+        .isInstanceOf(CacheConfigurationException.class)
+        .hasMessageContaining(CachetEnvironment.PAYLOAD_FORMAT)
+        .hasMessageContaining("cbor");
   }
 
   @Test
