@@ -79,6 +79,72 @@ public interface AsyncCache<K, V> {
   /** Completes with the entries of {@code keys}, loading the absent ones in one call. */
   CompletableFuture<Map<K, V>> getAll(Iterable<? extends K> keys, BulkLoader<K, V> loader);
 
+  /**
+   * The batch size of {@link #warm(Iterable, BulkLoader)}: 100 keys per {@code MGET}, loader call and
+   * cross-instance lease. Small enough that one batch's reply and loader call stay modest (100 values of
+   * 10 KB: a 1.4 MB {@code MGET} reply; 100 ids fit any database's {@code IN (...)} list) and that a
+   * failure or a waiting instance costs at most one batch; large enough that a warm of 10,000 keys takes
+   * 100 round trips and 100 leases, not 10,000.
+   */
+  int DEFAULT_WARM_BATCH_SIZE = 100;
+
+  /**
+   * The largest batch size {@link #warm(Iterable, BulkLoader, int)} accepts: one {@code MGET} of more keys
+   * blocks Redis (single-threaded) for too long, and a lease then guards too much work.
+   */
+  int MAX_WARM_BATCH_SIZE = 10_000;
+
+  /**
+   * Warms the cache with {@code keys}, in batches of {@link #DEFAULT_WARM_BATCH_SIZE}: see {@link
+   * #warm(Iterable, BulkLoader, int)}.
+   *
+   * @throws NullPointerException if {@code keys}, a key in it, or {@code loader} is null
+   * @throws IllegalArgumentException if a key is longer than the cache allows once encoded
+   * @throws IllegalStateException if the cache is closed
+   */
+  default CompletableFuture<WarmReport> warm(Iterable<? extends K> keys, BulkLoader<K, V> loader) {
+    return warm(keys, loader, DEFAULT_WARM_BATCH_SIZE);
+  }
+
+  /**
+   * Makes every key of {@code keys} cached, without returning values (as {@code getAll(keys, loader)} in
+   * batches, for a start-up or a deployment): per batch of {@code batchSize} keys, one read (memory, then
+   * one {@code MGET} of the remote tier for memory's misses, whose hits refill memory) and, for the keys
+   * missing in both tiers, one {@code loader} call whose values are stored as {@code getAll} stores them
+   * (on a remote tier with {@code SET NX}: a warm never overwrites a newer value). Keys another caller on
+   * this instance is loading are joined (single flight), and {@code get}s of keys this warm is loading
+   * join its load.
+   *
+   * <p><b>Across instances</b> (tiered caches): each batch that needs loading takes a lease in Redis first
+   * (batches are formed from the keys sorted by their encoded form, so instances warming the same keys meet
+   * on the same leases) and re-reads its keys once it holds it, so keys another instance loaded meanwhile
+   * are not loaded again. A batch whose lease another instance holds is put off until this call's other
+   * batches are done, then waited for (bounded); if the holder is still loading after the wait bound, this
+   * instance loads the batch too and counts those keys in {@link WarmReport#possibleDuplicates()}. Twenty
+   * instances warming the same keys at once thus call the loader once per key, unless a lease expires or
+   * a wait runs out. Batch leases coordinate warms of the same keys only: instances warming different,
+   * overlapping key sets form different batches, and a {@code get} elsewhere takes its key's own lease,
+   * so such overlaps may be loaded twice without being counted. Memory-only and Redis-only caches take
+   * no lease.
+   *
+   * <p>Batches run one after another as tasks on the cache's executor; the loader runs there (it may
+   * block) and receives keys none of which was cached when its batch was read. Warming counts loads and
+   * puts in the cache's statistics, not hits or misses.
+   *
+   * <p>The future completes with a {@link WarmReport} even when loads fail (the loader threw, Redis
+   * failed, the cache was closed meanwhile): failures are counted there, with the first one's cause.
+   * Only the caller's own mistakes are thrown, at once: nothing is loaded then. (The future completes
+   * exceptionally only if the cache's executor refuses the warm's tasks.) Cancelling the future
+   * stops the warm after the batch in progress (a shared load is never cancelled).
+   *
+   * @param batchSize keys per read, loader call and lease: 1 to {@link #MAX_WARM_BATCH_SIZE}
+   * @throws NullPointerException if {@code keys}, a key in it, or {@code loader} is null
+   * @throws IllegalArgumentException if {@code batchSize} is out of range, or a key is longer than the
+   *     cache allows once encoded
+   * @throws IllegalStateException if the cache is closed
+   */
+  CompletableFuture<WarmReport> warm(Iterable<? extends K> keys, BulkLoader<K, V> loader, int batchSize);
+
   /** Stores {@code value} with the cache's default time to live. */
   CompletableFuture<Void> put(K key, V value);
 

@@ -24,6 +24,9 @@ import java.util.Optional;
  * loader never runs inside a lock that guards other keys. A loader that throws leaves no entry; the
  * caller sees the exception (checked ones wrapped in {@link CacheLoaderException}).
  *
+ * <p><b>Warming.</b> {@code async().warm(keys, bulkLoader)} ({@link AsyncCache#warm(Iterable, BulkLoader)})
+ * makes a set of keys cached in batches, once across instances, and completes with a {@link WarmReport}.
+ *
  * <p><b>Lifecycle.</b> {@link #close()} is idempotent; any other call after it throws {@link
  * IllegalStateException} naming the cache. Closing releases what the cache created and nothing it
  * borrowed.

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.cachet.testing.Eventually;
 import dev.cachet.testing.FakeTicker;
 import java.io.IOException;
 import java.time.Duration;
@@ -1202,6 +1203,202 @@ public abstract class CacheContractTests {
     assertThat(catchThrowable(() -> f.get(10, TimeUnit.SECONDS)))
         .hasCauseInstanceOf(CacheLoaderException.class);
     assertThat(cache.getIfPresent("k")).isNull();
+  }
+
+  // ------------------------------------------------------------------ warming
+
+  /** A bulk loader that records each call's keys and returns {@code "v-" + key}, except for {@code absent}. */
+  private static BulkLoader<String, String> recording(List<Set<String>> calls, Set<String> absent) {
+    return keys -> {
+      calls.add(Set.copyOf(keys));
+      Map<String, String> out = new HashMap<>();
+      for (String k : keys) {
+        if (!absent.contains(k)) {
+          out.put(k, "v-" + k);
+        }
+      }
+      return out;
+    };
+  }
+
+  @Test
+  void warm_loadsOnlyMissingKeys_countsEveryKeyOnce_thenGetsHitWithoutLoading() throws Exception {
+    Cache<String, String> cache = cache();
+    cache.put("a", "1");
+    List<Set<String>> calls = new CopyOnWriteArrayList<>();
+    WarmReport report =
+        cache.async()
+            .warm(List.of("a", "b", "c", "d", "e", "b"), recording(calls, Set.of("d")), 2)
+            .get(30, TimeUnit.SECONDS);
+    assertThat(report.requested()).isEqualTo(5);
+    assertThat(report.loaded()).isEqualTo(3);
+    assertThat(report.alreadyPresent()).isEqualTo(1);
+    assertThat(report.absent()).isEqualTo(1);
+    assertThat(report.failed()).isZero();
+    assertThat(report.possibleDuplicates()).isZero();
+    assertThat(report.firstFailure()).isEmpty();
+    assertThat(report.elapsed()).isPositive();
+    // every missing key was asked for exactly once, "a" never; batches of at most 2
+    List<String> asked = new ArrayList<>();
+    calls.forEach(asked::addAll);
+    assertThat(asked).containsExactlyInAnyOrder("b", "c", "d", "e");
+    assertThat(calls).allSatisfy(keys -> assertThat(keys.size()).isBetween(1, 2));
+    // a warm counts its loads, not hits or misses (it is not a read of the application)
+    assertThat(count(cache.stats().hitCount())).isZero();
+    assertThat(count(cache.stats().missCount())).isZero();
+    assertThat(count(cache.stats().loadSuccessCount())).isEqualTo(calls.size());
+    CacheLoader<String, String> mustNotLoad = k -> { throw new AssertionError("loaded " + k); };
+    assertThat(cache.get("b", mustNotLoad)).isEqualTo("v-b");
+    assertThat(cache.get("c", mustNotLoad)).isEqualTo("v-c");
+    assertThat(cache.get("e", mustNotLoad)).isEqualTo("v-e");
+    assertThat(cache.get("a", mustNotLoad)).isEqualTo("1");
+    assertThat(cache.getIfPresent("d")).isNull();
+  }
+
+  @Test
+  void warm_again_findsEverythingPresent_andCallsNoLoader() throws Exception {
+    Cache<String, String> cache = cache();
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < 250; i++) {
+      keys.add("k" + i);
+    }
+    List<Set<String>> calls = new CopyOnWriteArrayList<>();
+    WarmReport first = cache.async().warm(keys, recording(calls, Set.of())).get(30, TimeUnit.SECONDS);
+    assertThat(first.loaded()).isEqualTo(250);
+    assertThat(calls).hasSize(3); // the default batch size is 100
+    WarmReport second =
+        cache.async().warm(keys, k -> { throw new AssertionError("loaded again"); }).get(30, TimeUnit.SECONDS);
+    assertThat(second.alreadyPresent()).isEqualTo(250);
+    assertThat(second.requested()).isEqualTo(250);
+    assertThat(second.loaded() + second.failed() + second.absent()).isZero();
+    assertThat(cache.getAllPresent(keys)).hasSize(250);
+  }
+
+  @Test
+  void warm_loaderFailure_isCountedWithItsCause_storesNothing_andNamesNoKey() throws Exception {
+    Cache<String, String> cache = cache();
+    BulkLoader<String, String> failingForOne = keys -> {
+      if (keys.contains("secret-key-x")) {
+        throw new IOException("source down");
+      }
+      Map<String, String> out = new HashMap<>();
+      keys.forEach(k -> out.put(k, "v-" + k));
+      return out;
+    };
+    WarmReport report =
+        cache.async().warm(List.of("secret-key-x", "y"), failingForOne, 1).get(30, TimeUnit.SECONDS);
+    assertThat(report.failed()).isEqualTo(1);
+    assertThat(report.loaded()).isEqualTo(1);
+    assertThat(report.requested()).isEqualTo(2);
+    assertThat(report.firstFailure()).get().isInstanceOf(CacheLoaderException.class);
+    assertThat(report.firstFailure().get()).hasCauseInstanceOf(IOException.class);
+    assertThat(report.toString()).doesNotContain("secret-key-x").doesNotContain("source down")
+        .contains("failed=1");
+    assertThat(cache.getIfPresent("secret-key-x")).isNull();
+    assertThat(cache.getIfPresent("y")).isEqualTo("v-y");
+    RuntimeException unchecked = new IllegalStateException("unchecked");
+    WarmReport again =
+        cache.async().warm(List.of("z"), keys -> { throw unchecked; }).get(30, TimeUnit.SECONDS);
+    assertThat(again.failed()).isEqualTo(1);
+    assertThat(again.firstFailure()).containsSame(unchecked);
+  }
+
+  @Test
+  void warm_emptyKeys_reportsNothing_andCallsNoLoader() throws Exception {
+    Cache<String, String> cache = cache();
+    WarmReport report =
+        cache.async().warm(List.of(), k -> { throw new AssertionError("called"); }).get(30, TimeUnit.SECONDS);
+    assertThat(report.requested()).isZero();
+  }
+
+  @Test
+  void warm_badInput_isRejectedAtOnce_withTypedExceptions_andLoadsNothing() {
+    Cache<String, String> cache = cache(b -> b.maxKeyLength = 16);
+    AtomicInteger calls = new AtomicInteger();
+    BulkLoader<String, String> loader = keys -> {
+      calls.incrementAndGet();
+      return Map.of();
+    };
+    assertNpe(() -> cache.async().warm(null, loader), "keys");
+    assertNpe(() -> cache.async().warm(Collections.singletonList(null), loader), "key");
+    assertNpe(() -> cache.async().warm(List.of("k"), null), "loader");
+    assertThatThrownBy(() -> cache.async().warm(List.of("k"), loader, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchSize");
+    assertThatThrownBy(() -> cache.async().warm(List.of("k"), loader, AsyncCache.MAX_WARM_BATCH_SIZE + 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchSize");
+    assertThatThrownBy(() -> cache.async().warm(List.of("ok", "x".repeat(17)), loader))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("17");
+    cache.close();
+    assertThatThrownBy(() -> cache.async().warm(List.of("k"), loader))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining(cache.name());
+    assertThat(calls).hasValue(0);
+  }
+
+  @Test
+  void warm_cacheClosedWhileWarming_completesWithTheRestCountedFailed() throws Exception {
+    Cache<String, String> cache = cache();
+    CountDownLatch loading = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger calls = new AtomicInteger();
+    CompletableFuture<WarmReport> warm =
+        cache.async().warm(List.of("a", "b", "c"), keys -> {
+          calls.incrementAndGet();
+          loading.countDown();
+          assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+          return Map.of();
+        }, 1);
+    assertThat(loading.await(30, TimeUnit.SECONDS)).isTrue();
+    cache.close();
+    release.countDown();
+    WarmReport report = warm.get(30, TimeUnit.SECONDS);
+    assertThat(report.requested()).isEqualTo(3);
+    assertThat(report.failed()).as(report.toString()).isGreaterThanOrEqualTo(2);
+    assertThat(report.firstFailure()).isPresent();
+    assertThat(calls).hasValue(1);
+  }
+
+  @Test
+  void warm_sharesTheSingleFlight_aGetJoinsItsLoad_andItJoinsAGetsLoad() throws Exception {
+    Cache<String, String> cache = cache();
+    // a get of a key the warm is loading joins the warm's load
+    CountDownLatch warmLoading = new CountDownLatch(1);
+    CountDownLatch releaseWarm = new CountDownLatch(1);
+    CompletableFuture<WarmReport> warm =
+        cache.async().warm(List.of("w"), keys -> {
+          warmLoading.countDown();
+          assertThat(releaseWarm.await(30, TimeUnit.SECONDS)).isTrue();
+          return Map.of("w", "from-warm");
+        });
+    assertThat(warmLoading.await(30, TimeUnit.SECONDS)).isTrue();
+    AtomicInteger getLoads = new AtomicInteger();
+    CompletableFuture<String> get =
+        CompletableFuture.supplyAsync(() -> cache.get("w", k -> "from-get-" + getLoads.incrementAndGet()));
+    releaseWarm.countDown();
+    assertThat(get.get(30, TimeUnit.SECONDS)).isEqualTo("from-warm");
+    assertThat(getLoads).hasValue(0);
+    assertThat(warm.get(30, TimeUnit.SECONDS).loaded()).isEqualTo(1);
+
+    // a warm of a key a get is loading joins the get's load
+    CountDownLatch getLoading = new CountDownLatch(1);
+    CountDownLatch releaseGet = new CountDownLatch(1);
+    CompletableFuture<String> slowGet =
+        CompletableFuture.supplyAsync(
+            () -> cache.get("g", k -> {
+              getLoading.countDown();
+              releaseGet.await(30, TimeUnit.SECONDS);
+              return "from-get";
+            }));
+    assertThat(getLoading.await(30, TimeUnit.SECONDS)).isTrue();
+    List<Set<String>> calls = new CopyOnWriteArrayList<>();
+    CompletableFuture<WarmReport> joining = cache.async().warm(List.of("g", "h"), recording(calls, Set.of()));
+    Eventually.await(Duration.ofSeconds(30), "the warm loaded h", () -> assertThat(calls).hasSize(1));
+    releaseGet.countDown();
+    WarmReport report = joining.get(30, TimeUnit.SECONDS);
+    assertThat(slowGet.get(30, TimeUnit.SECONDS)).isEqualTo("from-get");
+    assertThat(calls).containsExactly(Set.of("h"));
+    assertThat(report.loaded()).isEqualTo(1);
+    assertThat(report.alreadyPresent()).isEqualTo(1);
+    assertThat(cache.getIfPresent("g")).isEqualTo("from-get");
   }
 
   // ------------------------------------------------------------------ concurrency

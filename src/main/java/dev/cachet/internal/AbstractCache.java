@@ -336,6 +336,18 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     }
   }
 
+  // ---------------------------------------------------------------- warming (issue 19)
+
+  /**
+   * Takes the cross-instance lease of one batch of a {@code warm} call ({@code batch}: its keys in the
+   * order every instance forms it), without waiting for it: {@link WarmLease#held} when taken, {@link
+   * WarmLease#busy} when another instance holds it, {@link WarmLease#UNAVAILABLE} when it cannot be asked
+   * for. The default, for caches without anything to coordinate with: {@link WarmLease#NOT_NEEDED}.
+   */
+  protected WarmLease acquireWarmLease(java.util.List<K> batch) {
+    return WarmLease.NOT_NEEDED;
+  }
+
   // ---------------------------------------------------------------- asynchronous loaders
 
   /**
@@ -1236,6 +1248,18 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
       checkOpen();
       return CompletableFuture.supplyAsync(
           () -> AbstractCache.this.getAll(distinct, loader), settings.executor());
+    }
+
+    @Override
+    public CompletableFuture<dev.cachet.WarmReport> warm(
+        Iterable<? extends K> keys, BulkLoader<K, V> loader, int batchSize) {
+      Set<K> distinct = SingleFlight.distinct(keys, "keys");
+      Preconditions.requireNonNull(loader, "loader");
+      Preconditions.requireArgument(
+          batchSize >= 1 && batchSize <= MAX_WARM_BATCH_SIZE,
+          () -> "batchSize must be between 1 and " + MAX_WARM_BATCH_SIZE + ": " + batchSize);
+      checkOpen();
+      return Warming.start(AbstractCache.this, distinct, loader, batchSize, settings.executor());
     }
 
     @Override

@@ -308,6 +308,48 @@ public final class SingleFlight<K, V> {
     return (h ^ (h >>> 16)) & (FINISH_STRIPES - 1);
   }
 
+  /**
+   * The loads of a set of keys claimed by {@link #claimAll}: {@code won} are new flights the caller
+   * must {@link #settle}; {@code joined} are loads already in flight, to wait for (without blocking).
+   */
+  public record Claim<K, V>(Map<K, Flight<V>> won, Map<K, Flight<V>> joined) {}
+
+  /**
+   * Claims the loads of {@code keys} for a caller that completes them itself (warming): each key either
+   * gets a new flight this caller won and must {@link #settle}, or joins the load already in flight.
+   * Won flights record the calling thread until settled, so a loader that asks this cache for a key it
+   * is loading fails fast as with {@link #load}. Never blocks.
+   */
+  public Claim<K, V> claimAll(Set<? extends K> keys) {
+    Map<K, Flight<V>> won = new HashMap<>();
+    Map<K, Flight<V>> joined = new HashMap<>();
+    for (K key : keys) {
+      Flight<V> mine = new Flight<>();
+      mine.loadingThread = Thread.currentThread();
+      Flight<V> existing = inFlight.putIfAbsent(key, mine);
+      if (existing == null) {
+        won.put(key, mine);
+      } else {
+        joined.put(key, existing);
+      }
+    }
+    return new Claim<>(won, joined);
+  }
+
+  /**
+   * Completes a flight won through {@link #claimAll} with {@code value} (null: absent), or with {@code
+   * failure} when it is not null, and ends it: later callers of the key start a new load. Idempotent.
+   */
+  public void settle(K key, Flight<V> flight, V value, Throwable failure) {
+    flight.loadingThread = null;
+    finish(key, flight);
+    if (failure != null) {
+      flight.completeExceptionally(unwrap(failure));
+    } else {
+      flight.complete(value);
+    }
+  }
+
   /** Marks the in-flight load of {@code key}, if any, stale: its value will not be stored. */
   public void markStale(K key) {
     Flight<V> flight = inFlight.get(key);

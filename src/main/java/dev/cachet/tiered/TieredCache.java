@@ -800,6 +800,78 @@ final class TieredCache<K, V> extends AbstractCache<K, V> implements MultiTenant
     }
   }
 
+  // ------------------------------------------------------------------ warming (issue 19)
+
+  /** How long a warm batch's lease lives without {@code crossInstanceLoading} (renewed while it loads). */
+  static final Duration WARM_LEASE_TIME = Duration.ofSeconds(30);
+
+  /**
+   * How long a warm waits for a batch lease another instance holds, without {@code crossInstanceLoading}:
+   * twice the lease time, so a holder that died (its lease expires unrenewed) is always outwaited and only
+   * a live holder still loading after that long costs duplicates.
+   */
+  static final Duration WARM_LEASE_WAIT = WARM_LEASE_TIME.multipliedBy(2);
+
+  /**
+   * One lease per warm batch, named after a digest of the batch's encoded keys (every instance forms the
+   * same batches from the same keys): taken with one {@code SET NX PX} (never waited for here), renewed
+   * while the batch loads. With {@code crossInstanceLoading} its lease time and wait bound apply, else
+   * {@link #WARM_LEASE_TIME} and {@link #WARM_LEASE_WAIT}. Degraded, or when Redis fails: unavailable.
+   */
+  @Override
+  protected dev.cachet.internal.WarmLease acquireWarmLease(List<K> batch) {
+    if (shared.outage.isDegraded()) {
+      return dev.cachet.internal.WarmLease.UNAVAILABLE;
+    }
+    Duration leaseTime = shared.options.leaseTime != null ? shared.options.leaseTime : WARM_LEASE_TIME;
+    Duration maxWait = shared.options.leaseWait != null ? shared.options.leaseWait : WARM_LEASE_WAIT;
+    String leaseName = warmLeaseName(batch);
+    Optional<LeaseLock.Lease> lease;
+    try {
+      lease = await(call(() -> remote.leaseLock().tryAcquire(leaseName, leaseTime)), RemoteOperation.LEASE);
+    } catch (RemoteFailure failure) {
+      if (isOutOfMemory(failure)) {
+        warnOutOfMemory();
+      } else {
+        recordFailure(failure);
+      }
+      return dev.cachet.internal.WarmLease.UNAVAILABLE;
+    }
+    if (lease.isEmpty()) {
+      return dev.cachet.internal.WarmLease.busy(shared.options.leasePollInterval, maxWait);
+    }
+    RenewedLease renewed =
+        RenewedLease.start(lease.get(), leaseTime, shared.threads.scheduler(), shared.scheduled, name);
+    return dev.cachet.internal.WarmLease.held(
+        () -> {
+          try {
+            return Boolean.TRUE.equals(
+                renewed.release().get(shared.options.remoteTimeout.toMillis(), TimeUnit.MILLISECONDS));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+          } catch (ExecutionException | TimeoutException e) {
+            log.debug("cache '{}': releasing a warm lease failed (it expires by itself): {}", name, e.toString());
+            return false;
+          }
+        });
+  }
+
+  /** {@code warm.<base64url(SHA-256 of the batch's encoded keys, newline-separated)>}. */
+  private String warmLeaseName(List<K> batch) {
+    java.security.MessageDigest sha256;
+    try {
+      sha256 = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+    for (K key : batch) {
+      sha256.update(encode(key).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      sha256.update((byte) '\n');
+    }
+    return "warm." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(sha256.digest());
+  }
+
   // ------------------------------------------------------------------ refresh ahead
 
   private void maybeRefreshAhead(K key, String memoryKey) {
