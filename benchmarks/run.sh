@@ -141,6 +141,8 @@ fi
 wall=$SECONDS
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2> /dev/null || echo unknown)
 printf '%s\n' "${commands[@]}" > "$out/commands.txt"
+# recorded files name paths relative to the checkout, never this machine's directories
+find "$out" -maxdepth 1 -type f \( -name '*.json' -o -name '*.txt' \) -exec sed -i "s#$root/##g" {} +
 RUN_PROFILE=$profile${only:+ (only ${only:1:${#only}-2})} RUN_STARTED=$run_started RUN_WALL=$wall RUN_LOAD_BEFORE=$load_before \
 RUN_LOAD_AFTER=$load_after RUN_JAVA="$("$java" -version 2>&1 | tr '\n' ' ')" \
 RUN_REDIS="$(if [ -n "${CACHET_BENCH_REDIS_URL:-}" ]; then echo "external server"; else redis-server --version; fi)" \
