@@ -351,6 +351,23 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
   // ---------------------------------------------------------------- asynchronous loaders
 
   /**
+   * Records a failed asynchronous load (single or bulk) and returns nothing: it throws the loader's
+   * failure as the caller sees it (unchecked as it is, checked wrapped in {@link CacheLoaderException}),
+   * so that a {@code handle} stage can write {@code throw asyncLoadFailed(error, start)}.
+   */
+  private RuntimeException asyncLoadFailed(Throwable error, long start) {
+    instrumentation.recordLoadFailure(System.nanoTime() - start);
+    Throwable cause = SingleFlight.unwrap(error);
+    if (cause instanceof RuntimeException) {
+      throw (RuntimeException) cause;
+    }
+    if (cause instanceof Error) {
+      throw (Error) cause;
+    }
+    throw new CacheLoaderException(name, cause);
+  }
+
+  /**
    * Starts {@code loader} for {@code key} and times it: a synchronous throw or a null future becomes a
    * failed future; checked failures are wrapped in {@link CacheLoaderException}.
    */
@@ -372,15 +389,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     return started.handle(
         (value, error) -> {
           if (error != null) {
-            instrumentation.recordLoadFailure(System.nanoTime() - start);
-            Throwable cause = SingleFlight.unwrap(error);
-            if (cause instanceof RuntimeException) {
-              throw (RuntimeException) cause;
-            }
-            if (cause instanceof Error) {
-              throw (Error) cause;
-            }
-            throw new CacheLoaderException(name, cause);
+            throw asyncLoadFailed(error, start);
           }
           instrumentation.recordLoadSuccess(System.nanoTime() - start);
           @SuppressWarnings("unchecked")
@@ -1092,15 +1101,7 @@ public abstract class AbstractCache<K, V> implements Cache<K, V>, Instrumented {
     return started.handleAsync(
         (loaded, error) -> {
           if (error != null) {
-            instrumentation.recordLoadFailure(System.nanoTime() - start);
-            Throwable cause = SingleFlight.unwrap(error);
-            if (cause instanceof RuntimeException) {
-              throw (RuntimeException) cause;
-            }
-            if (cause instanceof Error) {
-              throw (Error) cause;
-            }
-            throw new CacheLoaderException(name, cause);
+            throw asyncLoadFailed(error, start);
           }
           instrumentation.recordLoadSuccess(System.nanoTime() - start);
           Map<K, V> result = new HashMap<>();

@@ -169,18 +169,9 @@ public final class SingleFlight<K, V> {
    */
   public Map<K, V> loadAll(
       Set<? extends K> keys, Function<Map<K, Flight<V>>, Map<K, V>> bulkLoader) {
-    Map<K, Flight<V>> won = new HashMap<>();
-    Map<K, Flight<V>> waiting = new HashMap<>();
-    for (K key : keys) {
-      Flight<V> mine = new Flight<>();
-      mine.loadingThread = Thread.currentThread();
-      Flight<V> existing = inFlight.putIfAbsent(key, mine);
-      if (existing == null) {
-        won.put(key, mine);
-      } else {
-        waiting.put(key, existing);
-      }
-    }
+    Claim<K, V> claim = claimAll(keys);
+    Map<K, Flight<V>> won = claim.won();
+    Map<K, Flight<V>> waiting = claim.joined();
     for (Flight<V> existing : waiting.values()) {
       try {
         requireNotRecursive(existing);
