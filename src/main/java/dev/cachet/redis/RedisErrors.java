@@ -67,17 +67,21 @@ final class RedisErrors {
   }
 
   /**
-   * Whether {@code failure} is Lettuce losing a connect handshake's outcome: when the handshake ends
-   * (a refused {@code HELLO ... AUTH}, say) before Lettuce's connect listener runs, the listener finds
-   * its handshake handler already gone and fails the attempt with {@code IllegalStateException
-   * ("RedisHandshakeHandler not registered")} instead of the server's reply. The server did answer:
-   * this is no outage, and the attempt's real outcome is unknown.
+   * Whether {@code failure} is Lettuce losing a connect handshake's outcome. When the handshake ends (a
+   * refused {@code HELLO ... AUTH}, say) before Lettuce's connect listener runs, the listener finds its
+   * handshake handler already gone and fails the attempt with {@code IllegalStateException
+   * ("RedisHandshakeHandler not registered")}; when Lettuce closes the refused channel before the
+   * server's reply reaches the attempt, the attempt fails with {@code RedisConnectionException
+   * ("Connection closed prematurely")} instead. Either way the TCP connection was made and the attempt's
+   * real outcome is unknown: worth an immediate re-attempt (a server that really went away answers that
+   * one with a refused connection, which is recorded).
    */
   static boolean isLostHandshake(Throwable failure) {
     Throwable t = failure;
     for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause()) {
-      if (t instanceof IllegalStateException
-          && String.valueOf(t.getMessage()).contains("RedisHandshakeHandler not registered")) {
+      String message = String.valueOf(t.getMessage());
+      if ((t instanceof IllegalStateException && message.contains("RedisHandshakeHandler not registered"))
+          || (t instanceof RedisConnectionException && message.contains("Connection closed prematurely"))) {
         return true;
       }
     }

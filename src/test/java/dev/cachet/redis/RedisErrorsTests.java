@@ -117,4 +117,21 @@ class RedisErrorsTests {
     assertThat(RedisErrors.serverErrorWord(new RedisException("loading x"))).isEqualTo("LOADING");
     assertThat(RedisErrors.serverErrorWord(new RedisException("x".repeat(40)))).isEmpty();
   }
+
+  @Test
+  void lostHandshake_isOnlyLettucesTwoWaysOfLosingTheOutcome_notAnOutageOrARefusal() {
+    assertThat(RedisErrors.isLostHandshake(new CompletionException(new RedisConnectionException(
+        "Unable to connect to 127.0.0.1", new IllegalStateException("RedisHandshakeHandler not registered")))))
+        .isTrue();
+    assertThat(RedisErrors.isLostHandshake(new CompletionException(
+        new RedisConnectionException("Connection closed prematurely")))).isTrue();
+    // a refused TCP connection, a refused password and a timeout are outcomes, recorded as they are
+    assertThat(RedisErrors.isLostHandshake(new RedisConnectionException("Unable to connect to 127.0.0.1",
+        new java.net.ConnectException("Connection refused")))).isFalse();
+    assertThat(RedisErrors.isLostHandshake(new RedisConnectionException("Unable to connect to 127.0.0.1",
+        ExceptionFactory.createExecutionException("WRONGPASS invalid username-password pair")))).isFalse();
+    assertThat(RedisErrors.isLostHandshake(new TimeoutException())).isFalse();
+    // the same words on another type are not Lettuce's handshake
+    assertThat(RedisErrors.isLostHandshake(new IllegalStateException("Connection closed prematurely"))).isFalse();
+  }
 }
