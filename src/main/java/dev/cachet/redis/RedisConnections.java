@@ -329,6 +329,11 @@ public final class RedisConnections implements AutoCloseable {
     return commandTimeout;
   }
 
+  /** How long {@link #connectedCommands()} waits at most: the connect timeout plus the reconnect interval. */
+  Duration connectedWait() {
+    return connectTimeout.plus(reconnectInterval);
+  }
+
   /** Reference counts of the channels subscribed on the shared pub/sub connection. */
   final ChannelSubscriptions channelSubscriptions = new ChannelSubscriptions();
 
@@ -432,6 +437,66 @@ public final class RedisConnections implements AutoCloseable {
         last != null && !RedisErrors.permissionWord(last).isEmpty()
             ? new RedisErrors.NotConnectedException(target, last)
             : new RedisErrors.NotConnectedException(target));
+  }
+
+  /** How often {@link #connectedCommands()} looks whether the connection is up, in milliseconds. */
+  private static final long CONNECTED_POLL_MILLIS = 10;
+
+  /**
+   * For one-shot operator calls ({@link RedisServerInfo}), which must not fail because the connection is
+   * being (re)established while Redis is fine: the commands once the connection is up, waiting up to the
+   * connect timeout plus the reconnect interval (one Lettuce reconnect delay and one connect). Unlike
+   * {@link #commands()}, it does not fail at once when the last attempt failed (it starts one now and
+   * waits, for instance after a handshake that timed out on a loaded machine), nor hand over a connection
+   * that is down (Lettuce can complete a connect whose channel its own handshake timeout is closing: the
+   * watchdog reconnects it). Fails at once with {@link RedisErrors.NotConnectedException} when the last
+   * attempt was refused for permission (a wrong password does not fix itself), when closed, and at the
+   * deadline.
+   */
+  CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> connectedCommands() {
+    long deadline = System.nanoTime() + connectedWait().toNanos();
+    CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> result = new CompletableFuture<>();
+    // commands() starts an attempt when none runs (and waits for the first one)
+    commands().whenComplete((ignored, error) -> awaitConnected(result, deadline));
+    return result;
+  }
+
+  private void awaitConnected(CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> result, long deadline) {
+    RedisClusterAsyncCommands<byte[], byte[]> c = commands;
+    if (c != null && isConnected()) {
+      result.complete(c);
+      return;
+    }
+    if (closed.get()) {
+      result.completeExceptionally(new IllegalStateException("RedisConnections to " + target + " are closed"));
+      return;
+    }
+    Throwable last = lastConnectFailure;
+    boolean refused = last != null && !RedisErrors.permissionWord(last).isEmpty();
+    boolean late = System.nanoTime() - deadline >= 0;
+    if (c == null && (refused || late)) {
+      commandsOrFailure()
+          .whenComplete(
+              (ready, error) -> {
+                if (error == null) {
+                  result.complete(ready);
+                } else {
+                  result.completeExceptionally(error);
+                }
+              });
+      return;
+    }
+    if (late) { // connected once, down since: Lettuce's reconnects did not succeed in time
+      result.completeExceptionally(new RedisErrors.NotConnectedException(target));
+      return;
+    }
+    try {
+      maintenance.schedule(
+          () -> awaitConnected(result, deadline), CONNECTED_POLL_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) { // closed meanwhile
+      result.completeExceptionally(
+          new IllegalStateException("RedisConnections to " + target + " are closed"));
+    }
   }
 
   /** The shared pub/sub connection (plain or cluster), opened on first call. */

@@ -1,6 +1,8 @@
 package dev.cachet.redis;
 
+import dev.cachet.spi.RemoteErrorReason;
 import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -15,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
  * What an operator needs to know about the Redis behind a {@link RedisConnections}: the server version,
@@ -51,14 +54,21 @@ public final class RedisServerInfo {
     this.pingLatency = pingLatency;
   }
 
-  /** Asks the server ({@code INFO server}, then a timed {@code PING}); connects first if needed. */
+  /**
+   * Asks the server ({@code INFO server}, then a timed {@code PING}); connects first if needed, waiting
+   * for the connection up to the connect timeout plus the reconnect interval (not failing at once because
+   * an attempt just failed or the connection is down for a reconnect), except when a password was
+   * refused.
+   */
   public static RedisServerInfo query(RedisConnections connections) {
     Objects.requireNonNull(connections, "connections must not be null");
-    RedisClusterAsyncCommands<byte[], byte[]> c = await(connections, connections.commands(), "connect");
-    String info = await(connections, c.info("server").toCompletableFuture(), "INFO");
-    long start = System.nanoTime();
-    await(connections, c.ping().toCompletableFuture(), "PING");
-    Duration ping = Duration.ofNanos(System.nanoTime() - start);
+    String info = call(connections, c -> c.info("server"), "INFO");
+    long[] start = new long[1];
+    call(connections, c -> {
+      start[0] = System.nanoTime();
+      return c.ping();
+    }, "PING");
+    Duration ping = Duration.ofNanos(System.nanoTime() - start[0]);
     Mode mode =
         switch (connections.mode()) {
           case CLUSTER -> Mode.CLUSTER;
@@ -109,7 +119,7 @@ public final class RedisServerInfo {
   public static Optional<String> rawValue(RedisConnections connections, String keyPrefix, String cacheName) {
     Objects.requireNonNull(connections, "connections must not be null");
     RedisKeyLayout layout = new RedisKeyLayout(keyPrefix, cacheName, 0, null, null);
-    RedisClusterAsyncCommands<byte[], byte[]> c = await(connections, connections.commands(), "connect");
+    RedisClusterAsyncCommands<byte[], byte[]> c = connected(connections);
     ScanArgs args = ScanArgs.Builder.matches(layout.allEntriesPattern()).limit(500);
     KeyScanCursor<byte[]> cursor = await(connections, c.scan(args).toCompletableFuture(), "SCAN");
     while (true) {
@@ -142,7 +152,7 @@ public final class RedisServerInfo {
   public static long deleteKeys(RedisConnections connections, String keyPrefix) {
     Objects.requireNonNull(connections, "connections must not be null");
     String pattern = RedisKeyLayout.requireSegment(keyPrefix, "keyPrefix") + ":*";
-    RedisClusterAsyncCommands<byte[], byte[]> c = await(connections, connections.commands(), "connect");
+    RedisClusterAsyncCommands<byte[], byte[]> c = connected(connections);
     ScanArgs args = ScanArgs.Builder.matches(pattern).limit(500);
     long deleted = 0;
     KeyScanCursor<byte[]> cursor = await(connections, c.scan(args).toCompletableFuture(), "SCAN");
@@ -162,8 +172,39 @@ public final class RedisServerInfo {
     }
   }
 
+  /**
+   * The commands once the connection is up: waits for it as {@link RedisConnections#connectedCommands()}
+   * does (a one-shot operator call must not fail because the connection was still being established).
+   */
+  private static RedisClusterAsyncCommands<byte[], byte[]> connected(RedisConnections connections) {
+    return await(connections, connections.connectedCommands(), "connect",
+        connections.connectedWait().toMillis() + 1_000);
+  }
+
+  /**
+   * Runs the read {@code command} on a connected connection; when it fails because the connection went
+   * down right after connecting (Lettuce can hand over a connection whose channel its handshake timeout
+   * is closing: the command is rejected, not sent), waits for the connection again and runs it once more.
+   */
+  private static <T> T call(RedisConnections connections,
+      Function<RedisClusterAsyncCommands<byte[], byte[]>, RedisFuture<T>> command, String what) {
+    try {
+      return await(connections, command.apply(connected(connections)).toCompletableFuture(), what);
+    } catch (IllegalStateException e) {
+      RemoteErrorReason reason = e.getCause() == null ? null : RedisErrors.classify(e.getCause());
+      if (reason != RemoteErrorReason.CONNECTION && reason != RemoteErrorReason.REJECTED) {
+        throw e;
+      }
+      return await(connections, command.apply(connected(connections)).toCompletableFuture(), what);
+    }
+  }
+
   private static <T> T await(RedisConnections connections, CompletableFuture<T> future, String what) {
-    long millis = connections.commandTimeout().toMillis() + 1_000;
+    return await(connections, future, what, connections.commandTimeout().toMillis() + 1_000);
+  }
+
+  private static <T> T await(RedisConnections connections, CompletableFuture<T> future, String what,
+      long millis) {
     try {
       return future.get(millis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
