@@ -182,20 +182,25 @@ public final class RedisServerInfo {
   }
 
   /**
-   * Runs the read {@code command} on a connected connection; when it fails because the connection went
+   * Runs the read {@code command} on a connected connection; while it fails because the connection went
    * down right after connecting (Lettuce can hand over a connection whose channel its handshake timeout
-   * is closing: the command is rejected, not sent), waits for the connection again and runs it once more.
+   * is closing: the command is rejected, not sent), waits for the connection again and runs it again,
+   * until the connections' connect wait has passed.
    */
   private static <T> T call(RedisConnections connections,
       Function<RedisClusterAsyncCommands<byte[], byte[]>, RedisFuture<T>> command, String what) {
-    try {
-      return await(connections, command.apply(connected(connections)).toCompletableFuture(), what);
-    } catch (IllegalStateException e) {
-      RemoteErrorReason reason = e.getCause() == null ? null : RedisErrors.classify(e.getCause());
-      if (reason != RemoteErrorReason.CONNECTION && reason != RemoteErrorReason.REJECTED) {
-        throw e;
+    long deadline = System.nanoTime() + connections.connectedWait().toNanos();
+    while (true) {
+      RedisClusterAsyncCommands<byte[], byte[]> c = connected(connections); // its failure is final
+      try {
+        return await(connections, command.apply(c).toCompletableFuture(), what);
+      } catch (IllegalStateException e) {
+        RemoteErrorReason reason = e.getCause() == null ? null : RedisErrors.classify(e.getCause());
+        if ((reason != RemoteErrorReason.CONNECTION && reason != RemoteErrorReason.REJECTED)
+            || System.nanoTime() - deadline >= 0) {
+          throw e;
+        }
       }
-      return await(connections, command.apply(connected(connections)).toCompletableFuture(), what);
     }
   }
 
