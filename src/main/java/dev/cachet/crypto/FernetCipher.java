@@ -129,7 +129,12 @@ final class FernetCipher {
       }
       System.arraycopy(engine.iv, 0, raw, IV_OFFSET, BLOCK_SIZE);
       engine.encryptor.init(Cipher.ENCRYPT_MODE, encryptionKey, new IvParameterSpec(engine.iv));
-      engine.encryptor.doFinal(plaintext, 0, plaintext.length, raw, CIPHERTEXT_OFFSET);
+      // The whole blocks by update, straight into the token; only the last partial block (and the
+      // padding) by doFinal, which copies its input: a doFinal of everything would copy the plaintext.
+      int whole = plaintext.length - plaintext.length % BLOCK_SIZE;
+      int written = engine.encryptor.update(plaintext, 0, whole, raw, CIPHERTEXT_OFFSET);
+      engine.encryptor.doFinal(
+          plaintext, whole, plaintext.length - whole, raw, CIPHERTEXT_OFFSET + written);
       engine.mac.update(raw, 0, macOffset);
       engine.mac.doFinal(raw, macOffset);
     } catch (GeneralSecurityException e) {

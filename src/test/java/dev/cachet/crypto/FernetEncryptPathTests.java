@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Encryption through the engine's reused raw-token buffer: at every size (padding lengths, around the
  * pooled bound, a small token after a large one in the same engine), the token is exactly what {@link
- * FernetCipher#seal} makes with the same IV and timestamp, and it opens.
+ * FernetCipher#seal} makes with the same IV and timestamp, its ciphertext is one JCE CBC {@code doFinal}
+ * of the plaintext, and it opens.
  */
 class FernetEncryptPathTests {
 
@@ -17,6 +18,19 @@ class FernetEncryptPathTests {
     byte[] b = new byte[size];
     new SplittableRandom(size).nextBytes(b);
     return b;
+  }
+
+  private static byte[] jceCbc(byte[] key, byte[] iv, byte[] plaintext) {
+    try {
+      javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/CBC/PKCS5Padding");
+      c.init(
+          javax.crypto.Cipher.ENCRYPT_MODE,
+          new javax.crypto.spec.SecretKeySpec(key, 16, 16, "AES"),
+          new javax.crypto.spec.IvParameterSpec(iv));
+      return c.doFinal(plaintext);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new AssertionError(e);
+    }
   }
 
   @Test
@@ -38,6 +52,11 @@ class FernetEncryptPathTests {
       assertThat(raw.length).isEqualTo(FernetCipher.CIPHERTEXT_OFFSET + (size / 16 + 1) * 16 + 32);
       byte[] iv = Arrays.copyOfRange(raw, FernetCipher.IV_OFFSET, FernetCipher.IV_OFFSET + 16);
       assertThat(raw).as("size %d", size).isEqualTo(cipher.seal(plaintext, timestamp, iv));
+      // the ciphertext is what one JCE doFinal of the whole plaintext makes (AES key: bytes 16-31)
+      byte[] expected = jceCbc(key, iv, plaintext);
+      assertThat(Arrays.copyOfRange(raw, FernetCipher.CIPHERTEXT_OFFSET, raw.length - 32))
+          .as("size %d", size)
+          .isEqualTo(expected);
       FernetKeyRing ring = FernetKeyRing.of(FernetKey.ofBytes(key));
       assertThat(ring.decrypt(token)).as("size %d", size).isEqualTo(plaintext);
     }
