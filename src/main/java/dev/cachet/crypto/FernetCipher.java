@@ -29,8 +29,9 @@ import javax.crypto.spec.SecretKeySpec;
  * looked up with {@code getInstance} on the hot path and no {@code ThreadLocal} is involved, so virtual
  * threads share the same few engines.
  *
- * <p>Copies are avoided: encryption writes the ciphertext and the MAC straight into the engine's raw
- * token buffer and encodes the token from it; decryption MACs the decoded token in place and decrypts straight into the caller's buffer. The last
+ * <p>Copies are avoided: encryption writes the ciphertext (whole blocks by {@code update}, only the
+ * last partial block through {@code doFinal}, which would copy its whole input) and the MAC straight
+ * into the engine's raw token buffer and encodes the token from it; decryption MACs the decoded token in place and decrypts straight into the caller's buffer. The last
  * block is decrypted first on its own (an ECB block decryption XORed with the preceding ciphertext
  * block, which is what CBC is) and its PKCS7 padding checked, so the plaintext's exact length is known
  * before the remaining blocks are decrypted by CBC directly into the buffer, without an unpadding copy.
