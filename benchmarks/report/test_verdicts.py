@@ -108,6 +108,28 @@ class SampleTimeTests(unittest.TestCase):
         self.assertAlmostEqual(mean.point, (1.9 + 3.8 + 1.9) / 3)
 
 
+    def test_localP50_isTheMedianOfTheCallsUnderTheBound_perIteration(self):
+        # 60 local hits (40 at 0.1 us, 20 at 1 us) and 40 round trips: the p50 of all calls is 1 us, the
+        # median of the local hits 0.1 us
+        record = {"benchmark": "x.B.m", "mode": "sample", "threads": 1, "params": {},
+                  "primaryMetric": {"scoreUnit": "us/op", "rawDataHistogram": [
+                      [[[0.1, 40], [1.0, 20], [120.0, 40]]]]},
+                  "secondaryMetrics": {}}
+        pooled = generate.Pooled(record)
+        pooled.add(record)
+        self.assertEqual(pooled.stat("p50", 0.999)[0].point, 1.0)
+        self.assertEqual(pooled.stat("local-p50", 0.999)[0].point, 0.1)
+
+    def test_localP50_refusesAnotherUnit(self):
+        record = {"benchmark": "x.B.m", "mode": "sample", "threads": 1, "params": {},
+                  "primaryMetric": {"scoreUnit": "ns/op", "rawDataHistogram": [[[[100.0, 1]]]]},
+                  "secondaryMetrics": {}}
+        pooled = generate.Pooled(record)
+        pooled.add(record)
+        with self.assertRaises(LookupError):
+            pooled.stat("local-p50", 0.999)
+
+
 class GoalRenderingTests(unittest.TestCase):
     """A goal table from two tiny JMH files: the verdict follows the pooled intervals and fork count."""
 

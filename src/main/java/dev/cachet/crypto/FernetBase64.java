@@ -40,6 +40,11 @@ final class FernetBase64 {
     return ENCODER.encode(raw);
   }
 
+  /** Encodes {@code raw[offset, offset + length)} as padded URL-safe base64, returned as ASCII bytes. */
+  static byte[] encode(byte[] raw, int offset, int length) {
+    return ENCODER.encode(java.nio.ByteBuffer.wrap(raw, offset, length)).array();
+  }
+
   /** Encodes {@code raw} as a padded URL-safe base64 string. */
   static String encodeToString(byte[] raw) {
     return ENCODER.encodeToString(raw);

@@ -29,8 +29,9 @@ import javax.crypto.spec.SecretKeySpec;
  * looked up with {@code getInstance} on the hot path and no {@code ThreadLocal} is involved, so virtual
  * threads share the same few engines.
  *
- * <p>Copies are avoided: encryption writes the ciphertext and the MAC straight into the token buffer;
- * decryption MACs the decoded token in place and decrypts straight into the caller's buffer. The last
+ * <p>Copies are avoided: encryption writes the ciphertext (whole blocks by {@code update}, only the
+ * last partial block through {@code doFinal}, which would copy its whole input) and the MAC straight
+ * into the engine's raw token buffer and encodes the token from it; decryption MACs the decoded token in place and decrypts straight into the caller's buffer. The last
  * block is decrypted first on its own (an ECB block decryption XORed with the preceding ciphertext
  * block, which is what CBC is) and its PKCS7 padding checked, so the plaintext's exact length is known
  * before the remaining blocks are decrypted by CBC directly into the buffer, without an unpadding copy.
@@ -59,9 +60,36 @@ final class FernetCipher {
 
   // ---------------------------------------------------------------- encryption
 
-  /** A token (ASCII bytes) for {@code plaintext} with a random IV. */
+  /**
+   * A token (ASCII bytes) for {@code plaintext} with a random IV. The raw token is sealed into the
+   * engine's reused buffer and base64-encoded from there, so the token is the only array allocated (a
+   * raw token above {@link Engine#MAX_POOLED_RAW} is sealed into its own array, as {@link #seal} does).
+   */
   byte[] encrypt(byte[] plaintext, long timestamp) {
-    return FernetBase64.encode(seal(plaintext, timestamp, null));
+    int rawSize = rawSize(plaintext.length);
+    if (rawSize > Engine.MAX_POOLED_RAW) {
+      return FernetBase64.encode(seal(plaintext, timestamp, null));
+    }
+    Engine engine = engines.acquire();
+    boolean reusable = false;
+    try {
+      if (engine.raw.length < rawSize) {
+        engine.raw = new byte[Math.min(Engine.MAX_POOLED_RAW, Math.max(rawSize, 2 * engine.raw.length))];
+      }
+      sealInto(engine, plaintext, timestamp, null, engine.raw);
+      byte[] token = FernetBase64.encode(engine.raw, 0, rawSize);
+      reusable = true;
+      return token;
+    } finally {
+      if (reusable) {
+        engines.release(engine);
+      }
+    }
+  }
+
+  /** The raw (decoded) token size for a plaintext of {@code plaintextLength} bytes. */
+  private static int rawSize(int plaintextLength) {
+    return CIPHERTEXT_OFFSET + (plaintextLength / BLOCK_SIZE + 1) * BLOCK_SIZE + MAC_SIZE;
   }
 
   /** A token string for {@code plaintext} with a random IV. */
@@ -75,13 +103,25 @@ final class FernetCipher {
    * @param fixedIv the 16-byte IV to use, or {@code null} for a random one; only tests fix it
    */
   byte[] seal(byte[] plaintext, long timestamp, byte[] fixedIv) {
-    int ciphertextSize = (plaintext.length / BLOCK_SIZE + 1) * BLOCK_SIZE;
-    int macOffset = CIPHERTEXT_OFFSET + ciphertextSize;
-    byte[] raw = new byte[macOffset + MAC_SIZE];
-    raw[0] = VERSION;
-    putLong(raw, TIMESTAMP_OFFSET, timestamp);
+    byte[] raw = new byte[rawSize(plaintext.length)];
     Engine engine = engines.acquire();
     boolean reusable = false;
+    try {
+      sealInto(engine, plaintext, timestamp, fixedIv, raw);
+      reusable = true;
+      return raw;
+    } finally {
+      if (reusable) {
+        engines.release(engine);
+      }
+    }
+  }
+
+  /** Seals {@code plaintext} into {@code raw[0, rawSize(plaintext.length))} with {@code engine}. */
+  private void sealInto(Engine engine, byte[] plaintext, long timestamp, byte[] fixedIv, byte[] raw) {
+    int macOffset = rawSize(plaintext.length) - MAC_SIZE;
+    raw[0] = VERSION;
+    putLong(raw, TIMESTAMP_OFFSET, timestamp);
     try {
       if (fixedIv == null) {
         engine.random.nextBytes(engine.iv);
@@ -90,17 +130,16 @@ final class FernetCipher {
       }
       System.arraycopy(engine.iv, 0, raw, IV_OFFSET, BLOCK_SIZE);
       engine.encryptor.init(Cipher.ENCRYPT_MODE, encryptionKey, new IvParameterSpec(engine.iv));
-      engine.encryptor.doFinal(plaintext, 0, plaintext.length, raw, CIPHERTEXT_OFFSET);
+      // The whole blocks by update, straight into the token; only the last partial block (and the
+      // padding) by doFinal, which copies its input: a doFinal of everything would copy the plaintext.
+      int whole = plaintext.length - plaintext.length % BLOCK_SIZE;
+      int written = engine.encryptor.update(plaintext, 0, whole, raw, CIPHERTEXT_OFFSET);
+      engine.encryptor.doFinal(
+          plaintext, whole, plaintext.length - whole, raw, CIPHERTEXT_OFFSET + written);
       engine.mac.update(raw, 0, macOffset);
       engine.mac.doFinal(raw, macOffset);
-      reusable = true;
-      return raw;
     } catch (GeneralSecurityException e) {
       throw unexpected(e);
-    } finally {
-      if (reusable) {
-        engines.release(engine);
-      }
     }
   }
 
@@ -322,6 +361,10 @@ final class FernetCipher {
     final byte[] iv = new byte[BLOCK_SIZE];
     final byte[] tag = new byte[MAC_SIZE];
     final byte[] block = new byte[BLOCK_SIZE];
+    /** Raw tokens larger than this are sealed into their own array, not into {@link #raw}. */
+    static final int MAX_POOLED_RAW = 64 * 1024;
+    /** The raw token being encrypted (ciphertext and MAC only, nothing secret); grows up to the bound. */
+    byte[] raw = new byte[0];
 
     Engine(SecretKeySpec signingKey, SecretKeySpec encryptionKey) throws GeneralSecurityException {
       encryptor = Cipher.getInstance("AES/CBC/PKCS5Padding");

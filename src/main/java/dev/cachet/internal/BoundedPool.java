@@ -51,14 +51,23 @@ public final class BoundedPool<T> {
 
   /** Returns {@code item} to the pool, or drops it when every slot is taken; never blocks. */
   public void release(T item) {
+    offer(item);
+  }
+
+  /**
+   * Returns {@code item} to the pool and answers true, or answers false when every slot is taken: the
+   * caller then owns {@code item} and frees what it holds outside the heap (an {@code end()}ed {@code
+   * Deflater}). Never blocks.
+   */
+  public boolean offer(T item) {
     int start = probe();
     for (int i = 0; i <= mask; i++) {
       int index = (start + i) & mask;
       if (slots.get(index) == null && slots.compareAndSet(index, null, item)) {
-        return;
+        return true;
       }
     }
-    // Pool full: drop the object.
+    return false; // pool full: the caller drops the object
   }
 
   /** How many idle objects the pool may hold. */

@@ -7,7 +7,6 @@ import dev.cachet.internal.CacheInstrumentation;
 import dev.cachet.internal.MultiFormatSerializer;
 import dev.cachet.internal.StatsRecorder.DecryptionFailureReason;
 import dev.cachet.serialization.ValueSerializer;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -123,29 +122,65 @@ final class ValueCodec<V> {
     return payload;
   }
 
-  /** Seals serialized {@code payload} for {@code redisKey}: (compression), envelope, Fernet token. */
+  /**
+   * Seals serialized {@code payload} for {@code redisKey}: (compression), envelope, Fernet token. The
+   * envelope is the one array built for the cipher: a deflated one is deflated by a pooled {@link
+   * Deflation} straight behind the header in its reused buffer and copied out once.
+   */
   byte[] sealPayload(String redisKey, byte[] payload, long expiresAtMillis) {
-    byte[] plaintext;
+    byte[] plaintext = null;
     if (format == RedisValueFormat.PLAIN_JSON) {
       plaintext = payload;
     } else {
       int flags = writeFormat << PAYLOAD_FORMAT_SHIFT;
       if (compressionThreshold >= 0 && payload.length >= compressionThreshold) {
-        byte[] deflated = deflate(payload);
-        if (deflated.length < payload.length) {
-          payload = deflated;
-          flags |= FLAG_DEFLATED;
-        }
+        plaintext = deflatedEnvelope(redisKey, payload, flags | FLAG_DEFLATED, expiresAtMillis);
       }
-      ByteBuffer buffer = ByteBuffer.allocate(HEADER + payload.length);
-      buffer.put(SEALED_FORMAT).put((byte) flags).putLong(expiresAtMillis).put(keyDigest(redisKey));
-      buffer.put(payload);
-      plaintext = buffer.array();
+      if (plaintext == null) { // not compressed, or deflating would not make it smaller
+        plaintext = new byte[HEADER + payload.length];
+        writeHeader(plaintext, flags, expiresAtMillis, redisKey);
+        System.arraycopy(payload, 0, plaintext, HEADER, payload.length);
+      }
     }
     long start = System.nanoTime();
     byte[] token = ring.encrypt(plaintext);
     instrumentation.recordEncryption(System.nanoTime() - start, plaintext.length);
     return token;
+  }
+
+  /**
+   * The envelope of {@code payload} deflated, or null when deflating does not make the payload smaller
+   * (the deflater stops as soon as it would not: the buffer never needs more than the payload's size).
+   */
+  private static byte[] deflatedEnvelope(
+      String redisKey, byte[] payload, int flags, long expiresAtMillis) {
+    Deflation deflation = Deflation.acquire();
+    try {
+      int end = deflation.deflate(payload, 0, payload.length, HEADER, HEADER + payload.length - 1);
+      if (end < 0) {
+        return null;
+      }
+      writeHeader(deflation.out, flags, expiresAtMillis, redisKey);
+      return java.util.Arrays.copyOf(deflation.out, end);
+    } finally {
+      deflation.release();
+    }
+  }
+
+  /** Writes the envelope header (format, flags, expiry, key digest) into {@code b[0, HEADER)}. */
+  private static void writeHeader(byte[] b, int flags, long expiresAtMillis, String redisKey) {
+    b[0] = SEALED_FORMAT;
+    b[1] = (byte) flags;
+    for (int i = 0; i < 8; i++) {
+      b[2 + i] = (byte) (expiresAtMillis >>> (56 - 8 * i));
+    }
+    Sha sha = DIGESTS.acquire();
+    try {
+      sha.digest(redisKey.getBytes(StandardCharsets.UTF_8));
+      System.arraycopy(sha.out, 0, b, 10, DIGEST_BYTES);
+    } finally {
+      DIGESTS.release(sha);
+    }
   }
 
   void checkSize(int size) {
@@ -423,20 +458,107 @@ final class ValueCodec<V> {
   private static final dev.cachet.internal.BoundedPool<Sha> DIGESTS =
       new dev.cachet.internal.BoundedPool<>(dev.cachet.internal.BoundedPool.defaultCapacity(), Sha::new);
 
+  /** zlib data of {@code input} at the default level, deflated by a pooled {@link Deflation}. */
   static byte[] deflate(byte[] input) {
-    Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
+    Deflation deflation = Deflation.acquire();
     try {
-      deflater.setInput(input);
-      deflater.finish();
-      ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, input.length / 2));
-      byte[] buffer = new byte[8192];
-      while (!deflater.finished()) {
-        int n = deflater.deflate(buffer);
-        out.write(buffer, 0, n);
+      int end = deflation.deflate(input, 0, input.length, 0, Integer.MAX_VALUE - 8);
+      if (end < 0) {
+        throw new IllegalStateException("zlib made no progress deflating " + input.length + " bytes");
       }
-      return out.toByteArray();
+      return java.util.Arrays.copyOf(deflation.out, end);
     } finally {
-      deflater.end();
+      deflation.release();
+    }
+  }
+
+  /**
+   * A reusable {@link Deflater} (default level) and the buffer it deflates into, pooled like {@link
+   * Inflation}: a compressed write deflates into a buffer that is already there, behind the envelope
+   * header, and the envelope is copied out once (instead of a new {@code Deflater} and its native
+   * stream, a scratch buffer, a growing stream and its final copy, and the envelope). Only the thread
+   * that acquired an instance uses it until it releases it; writers never share one.
+   *
+   * <p>The buffer holds plaintext: it is wiped on release, and the {@code Deflater} is reset (dropping
+   * its reference to the caller's input). Buffers grown past {@link Inflation#MAX_POOLED_BUFFER} are
+   * not kept. A {@code Deflater} keeps about 256 KB of native zlib state, so the pool is smaller than
+   * the others (the processors, 2..16: deflating never blocks, so more never run at once) and an
+   * instance the full pool does not take back is {@code end()}ed at once, not left to the cleaner.
+   */
+  static final class Deflation {
+    static final int INITIAL_BUFFER = 4096;
+    static final int MAX_POOLED_BUFFER = Inflation.MAX_POOLED_BUFFER;
+    static final dev.cachet.internal.BoundedPool<Deflation> POOL =
+        new dev.cachet.internal.BoundedPool<>(
+            Math.min(16, Math.max(2, Runtime.getRuntime().availableProcessors())), Deflation::new);
+
+    final Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
+    byte[] out = new byte[INITIAL_BUFFER];
+    /** Bytes of {@link #out} written since the last wipe. */
+    private int dirty;
+    /** Whether {@link #deflater} was ended (this instance was dropped); for tests. */
+    volatile boolean ended;
+
+    static Deflation acquire() {
+      return POOL.acquire();
+    }
+
+    /**
+     * Deflates {@code input[offset, offset + length)} into {@link #out} from {@code outOffset} (the
+     * bytes before it are the caller's), growing the buffer as needed but never past {@code limit};
+     * returns the end of the zlib data in {@link #out}, or -1 when it would not end before {@code
+     * limit}.
+     */
+    int deflate(byte[] input, int offset, int length, int outOffset, int limit) {
+      deflater.reset();
+      deflater.setInput(input, offset, length);
+      deflater.finish();
+      int pos = outOffset;
+      while (!deflater.finished()) {
+        int room = Math.min(out.length, limit) - pos;
+        if (room <= 0) {
+          if (out.length >= limit) {
+            return -1;
+          }
+          grow((int) Math.min(limit, Math.max(2L * out.length, (long) pos + 64)));
+          continue;
+        }
+        int n = deflater.deflate(out, pos, room);
+        pos += n;
+        dirty = Math.max(dirty, pos);
+        if (n == 0 && !deflater.finished()) {
+          return -1; // no progress with room to spare: never loop on it
+        }
+      }
+      return pos;
+    }
+
+    private void grow(int size) {
+      byte[] bigger = java.util.Arrays.copyOf(out, size);
+      java.util.Arrays.fill(out, 0, dirty, (byte) 0);
+      out = bigger;
+    }
+
+    /** {@link #release(dev.cachet.internal.BoundedPool)} to the shared pool. */
+    void release() {
+      release(POOL);
+    }
+
+    /**
+     * Wipes what was written, resets the deflater and returns this to {@code pool} (without a buffer
+     * grown too large); when the pool is full, ends the deflater (its native memory is freed now).
+     */
+    void release(dev.cachet.internal.BoundedPool<Deflation> pool) {
+      java.util.Arrays.fill(out, 0, dirty, (byte) 0);
+      dirty = 0;
+      deflater.reset();
+      if (out.length > MAX_POOLED_BUFFER) {
+        out = new byte[INITIAL_BUFFER];
+      }
+      if (!pool.offer(this)) {
+        ended = true;
+        deflater.end();
+      }
     }
   }
 
@@ -524,7 +646,9 @@ final class ValueCodec<V> {
       if (out.length > MAX_POOLED_BUFFER) {
         out = new byte[INITIAL_BUFFER];
       }
-      POOL.release(this);
+      if (!POOL.offer(this)) {
+        inflater.end(); // dropped: free the native stream now rather than at the cleaner's leisure
+      }
     }
   }
 }

@@ -37,6 +37,20 @@ class BoundedPoolTests {
   }
 
   @Test
+  void offer_answersWhetherItKeptTheObject_soTheCallerCanFreeADroppedOne() {
+    BoundedPool<Object> pool = new BoundedPool<>(2, Object::new);
+    Object a = new Object();
+    Object b = new Object();
+    Object c = new Object();
+
+    assertThat(pool.offer(a)).isTrue();
+    assertThat(pool.offer(b)).isTrue();
+    assertThat(pool.offer(c)).isFalse();
+    assertThat(pool.idleCount()).isEqualTo(2);
+    assertThat(List.of(pool.acquire(), pool.acquire())).containsExactlyInAnyOrder(a, b);
+  }
+
+  @Test
   void capacity_roundsUpToPowerOfTwo() {
     assertThat(new BoundedPool<>(5, Object::new).capacity()).isEqualTo(8);
     assertThat(new BoundedPool<>(8, Object::new).capacity()).isEqualTo(8);

@@ -27,6 +27,11 @@ class RedisCacheContractIntegrationTests extends CacheContractTests {
   }
 
   static <K> Cache<K, String> build(Spec<K> spec, RedisConnections connections, String prefix) {
+    return builder(spec, connections, prefix).build();
+  }
+
+  /** The builder every Redis-only contract class starts from: the spec's settings, JSON, the test ring. */
+  static <K> RedisCacheBuilder<K, String> builder(Spec<K> spec, RedisConnections connections, String prefix) {
     RedisCacheBuilder<K, String> b =
         RedisCacheBuilder.<K, String>newBuilder()
             .name(spec.name())
@@ -40,7 +45,7 @@ class RedisCacheContractIntegrationTests extends CacheContractTests {
     if (spec.loader() != null) {
       b.loader(spec.loader());
     }
-    return b.build();
+    return b;
   }
 
   @Override

@@ -3,7 +3,6 @@ package dev.cachet.redis;
 import dev.cachet.Cache;
 import dev.cachet.CacheContractTests;
 import dev.cachet.resilience.ResilienceSettings;
-import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.testing.redis.RedisServer;
 import dev.cachet.testing.redis.RedisStandaloneServer;
 import java.util.EnumSet;
@@ -32,21 +31,10 @@ class RedisResilientCacheContractIntegrationTests extends CacheContractTests {
 
   @Override
   protected <K> Cache<K, String> newCache(Spec<K> spec) {
-    RedisCacheBuilder<K, String> b =
-        RedisCacheBuilder.<K, String>newBuilder()
-            .name(spec.name())
-            .connections(connections)
-            .keyRing(RedisTestSupport.RING)
-            .serializer(ValueSerializers.json(String.class))
-            .keyPrefix(RedisTestSupport.prefixFrom(redis.keyPrefix()))
-            .keyCodec(spec.keyCodec())
-            .defaultTtl(spec.defaultTtl())
-            .maxKeyLength(spec.maxKeyLength())
-            .resilience(ResilienceSettings.production());
-    if (spec.loader() != null) {
-      b.loader(spec.loader());
-    }
-    return b.build();
+    return RedisCacheContractIntegrationTests.builder(
+            spec, connections, RedisTestSupport.prefixFrom(redis.keyPrefix()))
+        .resilience(ResilienceSettings.production())
+        .build();
   }
 
   @Override

@@ -51,7 +51,10 @@ import org.openjdk.jmh.infra.Blackhole;
  *       JSON); goal at most 1.2x;
  *   <li>{@code tierGetDeflated}: {@code tierGet} of a second cache whose values are stored deflated
  *       (compression threshold 512 bytes; the same 1 KB values, which deflate to well under 100 bytes):
- *       the inflate path, no goal of its own (its {@code -prof gc} B/op is the figure to watch).
+ *       the inflate path, no goal of its own (its {@code -prof gc} B/op is the figure to watch);
+ *   <li>{@code tierPut} and {@code tierPutDeflated} ({@code Cache.put} of a stored key's own 1 KB value,
+ *       into each cache: JSON, (deflate), envelope, Fernet encrypt, SET): the write path, no goal of its
+ *       own (its {@code -prof gc} B/op is the figure to watch).
  * </ul>
  *
  * Keys are drawn uniformly from 1,000 stored entries. Everything runs on one thread against a server
@@ -80,6 +83,7 @@ public class RedisTierBenchmark {
   private FernetKeyRing ring;
   private ValueSerializer<String> serializer;
   private String[] keys;
+  private String[] values;
   private byte[][] redisKeys;
   private final SplittableRandom random = new SplittableRandom(42);
 
@@ -108,6 +112,7 @@ public class RedisTierBenchmark {
     cache = builder("bench").build();
     deflated = builder("bench-deflated").compressionThreshold(512).build();
     keys = new String[ENTRIES];
+    values = new String[ENTRIES];
     StringBuilder value = new StringBuilder();
     while (value.length() < 1_000) {
       value.append("cachet-benchmark-value-");
@@ -115,6 +120,7 @@ public class RedisTierBenchmark {
     for (int i = 0; i < ENTRIES; i++) {
       keys[i] = "key-" + i;
       String v = value.substring(0, 1_000 - 8) + String.format("%08d", i);
+      values[i] = v;
       cache.put(keys[i], v);
       deflated.put(keys[i], v);
     }
@@ -181,6 +187,18 @@ public class RedisTierBenchmark {
   @Benchmark
   public String tierGetDeflated() {
     return deflated.getIfPresent(keys[next()]);
+  }
+
+  @Benchmark
+  public void tierPut() {
+    int i = next();
+    cache.put(keys[i], values[i]);
+  }
+
+  @Benchmark
+  public void tierPutDeflated() {
+    int i = next();
+    deflated.put(keys[i], values[i]);
   }
 
   @Benchmark

@@ -12,6 +12,7 @@ import dev.cachet.tiered.TieredCacheBuilder;
 import dev.cachet.benchmarks.shared.BenchRedis;
 import dev.cachet.benchmarks.shared.RawCaffeineSubject;
 import dev.cachet.benchmarks.shared.RawLettuceSubject;
+import dev.cachet.benchmarks.shared.RawTwoLevelSubject;
 import dev.cachet.benchmarks.shared.ZipfBenchmarkBase;
 import dev.cachet.benchmarks.shared.ZipfSubject;
 import dev.cachet.benchmarks.shared.ZipfWorkload;
@@ -33,7 +34,11 @@ import org.openjdk.jmh.annotations.State;
  *   <li>{@code cachetRedis}: the Redis cache alone ({@code getIfPresent}), same encryption and format:
  *       every call is a Redis round trip;
  *   <li>{@code caffeine}: raw Caffeine holding every key (the local-hit floor);
- *   <li>{@code lettuce}: raw Lettuce {@code GET} of plain bytes (the remote-hit floor).
+ *   <li>{@code lettuce}: raw Lettuce {@code GET} of plain bytes (the remote-hit floor);
+ *   <li>{@code lettucePerThread}: the same with one connection per benchmark thread (what a pooling
+ *       client gets at 2 threads; Cachet, like raw Lettuce, multiplexes one connection);
+ *   <li>{@code twoLevel}: raw Caffeine bounded like the local tier over raw Lettuce, no encryption (the
+ *       floor of a two-level cache's local hit on this workload, see {@link RawTwoLevelSubject}).
  * </ul>
  *
  * Throughput and latency percentiles at 1 and 2 threads; Redis commands per call and the local hit
@@ -43,7 +48,7 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Benchmark)
 public class TieredZipfBenchmark extends ZipfBenchmarkBase {
 
-  @Param({"cachet", "cachetRedis", "caffeine", "lettuce"})
+  @Param({"cachet", "cachetRedis", "caffeine", "lettuce", "lettucePerThread", "twoLevel"})
   public String subject;
 
   @Override
@@ -62,6 +67,10 @@ public class TieredZipfBenchmark extends ZipfBenchmarkBase {
         return new RawCaffeineSubject();
       case "lettuce":
         return new RawLettuceSubject(redis);
+      case "lettucePerThread":
+        return new RawLettuceSubject(redis, true);
+      case "twoLevel":
+        return new RawTwoLevelSubject(redis);
       default:
         throw new IllegalArgumentException("unknown subject " + name);
     }
