@@ -6,6 +6,7 @@ import dev.cachet.crypto.FernetKey;
 import dev.cachet.redis.RedisCacheBuilder;
 import dev.cachet.redis.RedisConnections;
 import dev.cachet.redis.RedisRotation;
+import dev.cachet.redis.RedisServerInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -105,8 +106,12 @@ final class RotateCommand implements Callable<Integer> {
     CachetEnvironment env = io.environment();
     List<FernetKey> keys = readKeys(env);
     try (RedisConnections connections = connect(env)) {
-      if (!connections.isConnected()) {
-        io.err().println("cachet rotate: Redis is not reachable: " + connections);
+      try {
+        // waits for a connection that is up (a handshake racing its timeout on a loaded machine can
+        // hand over a connection Lettuce closes at once), as inspect does; a refused password fails at once
+        RedisServerInfo.query(connections);
+      } catch (IllegalStateException e) {
+        io.err().println("cachet rotate: Redis is not reachable: " + connections + " (" + e.getMessage() + ")");
         return CachetCli.FAILURE;
       }
       RedisRotation rotation;
