@@ -99,6 +99,31 @@ class TieredWarmIntegrationTests {
     };
   }
 
+  /** A warm of {@code aBatch} by {@code holder} whose loader holds the batch lease until {@link #finish}. */
+  private record HeldBatch(CompletableFuture<WarmReport> warm, CountDownLatch release) {
+    /** Starts the warm and returns once its loader runs (the holder has the batch's lease). */
+    static HeldBatch start(TieredCache<String, String> holder, List<String> aBatch) throws InterruptedException {
+      CountDownLatch holding = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      CompletableFuture<WarmReport> warm =
+          holder.async().warm(aBatch, batch -> {
+            holding.countDown();
+            assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+            Map<String, String> values = new HashMap<>();
+            batch.forEach(k -> values.put(k, "holder-" + k));
+            return values;
+          }, 5);
+      assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+      return new HeldBatch(warm, release);
+    }
+
+    /** Lets the loader return and waits for the holder's report. */
+    WarmReport finish() throws Exception {
+      release.countDown();
+      return warm.get(30, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void batchLeaseHeldByAnotherInstance_isPutOff_thenWaitedFor_andItsKeysAreNotLoadedAgain(
       @RedisStandaloneServer RedisServer redis) throws Exception {
@@ -106,24 +131,13 @@ class TieredWarmIntegrationTests {
     TieredCache<String, String> holder = instances.on(redis, name);
     TieredCache<String, String> other = instances.on(redis, name);
     List<String> aBatch = List.of("a0", "a1", "a2", "a3", "a4");
-    CountDownLatch holding = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    CompletableFuture<WarmReport> first =
-        holder.async().warm(aBatch, batch -> {
-          holding.countDown();
-          assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
-          Map<String, String> values = new HashMap<>();
-          batch.forEach(k -> values.put(k, "holder-" + k));
-          return values;
-        }, 5);
-    assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue(); // the holder has the a-batch's lease
+    HeldBatch first = HeldBatch.start(holder, aBatch); // the holder has the a-batch's lease
     List<List<String>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
     CompletableFuture<WarmReport> second = other.async().warm(twoBatches(), recording(calls, "other"), 5);
     // the a-batch's lease is busy: the other instance puts it off and loads the b-batch first
     Eventually.await(Duration.ofSeconds(30), "the b-batch was loaded", () -> assertThat(calls).hasSize(1));
     assertThat(calls.get(0)).containsExactly("b0", "b1", "b2", "b3", "b4");
-    release.countDown();
-    WarmReport holderReport = first.get(30, TimeUnit.SECONDS);
+    WarmReport holderReport = first.finish();
     WarmReport otherReport = second.get(30, TimeUnit.SECONDS);
     assertThat(holderReport.loaded()).isEqualTo(5);
     // once the lease was free, the re-read found the holder's values: the a-keys were not loaded again
@@ -142,22 +156,11 @@ class TieredWarmIntegrationTests {
         b -> b.crossInstanceLoading(Duration.ofSeconds(30), Duration.ofMillis(300));
     TieredCache<String, String> holder = instances.on(redis, name, shortWait);
     TieredCache<String, String> other = instances.on(redis, name, shortWait);
-    CountDownLatch holding = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
     List<String> aBatch = List.of("a0", "a1", "a2", "a3", "a4");
-    CompletableFuture<WarmReport> first =
-        holder.async().warm(aBatch, batch -> {
-          holding.countDown();
-          assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
-          Map<String, String> values = new HashMap<>();
-          batch.forEach(k -> values.put(k, "holder-" + k));
-          return values;
-        }, 5);
-    assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+    HeldBatch first = HeldBatch.start(holder, aBatch);
     List<List<String>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
     WarmReport otherReport = other.async().warm(aBatch, recording(calls, "other"), 5).get(30, TimeUnit.SECONDS);
-    release.countDown();
-    WarmReport holderReport = first.get(30, TimeUnit.SECONDS);
+    WarmReport holderReport = first.finish();
     assertThat(calls).containsExactly(aBatch); // the holder was still loading after the wait bound
     assertThat(otherReport.loaded()).isEqualTo(5);
     assertThat(otherReport.possibleDuplicates()).as(otherReport.toString()).isEqualTo(5);
@@ -174,17 +177,7 @@ class TieredWarmIntegrationTests {
     TieredCache<String, String> holder = instances.on(redis, name);
     TieredCache<String, String> other = instances.on(redis, name);
     List<String> aBatch = List.of("a0", "a1", "a2", "a3", "a4");
-    CountDownLatch holding = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    CompletableFuture<WarmReport> first =
-        holder.async().warm(aBatch, batch -> {
-          holding.countDown();
-          assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
-          Map<String, String> values = new HashMap<>();
-          batch.forEach(k -> values.put(k, "holder-" + k));
-          return values;
-        }, 5);
-    assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+    HeldBatch first = HeldBatch.start(holder, aBatch);
     // the lease disappears while the holder loads (as if it expired during a long pause)
     String pattern = TieredTestSupport.prefixFrom(redis.keyPrefix()) + ":" + name + ":lease:*";
     List<?> leases = (List<?>) redis.call("KEYS", pattern);
@@ -192,8 +185,7 @@ class TieredWarmIntegrationTests {
     redis.call("DEL", (String) leases.get(0));
     List<List<String>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
     WarmReport otherReport = other.async().warm(aBatch, recording(calls, "other"), 5).get(30, TimeUnit.SECONDS);
-    release.countDown();
-    WarmReport holderReport = first.get(30, TimeUnit.SECONDS);
+    WarmReport holderReport = first.finish();
     // two loads of each key, both reported: by the holder, whose lease was gone when it released it
     assertThat(calls).containsExactly(aBatch);
     assertThat(otherReport.possibleDuplicates()).isZero();
