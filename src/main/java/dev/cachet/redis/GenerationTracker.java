@@ -192,7 +192,7 @@ final class GenerationTracker {
     byte[] seen = Long.toString(highestSeen).getBytes(StandardCharsets.US_ASCII);
     byte[] m = mode.getBytes(StandardCharsets.US_ASCII);
     return connections
-        .commands()
+        .commands(key)
         .thenCompose(
             c ->
                 c.<List<Object>>eval(LuaScripts.GENERATION, ScriptOutputType.MULTI, keys, m, now, seen)

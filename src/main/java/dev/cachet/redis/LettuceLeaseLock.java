@@ -47,7 +47,7 @@ final class LettuceLeaseLock implements LeaseLock {
     byte[] lk = leaseKey.getBytes(StandardCharsets.UTF_8);
     byte[] token = token();
     CompletableFuture<Optional<Lease>> result = new CompletableFuture<>();
-    connections.commands()
+    connections.commands(lk)
         .thenCompose(c -> c.set(lk, token, SetArgs.Builder.nx().px(leaseTime.toMillis())).toCompletableFuture())
         .whenComplete(
             (ok, error) -> {
@@ -56,7 +56,7 @@ final class LettuceLeaseLock implements LeaseLock {
                 return;
               }
               // Ambiguous: the SET may have been applied. Ask who owns the lease now.
-              connections.commands()
+              connections.commands(lk)
                   .thenCompose(c -> c.get(lk).toCompletableFuture())
                   .whenComplete(
                       (owner, again) -> {
@@ -76,7 +76,7 @@ final class LettuceLeaseLock implements LeaseLock {
   public CompletableFuture<Boolean> isHeld(String key) {
     Preconditions.requireNonNull(key, "key");
     byte[] lk = layout.leaseKey(key).getBytes(StandardCharsets.UTF_8);
-    return wrap(connections.commands().thenCompose(c -> c.exists(lk).toCompletableFuture()).thenApply(n -> n != null && n > 0));
+    return wrap(connections.commands(lk).thenCompose(c -> c.exists(lk).toCompletableFuture()).thenApply(n -> n != null && n > 0));
   }
 
   private <T> CompletableFuture<T> wrap(CompletableFuture<T> f) {
@@ -114,7 +114,7 @@ final class LettuceLeaseLock implements LeaseLock {
       byte[][] keys = {leaseKey};
       byte[] ms = Long.toString(leaseTime.toMillis()).getBytes(StandardCharsets.US_ASCII);
       return wrap(
-          connections.commands()
+          connections.commands(leaseKey)
               .thenCompose(
                   c -> c.<Long>eval(LuaScripts.COMPARE_AND_PEXPIRE, ScriptOutputType.INTEGER, keys, token, ms)
                       .toCompletableFuture())
@@ -125,7 +125,7 @@ final class LettuceLeaseLock implements LeaseLock {
     public CompletableFuture<Boolean> release() {
       byte[][] keys = {leaseKey};
       return wrap(
-          connections.commands()
+          connections.commands(leaseKey)
               .thenCompose(
                   c -> c.<Long>eval(LuaScripts.COMPARE_AND_DELETE, ScriptOutputType.INTEGER, keys, token)
                       .toCompletableFuture())

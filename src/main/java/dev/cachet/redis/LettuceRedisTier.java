@@ -203,7 +203,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               }
               String rk = layout.entryKey(gen, key);
               byte[] rkb = bytes(rk);
-              return shared.connections.commands()
+              return shared.connections.commands(rkb)
                   .thenCompose(
                       c -> {
                         CompletableFuture<byte[]> value = getOrWrongType(c, rkb);
@@ -267,10 +267,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
                 redisKeys[i] = layout.entryKey(gen, distinct.get(i));
                 rkb[i] = bytes(redisKeys[i]);
               }
-              return shared.connections.commands()
-                  .thenCompose(
-                      c -> c.mget(rkb).toCompletableFuture()
-                          .thenCompose(values -> decodeAll(c, gen, distinct, redisKeys, rkb, values, decoder)));
+              return shared.connections.mget(rkb)
+                  .thenCompose(values -> decodeAll(gen, distinct, redisKeys, rkb, values, decoder));
             });
     return observe(RemoteOperation.GET_ALL, start, result)
         .whenComplete(
@@ -287,7 +285,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
    * {@code PLAIN_JSON} hits and any legacy look-ups of misses; Lettuce's thread only sorts the reply.
    */
   private CompletableFuture<Map<String, RemoteEntry<V>>> decodeAll(
-      RedisClusterAsyncCommands<byte[], byte[]> c, String gen, List<String> keys, String[] redisKeys,
+      String gen, List<String> keys, String[] redisKeys,
       byte[][] rkb, List<KeyValue<byte[], byte[]>> values, Executor decoder) {
     int n = keys.size();
     byte[][] tokens = new byte[n][];
@@ -301,7 +299,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
         tokens[i] = kv.getValue();
         anyToken = true;
         if (plain()) {
-          waits[i] = c.pttl(rkb[i]).toCompletableFuture();
+          byte[] k = rkb[i];
+          waits[i] = shared.connections.commands(k).thenCompose(c -> c.pttl(k).toCompletableFuture());
           waiting++;
         }
       } else {
@@ -312,7 +311,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
         }
       }
     }
-    checkForWrongTypes(c, absent);
+    checkForWrongTypes(absent);
     if (!anyToken && waiting == 0) {
       return CompletableFuture.completedFuture(new LinkedHashMap<>());
     }
@@ -387,7 +386,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     badEntry(DecryptionFailureReason.FORMAT, shared.clock.millis());
     if (shared.deleteBadEntries && !shared.closed.get()) {
       byte[][] keys = {bytes(redisKey)};
-      shared.connections.commands()
+      shared.connections.commands(keys[0])
           .thenCompose(
               c ->
                   c.<Long>eval(LuaScripts.DELETE_IF_NOT_STRING, ScriptOutputType.INTEGER, keys)
@@ -408,7 +407,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
    * the background, never awaited by the caller: when it finds any, each missed key still not a string is
    * a bad entry ({@link #wrongType}). Hits send nothing more.
    */
-  private void checkForWrongTypes(RedisClusterAsyncCommands<byte[], byte[]> c, List<String> absent) {
+  private void checkForWrongTypes(List<String> absent) {
     if (absent.isEmpty() || shared.closed.get()) {
       return;
     }
@@ -416,16 +415,16 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     for (int i = 0; i < keys.length; i++) {
       keys[i] = bytes(absent.get(i));
     }
-    c.exists(keys)
-        .toCompletableFuture()
+    shared.connections.sumByConnection(keys, (c, part) -> c.exists(part))
         .thenAccept(
             n -> {
               if (n == null || n == 0 || shared.closed.get()) {
                 return;
               }
               for (String rk : absent) {
-                c.type(bytes(rk))
-                    .toCompletableFuture()
+                byte[] k = bytes(rk);
+                shared.connections.commands(k)
+                    .thenCompose(c -> c.type(k).toCompletableFuture())
                     .thenAccept(
                         type -> {
                           if (type != null && !"string".equals(type) && !"none".equals(type)) {
@@ -479,7 +478,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
   /** Deletes {@code key} only if it still holds {@code expected}; completes with whether it did. */
   CompletableFuture<Boolean> compareAndDelete(byte[] key, byte[] expected) {
     byte[][] keys = {key};
-    return shared.connections.commands()
+    return shared.connections.commands(key)
         .thenCompose(
             c ->
                 c.<Long>eval(LuaScripts.COMPARE_AND_DELETE, ScriptOutputType.INTEGER, keys, expected)
@@ -499,7 +498,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
       return CompletableFuture.completedFuture(null);
     }
     byte[] legacyKey = bytes(shared.legacyPrefix + key);
-    return shared.connections.commands()
+    return shared.connections.commands(legacyKey)
         .thenCompose(
             c ->
                 c.get(legacyKey)
@@ -531,8 +530,12 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
                           } catch (RuntimeException e) {
                             return CompletableFuture.completedFuture(null);
                           }
-                          return c.set(bytes(rk), token, SetArgs.Builder.nx().px(ttlMillis))
-                              .toCompletableFuture()
+                          byte[] rkb = bytes(rk);
+                          return shared.connections.commands(rkb)
+                              .thenCompose(
+                                  entry ->
+                                      entry.set(rkb, token, SetArgs.Builder.nx().px(ttlMillis))
+                                          .toCompletableFuture())
                               .thenCompose(
                                   ok ->
                                       compareAndDelete(legacyKey, raw)
@@ -558,18 +561,17 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     byte[] payload = shared.codec.serialize(value); // size checked before anything is sent
     long start = System.nanoTime();
     CompletableFuture<Void> result =
-        withGeneration(gen -> write(shared.connections.commands(), gen, key, payload, ttl));
+        withGeneration(gen -> write(gen, key, payload, ttl));
     return observe(RemoteOperation.PUT, start, result);
   }
 
-  private CompletableFuture<Void> write(
-      CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commands, String gen, String key,
-      byte[] payload, Duration ttl) {
+  private CompletableFuture<Void> write(String gen, String key, byte[] payload, Duration ttl) {
     String rk = layout.entryKey(gen, key);
     long ttlMillis = Math.max(1, ttl.toMillis());
     byte[] token = shared.codec.sealPayload(rk, payload, serverTime(shared.clock.millis() + ttlMillis));
-    return commands.thenCompose(
-        c -> c.set(bytes(rk), token, SetArgs.Builder.px(ttlMillis)).toCompletableFuture().thenApply(ok -> null));
+    byte[] rkb = bytes(rk);
+    return shared.connections.commands(rkb).thenCompose(
+        c -> c.set(rkb, token, SetArgs.Builder.px(ttlMillis)).toCompletableFuture().thenApply(ok -> null));
   }
 
   /** {@code localMillis} of this instance's clock in the Redis server's time (sealed expiries are). */
@@ -614,7 +616,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               byte[] token =
                   shared.codec.sealPayload(rk, payload, serverTime(shared.clock.millis() + ttlMillis));
               byte[] rkb = bytes(rk);
-              return shared.connections.commands()
+              return shared.connections.commands(rkb)
                   .thenCompose(
                       c -> c.set(rkb, token, SetArgs.Builder.nx().px(ttlMillis)).toCompletableFuture())
                   .thenApply(ok -> "OK".equals(ok) ? new Written(rkb, token) : null);
@@ -655,7 +657,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
                   shared.codec.sealPayload(rk, payload, serverTime(shared.clock.millis() + ttlMillis));
               byte[][] keys = {bytes(rk)};
               byte[] px = Long.toString(ttlMillis).getBytes(StandardCharsets.US_ASCII);
-              return shared.connections.commands()
+              return shared.connections.commands(keys[0])
                   .thenCompose(
                       c ->
                           c.<Long>eval(
@@ -685,10 +687,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     CompletableFuture<Void> result =
         withGeneration(
             gen -> {
-              CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commands =
-                  shared.connections.commands();
               List<CompletableFuture<Void>> writes = new ArrayList<>();
-              payloads.forEach((k, p) -> writes.add(write(commands, gen, k, p, ttl)));
+              payloads.forEach((k, p) -> writes.add(write(gen, k, p, ttl)));
               return CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0]));
             });
     return observe(RemoteOperation.PUT_ALL, start, result);
@@ -711,8 +711,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               for (int i = 0; i < rkb.length; i++) {
                 rkb[i] = bytes(layout.entryKey(gen, distinct.get(i)));
               }
-              return shared.connections.commands()
-                  .thenCompose(c -> c.unlink(rkb).toCompletableFuture())
+              return shared.connections.sumByConnection(rkb, (c, part) -> c.unlink(part))
                   .thenApply(n -> null);
             });
     return observe(RemoteOperation.INVALIDATE, start, result);
@@ -875,7 +874,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               CompletableFuture<Long> unlinked =
                   doomed.isEmpty()
                       ? CompletableFuture.completedFuture(0L)
-                      : c.unlink(doomed.toArray(new byte[0][])).toCompletableFuture();
+                      : shared.connections.sumByConnection(
+                          doomed.toArray(new byte[0][]), (any, part) -> any.unlink(part));
               return unlinked.thenCompose(
                   n -> {
                     long total = removed + (n == null ? 0 : n);
@@ -1077,7 +1077,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               }
               String rk = layout.entryKey(gen, key);
               byte[] rkb = bytes(rk);
-              return shared.connections.commands()
+              return shared.connections.commands(rkb)
                   .thenCompose(c -> getOrWrongType(c, rkb))
                   .thenComposeAsync(
                       token -> {

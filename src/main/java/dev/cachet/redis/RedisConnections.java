@@ -42,9 +42,16 @@ import reactor.core.Disposable;
 
 /**
  * The Redis connections that any number of caches share: one Lettuce client, its {@code
- * ClientResources}, one command connection (commands are multiplexed, so caches never need their own)
- * and one pub/sub connection, opened on first use by an invalidation bus. Expensive: create one per
- * application (per Redis deployment) and pass it to every {@link RedisCacheBuilder}.
+ * ClientResources}, a few command connections (commands are multiplexed over them, so caches never need
+ * their own) and one pub/sub connection, opened on first use by an invalidation bus. Expensive: create
+ * one per application (per Redis deployment) and pass it to every {@link RedisCacheBuilder}.
+ *
+ * <p><b>Command connections.</b> To a standalone or Sentinel deployment, {@link
+ * Builder#commandConnections} connections (by default one per Lettuce I/O thread, at most {@value
+ * #MAX_DEFAULT_COMMAND_CONNECTIONS}), so that the replies of concurrent callers are read by more than
+ * one event-loop thread. Every command on a key goes over the connection the key's cluster slot picks,
+ * so one key's commands stay in the order they were issued; multi-key commands are split per
+ * connection. On a cluster Lettuce keeps one connection per node.
  *
  * <p><b>Deployments.</b> {@code redis://[user:password@]host[:port][/db]} and {@code rediss://} (TLS),
  * Redis Sentinel through {@code redis-sentinel://[password@]host[:port][,host2[:port2]]#masterName}
@@ -122,8 +129,16 @@ public final class RedisConnections implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Object lock = new Object();
 
+  /** The first command connection (the only one on a cluster, or with one command connection). */
   private volatile StatefulConnection<byte[], byte[]> connection;
+  /** Its commands: what keyless commands use. */
   private volatile RedisClusterAsyncCommands<byte[], byte[]> commands;
+  /** Every command connection, {@link #connection} first; set together with it. */
+  private volatile List<StatefulConnection<byte[], byte[]>> commandConnections = List.of();
+  /** Their commands, indexed as {@link #connectionIndex}; null while not connected. */
+  private volatile RedisClusterAsyncCommands<byte[], byte[]>[] routed;
+  /** How many command connections: 1 on a cluster (Lettuce opens one per node itself). */
+  private final int connectionCount;
   private CompletableFuture<Void> connecting;
   private ScheduledFuture<?> retry;
   private boolean retryPending;
@@ -210,7 +225,25 @@ public final class RedisConnections implements AutoCloseable {
       }
       this.clusterClient = null;
     }
+    this.connectionCount =
+        mode == Mode.CLUSTER
+            ? 1
+            : b.commandConnections > 0
+                ? b.commandConnections
+                : defaultCommandConnections(client.getResources().ioThreadPoolSize());
     connectOrScheduleRetry(true);
+  }
+
+  /** At most this many command connections by default. */
+  static final int MAX_DEFAULT_COMMAND_CONNECTIONS = 4;
+
+  /**
+   * The default number of command connections to a standalone or Sentinel deployment: one per Lettuce
+   * I/O thread (each connection's replies are read by one event-loop thread), at most {@value
+   * #MAX_DEFAULT_COMMAND_CONNECTIONS}.
+   */
+  static int defaultCommandConnections(int ioThreads) {
+    return Math.max(1, Math.min(MAX_DEFAULT_COMMAND_CONNECTIONS, ioThreads));
   }
 
   // ---------------------------------------------------------------- factories
@@ -306,10 +339,32 @@ public final class RedisConnections implements AutoCloseable {
 
   // ---------------------------------------------------------------- state
 
-  /** Whether the command connection is currently established. */
+  /** Whether every command connection is currently established. */
   public boolean isConnected() {
-    StatefulConnection<byte[], byte[]> c = connection;
-    return c != null && c.isOpen();
+    List<StatefulConnection<byte[], byte[]>> all = commandConnections;
+    if (all.isEmpty()) {
+      return false;
+    }
+    for (StatefulConnection<byte[], byte[]> c : all) {
+      if (!c.isOpen()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** How many command connections these connections keep (1 on a cluster). */
+  int connectionCount() {
+    return connectionCount;
+  }
+
+  /**
+   * The command connection that carries every command on {@code redisKey}: by the key's cluster slot
+   * (hash tag included), so one key's commands, and a script's keys (which share a slot wherever the
+   * cache runs on a cluster), always go over one connection, in the order they were sent.
+   */
+  int connectionIndex(byte[] redisKey) {
+    return connectionCount == 1 ? 0 : io.lettuce.core.cluster.SlotHash.getSlot(redisKey) % connectionCount;
   }
 
   /** Whether {@link #close()} was called. */
@@ -424,6 +479,128 @@ public final class RedisConnections implements AutoCloseable {
       }
     }
     return commandsOrFailure();
+  }
+
+  /**
+   * The async commands of the connection that carries every command on {@code redisKey} ({@link
+   * #connectionIndex}); fails as {@link #commands()} when not connected. Every command on a key goes
+   * through this (a command sent through {@link #commands()} may overtake an earlier one on the key).
+   */
+  CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commands(byte[] redisKey) {
+    return commandsAt(connectionIndex(redisKey));
+  }
+
+  /** {@link #commands(byte[])} by connection index (what {@link #connectionIndex} returns). */
+  CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commandsAt(int index) {
+    RedisClusterAsyncCommands<byte[], byte[]>[] r = routed;
+    if (r != null) {
+      return CompletableFuture.completedFuture(r[index]);
+    }
+    return commands()
+        .thenApply(
+            first -> {
+              RedisClusterAsyncCommands<byte[], byte[]>[] now = routed;
+              return now == null ? first : now[index];
+            });
+  }
+
+  /**
+   * {@code keys} grouped by the connection that carries them: element {@code i} holds the positions (in
+   * {@code keys}) of the keys on connection {@code i}, in their order; empty when none is.
+   */
+  int[][] byConnection(byte[][] keys) {
+    int n = connectionCount;
+    if (n == 1) {
+      int[] all = new int[keys.length];
+      for (int i = 0; i < all.length; i++) {
+        all[i] = i;
+      }
+      return new int[][] {all};
+    }
+    int[] index = new int[keys.length];
+    int[] sizes = new int[n];
+    for (int i = 0; i < keys.length; i++) {
+      index[i] = connectionIndex(keys[i]);
+      sizes[index[i]]++;
+    }
+    int[][] groups = new int[n][];
+    for (int c = 0; c < n; c++) {
+      groups[c] = new int[sizes[c]];
+      sizes[c] = 0;
+    }
+    for (int i = 0; i < keys.length; i++) {
+      groups[index[i]][sizes[index[i]]++] = i;
+    }
+    return groups;
+  }
+
+  private static byte[][] pick(byte[][] keys, int[] positions) {
+    byte[][] picked = new byte[positions.length][];
+    for (int i = 0; i < positions.length; i++) {
+      picked[i] = keys[positions[i]];
+    }
+    return picked;
+  }
+
+  /**
+   * {@code MGET} of {@code keys}, one per command connection that carries any of them (each key on its
+   * own connection, so it stays in order with the key's other commands); the values in key order.
+   */
+  CompletableFuture<List<io.lettuce.core.KeyValue<byte[], byte[]>>> mget(byte[][] keys) {
+    if (connectionCount == 1) {
+      return commandsAt(0).thenCompose(c -> c.mget(keys).toCompletableFuture());
+    }
+    int[][] groups = byConnection(keys);
+    @SuppressWarnings("unchecked")
+    CompletableFuture<List<io.lettuce.core.KeyValue<byte[], byte[]>>>[] parts = new CompletableFuture[groups.length];
+    for (int c = 0; c < groups.length; c++) {
+      byte[][] part = pick(keys, groups[c]);
+      parts[c] =
+          part.length == 0
+              ? CompletableFuture.completedFuture(List.of())
+              : commandsAt(c).thenCompose(cmd -> cmd.mget(part).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(parts)
+        .thenApply(
+            ignored -> {
+              @SuppressWarnings("unchecked")
+              io.lettuce.core.KeyValue<byte[], byte[]>[] merged = new io.lettuce.core.KeyValue[keys.length];
+              for (int c = 0; c < groups.length; c++) {
+                List<io.lettuce.core.KeyValue<byte[], byte[]>> values = parts[c].join();
+                for (int i = 0; i < groups[c].length && i < values.size(); i++) {
+                  merged[groups[c][i]] = values.get(i);
+                }
+              }
+              return java.util.Arrays.asList(merged);
+            });
+  }
+
+  /** A multi-key command that answers a count ({@code UNLINK}, {@code EXISTS}), split as {@link #mget}. */
+  CompletableFuture<Long> sumByConnection(
+      byte[][] keys,
+      java.util.function.BiFunction<RedisClusterAsyncCommands<byte[], byte[]>, byte[][], io.lettuce.core.RedisFuture<Long>>
+          command) {
+    if (connectionCount == 1) {
+      return commandsAt(0).thenCompose(c -> command.apply(c, keys).toCompletableFuture());
+    }
+    int[][] groups = byConnection(keys);
+    List<CompletableFuture<Long>> parts = new ArrayList<>();
+    for (int c = 0; c < groups.length; c++) {
+      if (groups[c].length > 0) {
+        byte[][] part = pick(keys, groups[c]);
+        parts.add(commandsAt(c).thenCompose(cmd -> command.apply(cmd, part).toCompletableFuture()));
+      }
+    }
+    return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0]))
+        .thenApply(
+            ignored -> {
+              long sum = 0;
+              for (CompletableFuture<Long> part : parts) {
+                Long n = part.join();
+                sum += n == null ? 0 : n;
+              }
+              return sum;
+            });
   }
 
   /** The commands when connected, else a failed future classified by the last attempt's failure. */
@@ -587,20 +764,58 @@ public final class RedisConnections implements AutoCloseable {
                     : CompletableFuture.failedFuture(error));
   }
 
+  /**
+   * Opens every command connection ({@link #connectOnce} each, in parallel); fails with the first
+   * failure in connection order after closing the connections that did open (all or none).
+   */
+  private CompletableFuture<List<StatefulConnection<byte[], byte[]>>> connectAll(
+      java.util.function.Supplier<CompletableFuture<StatefulConnection<byte[], byte[]>>> connect) {
+    List<CompletableFuture<StatefulConnection<byte[], byte[]>>> attempts = new ArrayList<>(connectionCount);
+    for (int i = 0; i < connectionCount; i++) {
+      attempts.add(connect.get());
+    }
+    if (connectionCount == 1) {
+      return attempts.get(0).thenApply(List::of);
+    }
+    return CompletableFuture.allOf(attempts.toArray(new CompletableFuture<?>[0]))
+        .handle(
+            (ignored, error) -> {
+              if (error == null) {
+                List<StatefulConnection<byte[], byte[]>> opened = new ArrayList<>(connectionCount);
+                attempts.forEach(a -> opened.add(a.join()));
+                return CompletableFuture.completedFuture(List.copyOf(opened));
+              }
+              Throwable first = null;
+              for (CompletableFuture<StatefulConnection<byte[], byte[]>> a : attempts) {
+                if (a.isCompletedExceptionally()) {
+                  if (first == null) {
+                    first = a.handle((c, e) -> e).join();
+                  }
+                } else {
+                  a.join().closeAsync();
+                }
+              }
+              return CompletableFuture.<List<StatefulConnection<byte[], byte[]>>>failedFuture(
+                  first != null ? first : error);
+            })
+        .thenCompose(f -> f);
+  }
+
   private CompletableFuture<Void> startConnect() {
     long deadline = System.nanoTime() + connectTimeout.toNanos();
-    // Set when the bounded wait gives up, so that a connection completing late is closed, not leaked.
+    // Set when the bounded wait gives up, so that connections completing late are closed, not leaked.
     AtomicBoolean abandoned = new AtomicBoolean();
-    CompletableFuture<StatefulConnection<byte[], byte[]>> f = connectOnce(deadline, LOST_HANDSHAKE_RETRIES);
+    CompletableFuture<List<StatefulConnection<byte[], byte[]>>> f =
+        connectAll(() -> connectOnce(deadline, LOST_HANDSHAKE_RETRIES));
     f.whenComplete(
-        (c, error) -> {
-          if (c != null && abandoned.get()) {
-            c.closeAsync();
+        (all, error) -> {
+          if (all != null && abandoned.get()) {
+            all.forEach(StatefulConnection::closeAsync);
           }
         });
     return f.orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .handle(
-            (c, error) -> {
+            (all, error) -> {
               synchronized (lock) {
                 connecting = null;
                 if (error != null) {
@@ -632,15 +847,12 @@ public final class RedisConnections implements AutoCloseable {
                   return null;
                 }
                 if (closed.get()) {
-                  c.closeAsync();
+                  all.forEach(StatefulConnection::closeAsync);
                   return null;
                 }
-                connection = c;
-                if (c instanceof StatefulRedisClusterConnection) {
-                  commands = ((StatefulRedisClusterConnection<byte[], byte[]>) c).async();
+                install(all);
+                if (all.get(0) instanceof StatefulRedisClusterConnection) {
                   watchTopology();
-                } else {
-                  commands = ((StatefulRedisConnection<byte[], byte[]>) c).async();
                 }
                 lastConnectFailure = null;
                 connectPermissionLogged.set(false);
@@ -648,6 +860,23 @@ public final class RedisConnections implements AutoCloseable {
                 return null;
               }
             });
+  }
+
+  /** Makes {@code all} the command connections (under {@link #lock}); {@link #commands} is set last. */
+  private void install(List<StatefulConnection<byte[], byte[]>> all) {
+    @SuppressWarnings("unchecked")
+    RedisClusterAsyncCommands<byte[], byte[]>[] r = new RedisClusterAsyncCommands[all.size()];
+    for (int i = 0; i < r.length; i++) {
+      StatefulConnection<byte[], byte[]> c = all.get(i);
+      r[i] =
+          c instanceof StatefulRedisClusterConnection
+              ? ((StatefulRedisClusterConnection<byte[], byte[]>) c).async()
+              : ((StatefulRedisConnection<byte[], byte[]>) c).async();
+    }
+    connection = all.get(0);
+    commandConnections = all;
+    routed = r;
+    commands = r[0];
   }
 
   /**
@@ -717,9 +946,12 @@ public final class RedisConnections implements AutoCloseable {
   static final long MIN_MASTER_SWITCH_INTERVAL_MILLIS = 250;
 
   private void switchToMaster() {
-    client
-        .connectAsync(ByteArrayCodec.INSTANCE, uri)
-        .toCompletableFuture()
+    connectAll(
+            () ->
+                client
+                    .connectAsync(ByteArrayCodec.INSTANCE, uri)
+                    .toCompletableFuture()
+                    .thenApply(c -> (StatefulConnection<byte[], byte[]>) c))
         .orTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .whenComplete(
             (fresh, error) -> {
@@ -732,19 +964,16 @@ public final class RedisConnections implements AutoCloseable {
                       RedisErrors.unwrap(error).getClass().getSimpleName());
                   return;
                 }
-                StatefulConnection<byte[], byte[]> old;
+                List<StatefulConnection<byte[], byte[]>> old;
                 synchronized (lock) {
                   if (closed.get()) {
-                    fresh.closeAsync();
+                    fresh.forEach(StatefulConnection::closeAsync);
                     return;
                   }
-                  old = connection;
-                  connection = fresh;
-                  commands = fresh.async();
+                  old = commandConnections;
+                  install(fresh);
                 }
-                if (old != null) {
-                  old.closeAsync();
-                }
+                old.forEach(StatefulConnection::closeAsync);
                 masterSwitches.incrementAndGet();
                 log.info(
                     "Redis at {} answered READONLY (failover): reconnected to the master the sentinels"
@@ -1001,11 +1230,13 @@ public final class RedisConnections implements AutoCloseable {
       if (ps != null && ps.isDone() && !ps.isCompletedExceptionally()) {
         ps.join().close();
       }
-      StatefulConnection<byte[], byte[]> c = connection;
-      commands = null;
-      if (c != null) {
-        c.close();
+      List<StatefulConnection<byte[], byte[]>> all;
+      synchronized (lock) {
+        all = commandConnections;
+        commands = null;
+        routed = null;
       }
+      all.forEach(StatefulConnection::close);
       if (ownsClient) {
         if (client != null) {
           client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -1050,6 +1281,7 @@ public final class RedisConnections implements AutoCloseable {
     private Duration topologyRefreshPeriod = Duration.ofMillis(DEFAULT_TOPOLOGY_REFRESH_PERIOD_MILLIS);
     private Duration adaptiveRefreshTimeout = Duration.ofMillis(DEFAULT_ADAPTIVE_REFRESH_TIMEOUT_MILLIS);
     private int requestQueueSize = DEFAULT_REQUEST_QUEUE_SIZE;
+    private int commandConnections;
     private final java.util.Set<String> set = new java.util.HashSet<>();
 
     private java.util.function.UnaryOperator<CompletableFuture<StatefulConnection<byte[], byte[]>>>
@@ -1141,6 +1373,23 @@ public final class RedisConnections implements AutoCloseable {
       once("requestQueueSize");
       Preconditions.requireArgument(value >= 1, () -> "requestQueueSize must be at least 1: " + value);
       requestQueueSize = value;
+      return this;
+    }
+
+    /**
+     * How many command connections to keep to a standalone or Sentinel deployment; default one per
+     * Lettuce I/O thread of the client's {@code ClientResources}, at most {@value
+     * #MAX_DEFAULT_COMMAND_CONNECTIONS}. Each connection's replies are read by one event-loop thread, so
+     * more connections let replies of concurrent callers be read in parallel; every command on one key
+     * goes over the same connection (by the key's cluster slot), so one key's commands keep their order.
+     * {@code 1} multiplexes everything over one connection. Ignored on a cluster, where Lettuce keeps one
+     * connection per node.
+     */
+    public Builder commandConnections(int value) {
+      once("commandConnections");
+      Preconditions.requireArgument(
+          value >= 1 && value <= 64, () -> "commandConnections must be between 1 and 64: " + value);
+      commandConnections = value;
       return this;
     }
 

@@ -488,7 +488,7 @@ final class RedisCounters implements Counters<String> {
     CompletableFuture<byte[]> token =
         tier.observe(
             RemoteOperation.GET, start,
-            shared.connections.commands()
+            shared.connections.commands(target.redisKeyBytes)
                 .thenCompose(c -> c.get(target.redisKeyBytes).toCompletableFuture()));
     return open(target.redisKey, await(token, RemoteOperation.GET));
   }
@@ -507,7 +507,7 @@ final class RedisCounters implements Counters<String> {
     CompletableFuture<Long> reply =
         tier.observe(
             RemoteOperation.PUT, start,
-            shared.connections.commands()
+            shared.connections.commands(target.redisKeyBytes)
                 .thenCompose(
                     c ->
                         c.<Long>eval(

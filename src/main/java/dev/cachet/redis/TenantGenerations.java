@@ -182,7 +182,7 @@ final class TenantGenerations {
       args[2 + 2 * i] = Long.toString(s.highestSeen).getBytes(StandardCharsets.US_ASCII);
     }
     return connections
-        .commands()
+        .commands(keys[0])
         .thenCompose(
             c ->
                 c.<List<Object>>eval(LuaScripts.TENANT_GENERATIONS, ScriptOutputType.MULTI, keys, args)

@@ -150,14 +150,18 @@ class RedisBusLeaseBatchIntegrationTests {
   }
 
   @Test
-  void getAll_standalone_isOneMget(@RedisStandaloneServer(owned = true) RedisServer redis) {
-    try (RedisConnections c = RedisConnections.create(redis.uri());
-        Cache<String, String> cache = builder(c, "batch").build()) {
-      List<String> keys = hundredKeys();
-      keys.subList(0, 50).forEach(k -> cache.put(k, k));
-      redis.command("CONFIG", "RESETSTAT");
-      assertThat(cache.getAllPresent(keys)).hasSize(50);
-      assertThat(mgetCalls(redis.command("INFO", "commandstats"))).isEqualTo(1);
+  void getAll_standalone_isOneMgetPerCommandConnection(@RedisStandaloneServer(owned = true) RedisServer redis) {
+    for (int connections : new int[] {1, 3}) {
+      try (RedisConnections c =
+              RedisConnections.newBuilder().uri(redis.uri()).commandConnections(connections).build();
+          Cache<String, String> cache = builder(c, "batch" + connections).build()) {
+        List<String> keys = hundredKeys();
+        keys.subList(0, 50).forEach(k -> cache.put(k, k));
+        redis.command("CONFIG", "RESETSTAT");
+        assertThat(cache.getAllPresent(keys)).hasSize(50);
+        // 100 keys spread over every connection: one MGET on each, sent together (one round trip)
+        assertThat(mgetCalls(redis.command("INFO", "commandstats"))).isEqualTo(connections);
+      }
     }
   }
 

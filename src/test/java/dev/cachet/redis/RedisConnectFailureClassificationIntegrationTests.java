@@ -73,6 +73,9 @@ class RedisConnectFailureClassificationIntegrationTests {
         .uri("redis://127.0.0.1:" + redis.port())
         .connectTimeout(Duration.ofSeconds(5))
         .reconnectInterval(reconnect)
+        // one command connection, so the hook's attempt numbers are that connection's attempts
+        // (RedisCommandConnectionsIntegrationTests covers a connect of several)
+        .commandConnections(1)
         .connectHook(f -> lose.test(attempts.incrementAndGet()) ? form.lose(f) : f)
         .build();
   }

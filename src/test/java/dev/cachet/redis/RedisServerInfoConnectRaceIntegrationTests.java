@@ -44,6 +44,9 @@ class RedisServerInfoConnectRaceIntegrationTests {
         .uri(uri)
         .connectTimeout(Duration.ofSeconds(10))
         .reconnectInterval(reconnect)
+        // one command connection, so the hook's attempt numbers are that connection's attempts
+        // (RedisCommandConnectionsIntegrationTests covers a connect of several)
+        .commandConnections(1)
         .connectHook(hook)
         .build();
   }

@@ -10,22 +10,17 @@ import dev.cachet.redis.RedisConnections;
 import dev.cachet.serialization.ValueSerializers;
 import dev.cachet.testing.Eventually;
 import dev.cachet.testing.redis.FaultProxy;
+import dev.cachet.testing.redis.RedisMonitor;
 import dev.cachet.testing.redis.RedisServer;
 import dev.cachet.testing.redis.RedisStandaloneServer;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -80,31 +75,6 @@ class WireMonitorSnifferIntegrationTests {
     return cache;
   }
 
-  private static Process startMonitor(RedisServer redis, Path out) throws IOException {
-    ProcessBuilder monitor =
-        new ProcessBuilder("redis-cli", "-h", redis.host(), "-p", Integer.toString(redis.port()), "monitor")
-            .redirectErrorStream(true)
-            .redirectOutput(out.toFile());
-    try {
-      return monitor.start();
-    } catch (IOException e) {
-      Assumptions.assumeTrue(System.getenv("CI") != null, "redis-cli is not on the PATH");
-      throw e;
-    }
-  }
-
-  private static boolean monitorStarted(Path out) {
-    return monitorOutput(out).startsWith("OK");
-  }
-
-  private static String monitorOutput(Path out) {
-    try {
-      return Files.readString(out, StandardCharsets.ISO_8859_1);
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
   /**
    * Under naming scheme 1 tenant ids are readable in Redis key names by design (documented in
    * docs/security.md: scheme 2 hides them), so only scheme 2 is checked for the tenant id too.
@@ -118,12 +88,11 @@ class WireMonitorSnifferIntegrationTests {
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     KeyNameHasher hasher = KeyNameHasher.of(secret).withScheme(scheme);
-    Path out = Files.createTempFile("cachet-monitor", ".txt");
-    Process monitor = startMonitor(redis, out);
+    RedisMonitor monitor = RedisMonitor.start(redis);
     FaultProxy proxy = FaultProxy.forward(redis);
     resources.add(proxy);
+    List<String> lines;
     try {
-      Eventually.await(DEADLINE, "MONITOR is running", () -> monitorStarted(out));
       AtomicInteger loads = new AtomicInteger();
       // A reaches Redis through a proxy that the test cuts, to include an outage and its recovery
       TieredCache<String, String> a = hidingInstance(redis, proxy.uri(), name, hasher, loads);
@@ -169,17 +138,12 @@ class WireMonitorSnifferIntegrationTests {
       a.invalidateAll();
       a.close();
       b.close();
-      // MONITOR prints commands in order: once this one is in its output, everything before it is too
-      redis.command("ECHO", "monitor-end");
-      Eventually.await(DEADLINE, "MONITOR recorded the end marker",
-          () -> monitorOutput(out).contains("monitor-end"));
+      lines = monitor.stop();
     } finally {
-      monitor.destroy();
-      monitor.waitFor(10, TimeUnit.SECONDS);
+      monitor.close();
+      monitor.delete();
     }
 
-    List<String> lines = Files.readAllLines(out, StandardCharsets.ISO_8859_1);
-    Files.deleteIfExists(out);
     String all = String.join("\n", lines).toUpperCase(java.util.Locale.ROOT);
     for (String command : List.of("\"SET\"", "\"GET\"", "\"PUBLISH\"", "\"EVAL")) {
       // SET (writes), GET (reads), PUBLISH (coherence), EVAL or EVALSHA (loads, compare-and-set,
