@@ -192,9 +192,7 @@ final class GenerationTracker {
     byte[] seen = Long.toString(highestSeen).getBytes(StandardCharsets.US_ASCII);
     byte[] m = mode.getBytes(StandardCharsets.US_ASCII);
     return connections
-        .commands(key)
-        .thenCompose(
-            c ->
+        .onKey(key, c ->
                 c.<List<Object>>eval(LuaScripts.GENERATION, ScriptOutputType.MULTI, keys, m, now, seen)
                     .toCompletableFuture())
         .whenComplete(

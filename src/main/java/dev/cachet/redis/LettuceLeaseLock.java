@@ -47,8 +47,8 @@ final class LettuceLeaseLock implements LeaseLock {
     byte[] lk = leaseKey.getBytes(StandardCharsets.UTF_8);
     byte[] token = token();
     CompletableFuture<Optional<Lease>> result = new CompletableFuture<>();
-    connections.commands(lk)
-        .thenCompose(c -> c.set(lk, token, SetArgs.Builder.nx().px(leaseTime.toMillis())).toCompletableFuture())
+    connections.onKey(
+            lk, c -> c.set(lk, token, SetArgs.Builder.nx().px(leaseTime.toMillis())).toCompletableFuture())
         .whenComplete(
             (ok, error) -> {
               if (error == null) {
@@ -56,8 +56,7 @@ final class LettuceLeaseLock implements LeaseLock {
                 return;
               }
               // Ambiguous: the SET may have been applied. Ask who owns the lease now.
-              connections.commands(lk)
-                  .thenCompose(c -> c.get(lk).toCompletableFuture())
+              connections.onKey(lk, c -> c.get(lk).toCompletableFuture())
                   .whenComplete(
                       (owner, again) -> {
                         if (again != null) {
@@ -76,7 +75,8 @@ final class LettuceLeaseLock implements LeaseLock {
   public CompletableFuture<Boolean> isHeld(String key) {
     Preconditions.requireNonNull(key, "key");
     byte[] lk = layout.leaseKey(key).getBytes(StandardCharsets.UTF_8);
-    return wrap(connections.commands(lk).thenCompose(c -> c.exists(lk).toCompletableFuture()).thenApply(n -> n != null && n > 0));
+    return wrap(
+        connections.onKey(lk, c -> c.exists(lk).toCompletableFuture()).thenApply(n -> n != null && n > 0));
   }
 
   private <T> CompletableFuture<T> wrap(CompletableFuture<T> f) {
@@ -114,8 +114,8 @@ final class LettuceLeaseLock implements LeaseLock {
       byte[][] keys = {leaseKey};
       byte[] ms = Long.toString(leaseTime.toMillis()).getBytes(StandardCharsets.US_ASCII);
       return wrap(
-          connections.commands(leaseKey)
-              .thenCompose(
+          connections.onKey(
+                  leaseKey,
                   c -> c.<Long>eval(LuaScripts.COMPARE_AND_PEXPIRE, ScriptOutputType.INTEGER, keys, token, ms)
                       .toCompletableFuture())
               .thenApply(n -> n != null && n > 0));
@@ -125,8 +125,8 @@ final class LettuceLeaseLock implements LeaseLock {
     public CompletableFuture<Boolean> release() {
       byte[][] keys = {leaseKey};
       return wrap(
-          connections.commands(leaseKey)
-              .thenCompose(
+          connections.onKey(
+                  leaseKey,
                   c -> c.<Long>eval(LuaScripts.COMPARE_AND_DELETE, ScriptOutputType.INTEGER, keys, token)
                       .toCompletableFuture())
               .thenApply(n -> n != null && n > 0));

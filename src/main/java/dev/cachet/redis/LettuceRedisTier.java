@@ -203,9 +203,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               }
               String rk = layout.entryKey(gen, key);
               byte[] rkb = bytes(rk);
-              return shared.connections.commands(rkb)
-                  .thenCompose(
-                      c -> {
+              return shared.connections.onKey(rkb, c -> {
                         CompletableFuture<byte[]> value = getOrWrongType(c, rkb);
                         if (!plain()) {
                           return value.thenCompose(token -> decodeOne(key, gen, rk, rkb, token, 0L, decoder));
@@ -300,7 +298,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
         anyToken = true;
         if (plain()) {
           byte[] k = rkb[i];
-          waits[i] = shared.connections.commands(k).thenCompose(c -> c.pttl(k).toCompletableFuture());
+          waits[i] = shared.connections.onKey(k, c -> c.pttl(k).toCompletableFuture());
           waiting++;
         }
       } else {
@@ -386,9 +384,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     badEntry(DecryptionFailureReason.FORMAT, shared.clock.millis());
     if (shared.deleteBadEntries && !shared.closed.get()) {
       byte[][] keys = {bytes(redisKey)};
-      shared.connections.commands(keys[0])
-          .thenCompose(
-              c ->
+      shared.connections.onKey(keys[0], c ->
                   c.<Long>eval(LuaScripts.DELETE_IF_NOT_STRING, ScriptOutputType.INTEGER, keys)
                       .toCompletableFuture())
           .whenComplete(
@@ -423,8 +419,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               }
               for (String rk : absent) {
                 byte[] k = bytes(rk);
-                shared.connections.commands(k)
-                    .thenCompose(c -> c.type(k).toCompletableFuture())
+                shared.connections.onKey(k, c -> c.type(k).toCompletableFuture())
                     .thenAccept(
                         type -> {
                           if (type != null && !"string".equals(type) && !"none".equals(type)) {
@@ -478,9 +473,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
   /** Deletes {@code key} only if it still holds {@code expected}; completes with whether it did. */
   CompletableFuture<Boolean> compareAndDelete(byte[] key, byte[] expected) {
     byte[][] keys = {key};
-    return shared.connections.commands(key)
-        .thenCompose(
-            c ->
+    return shared.connections.onKey(key, c ->
                 c.<Long>eval(LuaScripts.COMPARE_AND_DELETE, ScriptOutputType.INTEGER, keys, expected)
                     .toCompletableFuture())
         .thenApply(n -> n != null && n > 0);
@@ -498,9 +491,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
       return CompletableFuture.completedFuture(null);
     }
     byte[] legacyKey = bytes(shared.legacyPrefix + key);
-    return shared.connections.commands(legacyKey)
-        .thenCompose(
-            c ->
+    return shared.connections.onKey(legacyKey, c ->
                 c.get(legacyKey)
                     .toCompletableFuture()
                     .thenCombine(c.pttl(legacyKey).toCompletableFuture(), (v, ttl) -> new Object[] {v, ttl})
@@ -531,9 +522,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
                             return CompletableFuture.completedFuture(null);
                           }
                           byte[] rkb = bytes(rk);
-                          return shared.connections.commands(rkb)
-                              .thenCompose(
-                                  entry ->
+                          return shared.connections.onKey(rkb, entry ->
                                       entry.set(rkb, token, SetArgs.Builder.nx().px(ttlMillis))
                                           .toCompletableFuture())
                               .thenCompose(
@@ -570,8 +559,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     long ttlMillis = Math.max(1, ttl.toMillis());
     byte[] token = shared.codec.sealPayload(rk, payload, serverTime(shared.clock.millis() + ttlMillis));
     byte[] rkb = bytes(rk);
-    return shared.connections.commands(rkb).thenCompose(
-        c -> c.set(rkb, token, SetArgs.Builder.px(ttlMillis)).toCompletableFuture().thenApply(ok -> null));
+    return shared.connections.onKey(
+        rkb, c -> c.set(rkb, token, SetArgs.Builder.px(ttlMillis)).toCompletableFuture().thenApply(ok -> null));
   }
 
   /** {@code localMillis} of this instance's clock in the Redis server's time (sealed expiries are). */
@@ -616,9 +605,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               byte[] token =
                   shared.codec.sealPayload(rk, payload, serverTime(shared.clock.millis() + ttlMillis));
               byte[] rkb = bytes(rk);
-              return shared.connections.commands(rkb)
-                  .thenCompose(
-                      c -> c.set(rkb, token, SetArgs.Builder.nx().px(ttlMillis)).toCompletableFuture())
+              return shared.connections.onKey(
+                      rkb, c -> c.set(rkb, token, SetArgs.Builder.nx().px(ttlMillis)).toCompletableFuture())
                   .thenApply(ok -> "OK".equals(ok) ? new Written(rkb, token) : null);
             });
     return observe(RemoteOperation.PUT, start, result);
@@ -657,9 +645,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
                   shared.codec.sealPayload(rk, payload, serverTime(shared.clock.millis() + ttlMillis));
               byte[][] keys = {bytes(rk)};
               byte[] px = Long.toString(ttlMillis).getBytes(StandardCharsets.US_ASCII);
-              return shared.connections.commands(keys[0])
-                  .thenCompose(
-                      c ->
+              return shared.connections.onKey(keys[0], c ->
                           c.<Long>eval(
                                   LuaScripts.COMPARE_AND_SET, ScriptOutputType.INTEGER, keys,
                                   expectedToken, token, px)
@@ -1077,8 +1063,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
               }
               String rk = layout.entryKey(gen, key);
               byte[] rkb = bytes(rk);
-              return shared.connections.commands(rkb)
-                  .thenCompose(c -> getOrWrongType(c, rkb))
+              return shared.connections.onKey(rkb, c -> getOrWrongType(c, rkb))
                   .thenComposeAsync(
                       token -> {
                         if (token == null) {

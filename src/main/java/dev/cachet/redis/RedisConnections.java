@@ -135,10 +135,12 @@ public final class RedisConnections implements AutoCloseable {
   private volatile RedisClusterAsyncCommands<byte[], byte[]> commands;
   /** Every command connection, {@link #connection} first; set together with it. */
   private volatile List<StatefulConnection<byte[], byte[]>> commandConnections = List.of();
-  /** Their commands, indexed as {@link #connectionIndex}; null while not connected. */
+  /** Their commands, by connection index ({@link KeyAffinity}); null while not connected. */
   private volatile RedisClusterAsyncCommands<byte[], byte[]>[] routed;
   /** How many command connections: 1 on a cluster (Lettuce opens one per node itself). */
   private final int connectionCount;
+  /** Which connection carries a key's commands; null with one connection. */
+  private final KeyAffinity affinity;
   private CompletableFuture<Void> connecting;
   private ScheduledFuture<?> retry;
   private boolean retryPending;
@@ -231,6 +233,7 @@ public final class RedisConnections implements AutoCloseable {
             : b.commandConnections > 0
                 ? b.commandConnections
                 : defaultCommandConnections(client.getResources().ioThreadPoolSize());
+    this.affinity = connectionCount == 1 ? null : new KeyAffinity(connectionCount);
     connectOrScheduleRetry(true);
   }
 
@@ -358,14 +361,6 @@ public final class RedisConnections implements AutoCloseable {
     return connectionCount;
   }
 
-  /**
-   * The command connection that carries every command on {@code redisKey}: by the key's cluster slot
-   * (hash tag included), so one key's commands, and a script's keys (which share a slot wherever the
-   * cache runs on a cluster), always go over one connection, in the order they were sent.
-   */
-  int connectionIndex(byte[] redisKey) {
-    return connectionCount == 1 ? 0 : io.lettuce.core.cluster.SlotHash.getSlot(redisKey) % connectionCount;
-  }
 
   /** Whether {@link #close()} was called. */
   public boolean isClosed() {
@@ -482,16 +477,37 @@ public final class RedisConnections implements AutoCloseable {
   }
 
   /**
-   * The async commands of the connection that carries every command on {@code redisKey} ({@link
-   * #connectionIndex}); fails as {@link #commands()} when not connected. Every command on a key goes
-   * through this (a command sent through {@link #commands()} may overtake an earlier one on the key).
+   * Runs {@code command} on the connection that carries commands on {@code redisKey} ({@link
+   * KeyAffinity}: the calling thread's own connection unless a command on the key's slot is in flight or
+   * was left unanswered), right away when connected; fails as {@link #commands()} when not connected.
+   * The key counts as in flight until the returned future completes, so {@code command} must return a
+   * stage that completes only after every command it sent on the key did. Every command on a key goes
+   * through this (or {@link #mget} and {@link #sumByConnection}); a command sent through {@link
+   * #commands()} may overtake an earlier one on the key.
    */
-  CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commands(byte[] redisKey) {
-    return commandsAt(connectionIndex(redisKey));
+  <T> CompletableFuture<T> onKey(
+      byte[] redisKey,
+      java.util.function.Function<
+              RedisClusterAsyncCommands<byte[], byte[]>, ? extends java.util.concurrent.CompletionStage<T>>
+          command) {
+    if (affinity == null) {
+      return commandsAt(0).thenCompose(command);
+    }
+    int slot = io.lettuce.core.cluster.SlotHash.getSlot(redisKey);
+    int connection = affinity.acquire(slot, affinity.preferred());
+    CompletableFuture<T> result;
+    try {
+      result = commandsAt(connection).thenCompose(command);
+    } catch (RuntimeException | Error e) {
+      affinity.release(slot, true);
+      throw e;
+    }
+    result.whenComplete((value, error) -> affinity.release(slot, KeyAffinity.unanswered(error)));
+    return result;
   }
 
-  /** {@link #commands(byte[])} by connection index (what {@link #connectionIndex} returns). */
-  CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commandsAt(int index) {
+  /** The commands of connection {@code index} (0 on a cluster), as {@link #commands()} when not connected. */
+  private CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commandsAt(int index) {
     RedisClusterAsyncCommands<byte[], byte[]>[] r = routed;
     if (r != null) {
       return CompletableFuture.completedFuture(r[index]);
@@ -504,71 +520,93 @@ public final class RedisConnections implements AutoCloseable {
             });
   }
 
-  /**
-   * {@code keys} grouped by the connection that carries them: element {@code i} holds the positions (in
-   * {@code keys}) of the keys on connection {@code i}, in their order; empty when none is.
-   */
-  int[][] byConnection(byte[][] keys) {
-    int n = connectionCount;
-    if (n == 1) {
-      int[] all = new int[keys.length];
-      for (int i = 0; i < all.length; i++) {
-        all[i] = i;
+  /** A multi-key command split per connection: which keys each connection carries, and their slots. */
+  private final class Split {
+    final int[] slots;
+    final int[][] groups;
+
+    Split(byte[][] keys) {
+      int n = connectionCount;
+      int preferred = affinity.preferred();
+      slots = new int[keys.length];
+      int[] connectionOf = new int[keys.length];
+      int[] sizes = new int[n];
+      for (int i = 0; i < keys.length; i++) {
+        slots[i] = io.lettuce.core.cluster.SlotHash.getSlot(keys[i]);
+        connectionOf[i] = affinity.acquire(slots[i], preferred);
+        sizes[connectionOf[i]]++;
       }
-      return new int[][] {all};
+      groups = new int[n][];
+      for (int c = 0; c < n; c++) {
+        groups[c] = new int[sizes[c]];
+        sizes[c] = 0;
+      }
+      for (int i = 0; i < keys.length; i++) {
+        groups[connectionOf[i]][sizes[connectionOf[i]]++] = i;
+      }
     }
-    int[] index = new int[keys.length];
-    int[] sizes = new int[n];
-    for (int i = 0; i < keys.length; i++) {
-      index[i] = connectionIndex(keys[i]);
-      sizes[index[i]]++;
-    }
-    int[][] groups = new int[n][];
-    for (int c = 0; c < n; c++) {
-      groups[c] = new int[sizes[c]];
-      sizes[c] = 0;
-    }
-    for (int i = 0; i < keys.length; i++) {
-      groups[index[i]][sizes[index[i]]++] = i;
-    }
-    return groups;
-  }
 
-  private static byte[][] pick(byte[][] keys, int[] positions) {
-    byte[][] picked = new byte[positions.length][];
-    for (int i = 0; i < positions.length; i++) {
-      picked[i] = keys[positions[i]];
+    byte[][] keys(byte[][] keys, int connection) {
+      int[] positions = groups[connection];
+      byte[][] picked = new byte[positions.length][];
+      for (int i = 0; i < positions.length; i++) {
+        picked[i] = keys[positions[i]];
+      }
+      return picked;
     }
-    return picked;
+
+    /** Runs {@code command} on connection {@code c}'s keys; their slots are released when it completes. */
+    <T> CompletableFuture<T> run(
+        int c, java.util.function.Supplier<CompletableFuture<T>> command) {
+      CompletableFuture<T> part;
+      try {
+        part = command.get();
+      } catch (RuntimeException | Error e) {
+        release(c, true);
+        throw e;
+      }
+      part.whenComplete((value, error) -> release(c, KeyAffinity.unanswered(error)));
+      return part;
+    }
+
+    private void release(int c, boolean unanswered) {
+      for (int position : groups[c]) {
+        affinity.release(slots[position], unanswered);
+      }
+    }
   }
 
   /**
-   * {@code MGET} of {@code keys}, one per command connection that carries any of them (each key on its
-   * own connection, so it stays in order with the key's other commands); the values in key order.
+   * {@code MGET} of {@code keys}, one per connection that carries any of them as {@link #onKey} would
+   * (usually one: the caller's), sent together; the values in key order.
    */
   CompletableFuture<List<io.lettuce.core.KeyValue<byte[], byte[]>>> mget(byte[][] keys) {
-    if (connectionCount == 1) {
+    if (affinity == null) {
       return commandsAt(0).thenCompose(c -> c.mget(keys).toCompletableFuture());
     }
-    int[][] groups = byConnection(keys);
+    Split split = new Split(keys);
     @SuppressWarnings("unchecked")
-    CompletableFuture<List<io.lettuce.core.KeyValue<byte[], byte[]>>>[] parts = new CompletableFuture[groups.length];
-    for (int c = 0; c < groups.length; c++) {
-      byte[][] part = pick(keys, groups[c]);
+    CompletableFuture<List<io.lettuce.core.KeyValue<byte[], byte[]>>>[] parts =
+        new CompletableFuture[connectionCount];
+    for (int c = 0; c < connectionCount; c++) {
+      if (split.groups[c].length == 0) {
+        parts[c] = CompletableFuture.completedFuture(List.of());
+        continue;
+      }
+      byte[][] part = split.keys(keys, c);
+      int connection = c;
       parts[c] =
-          part.length == 0
-              ? CompletableFuture.completedFuture(List.of())
-              : commandsAt(c).thenCompose(cmd -> cmd.mget(part).toCompletableFuture());
+          split.run(c, () -> commandsAt(connection).thenCompose(cmd -> cmd.mget(part).toCompletableFuture()));
     }
     return CompletableFuture.allOf(parts)
         .thenApply(
             ignored -> {
               @SuppressWarnings("unchecked")
               io.lettuce.core.KeyValue<byte[], byte[]>[] merged = new io.lettuce.core.KeyValue[keys.length];
-              for (int c = 0; c < groups.length; c++) {
+              for (int c = 0; c < connectionCount; c++) {
                 List<io.lettuce.core.KeyValue<byte[], byte[]>> values = parts[c].join();
-                for (int i = 0; i < groups[c].length && i < values.size(); i++) {
-                  merged[groups[c][i]] = values.get(i);
+                for (int i = 0; i < split.groups[c].length && i < values.size(); i++) {
+                  merged[split.groups[c][i]] = values.get(i);
                 }
               }
               return java.util.Arrays.asList(merged);
@@ -580,15 +618,19 @@ public final class RedisConnections implements AutoCloseable {
       byte[][] keys,
       java.util.function.BiFunction<RedisClusterAsyncCommands<byte[], byte[]>, byte[][], io.lettuce.core.RedisFuture<Long>>
           command) {
-    if (connectionCount == 1) {
+    if (affinity == null) {
       return commandsAt(0).thenCompose(c -> command.apply(c, keys).toCompletableFuture());
     }
-    int[][] groups = byConnection(keys);
+    Split split = new Split(keys);
     List<CompletableFuture<Long>> parts = new ArrayList<>();
-    for (int c = 0; c < groups.length; c++) {
-      if (groups[c].length > 0) {
-        byte[][] part = pick(keys, groups[c]);
-        parts.add(commandsAt(c).thenCompose(cmd -> command.apply(cmd, part).toCompletableFuture()));
+    for (int c = 0; c < connectionCount; c++) {
+      if (split.groups[c].length > 0) {
+        byte[][] part = split.keys(keys, c);
+        int connection = c;
+        parts.add(
+            split.run(
+                c,
+                () -> commandsAt(connection).thenCompose(cmd -> command.apply(cmd, part).toCompletableFuture())));
       }
     }
     return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0]))

@@ -488,8 +488,8 @@ final class RedisCounters implements Counters<String> {
     CompletableFuture<byte[]> token =
         tier.observe(
             RemoteOperation.GET, start,
-            shared.connections.commands(target.redisKeyBytes)
-                .thenCompose(c -> c.get(target.redisKeyBytes).toCompletableFuture()));
+            shared.connections.onKey(
+                target.redisKeyBytes, c -> c.get(target.redisKeyBytes).toCompletableFuture()));
     return open(target.redisKey, await(token, RemoteOperation.GET));
   }
 
@@ -507,9 +507,7 @@ final class RedisCounters implements Counters<String> {
     CompletableFuture<Long> reply =
         tier.observe(
             RemoteOperation.PUT, start,
-            shared.connections.commands(target.redisKeyBytes)
-                .thenCompose(
-                    c ->
+            shared.connections.onKey(target.redisKeyBytes, c ->
                         c.<Long>eval(
                                 LuaScripts.COUNTER_COMPARE_AND_SET, ScriptOutputType.INTEGER, keys,
                                 expected, token, pxat)

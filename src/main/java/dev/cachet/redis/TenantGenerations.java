@@ -182,9 +182,7 @@ final class TenantGenerations {
       args[2 + 2 * i] = Long.toString(s.highestSeen).getBytes(StandardCharsets.US_ASCII);
     }
     return connections
-        .commands(keys[0])
-        .thenCompose(
-            c ->
+        .onKey(keys[0], c ->
                 c.<List<Object>>eval(LuaScripts.TENANT_GENERATIONS, ScriptOutputType.MULTI, keys, args)
                     .toCompletableFuture())
         .whenComplete(

@@ -150,7 +150,7 @@ class RedisBusLeaseBatchIntegrationTests {
   }
 
   @Test
-  void getAll_standalone_isOneMgetPerCommandConnection(@RedisStandaloneServer(owned = true) RedisServer redis) {
+  void getAll_standalone_isOneMget_withOneOrSeveralCommandConnections(@RedisStandaloneServer(owned = true) RedisServer redis) {
     for (int connections : new int[] {1, 3}) {
       try (RedisConnections c =
               RedisConnections.newBuilder().uri(redis.uri()).commandConnections(connections).build();
@@ -159,8 +159,8 @@ class RedisBusLeaseBatchIntegrationTests {
         keys.subList(0, 50).forEach(k -> cache.put(k, k));
         redis.command("CONFIG", "RESETSTAT");
         assertThat(cache.getAllPresent(keys)).hasSize(50);
-        // 100 keys spread over every connection: one MGET on each, sent together (one round trip)
-        assertThat(mgetCalls(redis.command("INFO", "commandstats"))).isEqualTo(connections);
+        // nothing else in flight: one MGET on the caller's connection, however many there are
+        assertThat(mgetCalls(redis.command("INFO", "commandstats"))).isEqualTo(1);
       }
     }
   }

@@ -29,9 +29,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Several command connections to one standalone server: every command on a key goes over one
- * connection (checked on the wire with {@code MONITOR}), so unawaited writes and reads of a key keep
- * their order; multi-key commands are split per connection; a connect opens all or none.
+ * Several command connections to one standalone server: each caller stays on its own connection
+ * (checked on the wire with {@code MONITOR}), a command on a key that is in flight holds the key's next
+ * commands behind it on its connection (checked with Redis pausing writes), unawaited writes and reads
+ * of a key keep their order, and a connect opens all or none.
  */
 class RedisCommandConnectionsIntegrationTests {
 
@@ -121,43 +122,9 @@ class RedisCommandConnectionsIntegrationTests {
   private static final Pattern LINE = Pattern.compile("^[0-9.]+ \\[\\d+ ([^\\]]+)\\] (.*)$");
   private static final Pattern ARG = Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"");
 
-  @Test
-  void everyCommandOnAKeyGoesOverOneConnection_andTheWorkloadUsesEveryConnection(
-      @RedisStandaloneServer(owned = true) RedisServer redis) throws Exception {
-    RedisConnections connections = connections(redis, 4);
-    Cache<String, String> cache = cache(redis, connections, "stripes");
-    RedisMonitor monitor = RedisMonitor.start(redis);
-    List<String> lines;
-    try {
-      for (int i = 0; i < 40; i++) {
-        String k = "k" + i;
-        cache.put(k, "v" + i);
-        assertThat(cache.getIfPresent(k)).isEqualTo("v" + i);
-        cache.putIfAbsent(k, "other");
-        cache.compute(k, (key, old) -> old + "w"); // compare-and-set (EVAL)
-        cache.containsKey(k);
-        cache.counters().orElseThrow().incrementBy(k, 2);
-      }
-      Map<String, String> batch = new LinkedHashMap<>();
-      List<String> keys = new ArrayList<>();
-      for (int i = 0; i < 60; i++) {
-        batch.put("k" + i, "b" + i);
-        keys.add("k" + i);
-      }
-      cache.putAll(batch);
-      assertThat(cache.getAllPresent(keys)).isEqualTo(batch); // k40..k59 were absent before putAll
-      cache.invalidateAll(keys.subList(0, 30));
-      assertThat(cache.getAllPresent(keys)).hasSize(30); // the MGET now has misses: EXISTS follows
-      cache.invalidate("k31");
-      lines = monitor.stop();
-    } finally {
-      monitor.close();
-      monitor.delete();
-    }
-
-    Map<String, Set<String>> clientsByKey = new HashMap<>();
+  /** The client addresses MONITOR shows for commands on keys containing {@code marker}. */
+  private static Set<String> clientsSending(List<String> lines, String marker) {
     Set<String> clients = new TreeSet<>();
-    AtomicInteger multiKey = new AtomicInteger();
     for (String line : lines) {
       Matcher m = LINE.matcher(line);
       if (!m.matches() || m.group(1).equals("lua")) {
@@ -169,23 +136,101 @@ class RedisCommandConnectionsIntegrationTests {
         args.add(a.group(1));
       }
       List<String> keys = args.isEmpty() ? null : keysOf(args);
-      if (keys == null || keys.stream().noneMatch(k -> k.contains(":stripes:"))) {
-        continue;
-      }
-      if (keys.size() > 1) {
-        multiKey.incrementAndGet();
-      }
-      clients.add(m.group(1));
-      for (String k : keys) {
-        clientsByKey.computeIfAbsent(k, x -> new TreeSet<>()).add(m.group(1));
+      if (keys != null && keys.stream().anyMatch(k -> k.contains(marker))) {
+        clients.add(m.group(1));
       }
     }
-    // 60 entries (k0..k59) and 40 counters (k0..k39)
-    assertThat(clientsByKey).as("keys seen on the wire").hasSize(100);
-    assertThat(multiKey.get()).as("MGET/UNLINK/EXISTS commands seen").isGreaterThan(0);
-    clientsByKey.forEach(
-        (key, from) -> assertThat(from).as("connections that sent commands on %s", key).hasSize(1));
-    assertThat(clients).as("connections that carried keyed commands").hasSize(4);
+    return clients;
+  }
+
+  interface Work {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code work} to its end on a new thread whose own connection ({@link KeyAffinity#preferred}:
+   * thread id modulo {@code count}) is {@code connection}.
+   */
+  private static void onThreadPreferring(int count, int connection, Work work) throws Exception {
+    Thread thread;
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    do { // a thread that is never started costs nothing
+      thread = new Thread(() -> {
+        try {
+          work.run();
+        } catch (Throwable e) {
+          failure.set(e);
+        }
+      });
+    } while (thread.getId() % count != connection);
+    thread.start();
+    thread.join(TimeUnit.SECONDS.toMillis(30));
+    if (failure.get() != null) {
+      throw new AssertionError("work on the thread failed", failure.get());
+    }
+  }
+
+  @Test
+  void eachCallerStaysOnItsOwnConnection(@RedisStandaloneServer(owned = true) RedisServer redis)
+      throws Exception {
+    RedisConnections connections = connections(redis, 4);
+    Cache<String, String> cache = cache(redis, connections, "affinity");
+    cache.put("warm", "up"); // the generation is known before the monitor starts
+    RedisMonitor monitor = RedisMonitor.start(redis);
+    List<String> lines;
+    try {
+      for (int caller = 0; caller < 2; caller++) {
+        String mine = "c" + caller + "-";
+        onThreadPreferring(4, caller == 0 ? 1 : 3, () -> {
+          Map<String, String> batch = new LinkedHashMap<>();
+          for (int i = 0; i < 20; i++) {
+            String k = mine + i;
+            cache.put(k, "v" + i);
+            assertThat(cache.getIfPresent(k)).isEqualTo("v" + i);
+            cache.putIfAbsent(k, "other");
+            cache.compute(k, (key, old) -> old + "w"); // compare-and-set (EVAL)
+            cache.counters().orElseThrow().incrementBy(k, 2);
+            batch.put(k, "b" + i);
+          }
+          cache.putAll(batch);
+          assertThat(cache.getAllPresent(batch.keySet())).isEqualTo(batch);
+          cache.invalidateAll(batch.keySet());
+        });
+      }
+      lines = monitor.stop();
+    } finally {
+      monitor.close();
+      monitor.delete();
+    }
+    Set<String> first = clientsSending(lines, ":c0-"); // entries (:k:c0-...) and counters (:n:c0-...)
+    Set<String> second = clientsSending(lines, ":c1-");
+    assertThat(first).as("connections that carried the first caller's commands").hasSize(1);
+    assertThat(second).as("connections that carried the second caller's commands").hasSize(1);
+    assertThat(first).as("the two callers' connections").doesNotContainAnyElementsOf(second);
+  }
+
+  @Test
+  void aCommandOnAKeyInFlight_holdsTheNextCommandsOnTheKeyBehindIt_onItsConnection(
+      @RedisStandaloneServer(owned = true) RedisServer redis) throws Exception {
+    RedisConnections connections = connections(redis, 2);
+    AsyncCache<String, String> cache = cache(redis, connections, "inflight").async();
+    cache.put("k", "v0").get(10, TimeUnit.SECONDS);
+    java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> write = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<CompletableFuture<String>> read = new java.util.concurrent.atomic.AtomicReference<>();
+    // Redis holds write commands for 400 ms; reads of other connections go on meanwhile
+    redis.command("CLIENT", "PAUSE", "400", "WRITE");
+    try {
+      onThreadPreferring(2, 0, () -> write.set(cache.put("k", "v1"))); // in flight, not awaited
+      // a caller of the other connection reads after the write was sent: on its own connection it
+      // would read v0 at once; held behind the write, it reads v1
+      onThreadPreferring(2, 1, () -> read.set(cache.getIfPresent("k")));
+      assertThat(read.get().get(10, TimeUnit.SECONDS)).isEqualTo("v1");
+      write.get().get(10, TimeUnit.SECONDS);
+    } finally {
+      redis.command("CLIENT", "UNPAUSE");
+    }
+    // and a reader of the other connection, with nothing in flight, reads on its own
+    onThreadPreferring(2, 1, () -> assertThat(cache.getIfPresent("k").get(10, TimeUnit.SECONDS)).isEqualTo("v1"));
   }
 
   @Test
