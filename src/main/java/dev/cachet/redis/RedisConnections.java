@@ -49,9 +49,10 @@ import reactor.core.Disposable;
  * <p><b>Command connections.</b> To a standalone or Sentinel deployment, {@link
  * Builder#commandConnections} connections (by default one per Lettuce I/O thread, at most {@value
  * #MAX_DEFAULT_COMMAND_CONNECTIONS}), so that the replies of concurrent callers are read by more than
- * one event-loop thread. Every command on a key goes over the connection the key's cluster slot picks,
- * so one key's commands stay in the order they were issued; multi-key commands are split per
- * connection. On a cluster Lettuce keeps one connection per node.
+ * one event-loop thread. A caller uses its own connection, except that a command on a key whose earlier
+ * command is still in flight (or failed unanswered) goes behind it on that one, so one key's commands
+ * stay in the order they were issued; multi-key commands are split the same way. On a cluster Lettuce
+ * keeps one connection per node.
  *
  * <p><b>Deployments.</b> {@code redis://[user:password@]host[:port][/db]} and {@code rediss://} (TLS),
  * Redis Sentinel through {@code redis-sentinel://[password@]host[:port][,host2[:port2]]#masterName}
@@ -1422,8 +1423,9 @@ public final class RedisConnections implements AutoCloseable {
      * How many command connections to keep to a standalone or Sentinel deployment; default one per
      * Lettuce I/O thread of the client's {@code ClientResources}, at most {@value
      * #MAX_DEFAULT_COMMAND_CONNECTIONS}. Each connection's replies are read by one event-loop thread, so
-     * more connections let replies of concurrent callers be read in parallel; every command on one key
-     * goes over the same connection (by the key's cluster slot), so one key's commands keep their order.
+     * more connections let replies of concurrent callers be read in parallel. A caller uses its own
+     * connection; a command on a key with a command in flight goes behind it, so one key's commands keep
+     * their order.
      * {@code 1} multiplexes everything over one connection. Ignored on a cluster, where Lettuce keeps one
      * connection per node.
      */
