@@ -495,7 +495,11 @@ public final class RedisConnections implements AutoCloseable {
       return commandsAt(0).thenCompose(command);
     }
     int slot = io.lettuce.core.cluster.SlotHash.getSlot(redisKey);
-    int connection = affinity.acquire(slot, affinity.preferred());
+    int acquired = affinity.acquire(slot, affinity.preferred());
+    int connection = acquired & 0xff;
+    if (acquired != connection) {
+      barrier(connection);
+    }
     CompletableFuture<T> result;
     try {
       result = commandsAt(connection).thenCompose(command);
@@ -505,6 +509,35 @@ public final class RedisConnections implements AutoCloseable {
     }
     result.whenComplete((value, error) -> affinity.release(slot, KeyAffinity.unanswered(error)));
     return result;
+  }
+
+  /**
+   * Sends a {@code PING} on command connection {@code connection} unless one is in flight there; its
+   * answer unpins the slots pinned there before it was sent ({@link KeyAffinity}). Sent only when
+   * connected: a command on a pinned slot asks again.
+   */
+  private void barrier(int connection) {
+    int epoch = affinity.startBarrier(connection);
+    if (epoch < 0) {
+      return;
+    }
+    RedisClusterAsyncCommands<byte[], byte[]>[] r = routed;
+    CompletableFuture<String> ping;
+    try {
+      ping = r == null ? null : r[connection].ping().toCompletableFuture();
+    } catch (RuntimeException e) {
+      ping = null;
+    }
+    if (ping == null) {
+      affinity.endBarrier(connection, epoch, false);
+      return;
+    }
+    ping.whenComplete((pong, error) -> affinity.endBarrier(connection, epoch, KeyAffinity.answered(error)));
+  }
+
+  /** Whether {@code redisKey}'s slot is pinned to a connection ({@link KeyAffinity}); for tests. */
+  boolean pinned(byte[] redisKey) {
+    return affinity != null && affinity.pinned(io.lettuce.core.cluster.SlotHash.getSlot(redisKey));
   }
 
   /** The commands of connection {@code index} (0 on a cluster), as {@link #commands()} when not connected. */
@@ -534,7 +567,11 @@ public final class RedisConnections implements AutoCloseable {
       int[] sizes = new int[n];
       for (int i = 0; i < keys.length; i++) {
         slots[i] = io.lettuce.core.cluster.SlotHash.getSlot(keys[i]);
-        connectionOf[i] = affinity.acquire(slots[i], preferred);
+        int acquired = affinity.acquire(slots[i], preferred);
+        connectionOf[i] = acquired & 0xff;
+        if (acquired != connectionOf[i]) {
+          barrier(connectionOf[i]);
+        }
         sizes[connectionOf[i]]++;
       }
       groups = new int[n][];

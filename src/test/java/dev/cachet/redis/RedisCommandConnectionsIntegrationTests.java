@@ -234,6 +234,68 @@ class RedisCommandConnectionsIntegrationTests {
   }
 
   @Test
+  void aTimedOutWrite_pinsItsSlot_untilAPingSentBehindItIsAnswered(
+      @RedisStandaloneServer(owned = true) RedisServer redis) throws Exception {
+    RedisConnections connections =
+        RedisConnections.newBuilder()
+            .uri(redis.uri())
+            .commandConnections(2)
+            .commandTimeout(Duration.ofMillis(600))
+            .build();
+    resources.add(connections);
+    byte[] key = "pin:k".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    onThreadPreferring(2, 0, () -> connections.onKey(key, c -> c.set(key, bytes("v0")).toCompletableFuture()).get());
+    java.util.concurrent.atomic.AtomicReference<CompletableFuture<byte[]>> read = new java.util.concurrent.atomic.AtomicReference<>();
+    RedisMonitor monitor = RedisMonitor.start(redis);
+    List<String> lines;
+    try {
+      // Redis holds the write past its timeout: it fails unanswered, yet Redis executes it later
+      redis.command("CLIENT", "PAUSE", "1200", "WRITE");
+      try {
+        onThreadPreferring(2, 0, () -> {
+          CompletableFuture<String> write = connections.onKey(key, c -> c.set(key, bytes("v1")).toCompletableFuture());
+          assertThatThrownBy(() -> write.get(10, TimeUnit.SECONDS))
+              .hasRootCauseInstanceOf(io.lettuce.core.RedisCommandTimeoutException.class);
+        });
+        assertThat(connections.pinned(key)).as("pinned by the unanswered write").isTrue();
+        // the other connection's caller sends the barrier and goes behind it and the write (its own
+        // connection would read v0 now)
+        onThreadPreferring(2, 1, () -> read.set(connections.onKey(key, c -> c.get(key).toCompletableFuture())));
+        assertThat(new String(read.get().get(10, TimeUnit.SECONDS), java.nio.charset.StandardCharsets.UTF_8))
+            .isEqualTo("v1");
+      } finally {
+        redis.command("CLIENT", "UNPAUSE");
+      }
+      Eventually.await(DEADLINE, "the slot unpinned once the PING was answered", () -> !connections.pinned(key));
+      onThreadPreferring(2, 1, () -> connections.onKey(key, c -> c.get(key).toCompletableFuture()).get());
+      lines = monitor.stop();
+    } finally {
+      monitor.close();
+      monitor.delete();
+    }
+    List<String> order = new ArrayList<>(); // "COMMAND@client" of the key's commands and of PINGs
+    for (String line : lines) {
+      Matcher m = LINE.matcher(line);
+      if (m.matches() && (m.group(2).contains("pin:k") || m.group(2).startsWith("\"PING\""))) {
+        order.add(m.group(2).substring(1, m.group(2).indexOf('"', 1)).toUpperCase(java.util.Locale.ROOT)
+            + "@" + m.group(1));
+      }
+    }
+    // SET v1, then the PING the read asked for before it was sent, then that GET, all on the write's
+    // connection; then the last GET on the reader's own
+    assertThat(order).isNotEmpty();
+    String writer = order.get(0).substring(order.get(0).indexOf('@'));
+    order.removeIf(c -> c.startsWith("PING@") && !c.equals("PING" + writer)); // others' PINGs, if any
+    assertThat(order).hasSize(4);
+    assertThat(order.subList(0, 3)).containsExactly("SET" + writer, "PING" + writer, "GET" + writer);
+    assertThat(order.get(3)).startsWith("GET@").isNotEqualTo("GET" + writer);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Test
   void unawaitedWritesThenReadsOfAKey_seeTheWrites(@RedisStandaloneServer RedisServer redis) throws Exception {
     RedisConnections connections = connections(redis, 4);
     AsyncCache<String, String> cache = cache(redis, connections, "order").async();
