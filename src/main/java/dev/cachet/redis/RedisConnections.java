@@ -495,11 +495,7 @@ public final class RedisConnections implements AutoCloseable {
       return commandsAt(0).thenCompose(command);
     }
     int slot = io.lettuce.core.cluster.SlotHash.getSlot(redisKey);
-    int acquired = affinity.acquire(slot, affinity.preferred());
-    int connection = acquired & 0xff;
-    if (acquired != connection) {
-      barrier(connection);
-    }
+    int connection = route(slot, affinity.preferred());
     CompletableFuture<T> result;
     try {
       result = commandsAt(connection).thenCompose(command);
@@ -509,6 +505,19 @@ public final class RedisConnections implements AutoCloseable {
     }
     result.whenComplete((value, error) -> affinity.release(slot, KeyAffinity.unanswered(error)));
     return result;
+  }
+
+  /**
+   * Registers a command on {@code slot} with {@link KeyAffinity} and returns its connection; on a pinned
+   * slot, first asks for the {@link #barrier} that can release the pin.
+   */
+  private int route(int slot, int preferred) {
+    int acquired = affinity.acquire(slot, preferred);
+    int connection = acquired & ~KeyAffinity.PINNED_SLOT;
+    if (acquired != connection) {
+      barrier(connection);
+    }
+    return connection;
   }
 
   /**
@@ -567,11 +576,7 @@ public final class RedisConnections implements AutoCloseable {
       int[] sizes = new int[n];
       for (int i = 0; i < keys.length; i++) {
         slots[i] = io.lettuce.core.cluster.SlotHash.getSlot(keys[i]);
-        int acquired = affinity.acquire(slots[i], preferred);
-        connectionOf[i] = acquired & 0xff;
-        if (acquired != connectionOf[i]) {
-          barrier(connectionOf[i]);
-        }
+        connectionOf[i] = route(slots[i], preferred);
         sizes[connectionOf[i]]++;
       }
       groups = new int[n][];
