@@ -91,6 +91,8 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
     final AtomicBoolean cleaning = new AtomicBoolean();
     final AtomicLong cleanupRequested = new AtomicLong(-1);
     volatile LettuceInvalidationBus bus;
+    /** Calls waiting for a generation to be known, in the order they were made. */
+    final IssueOrder generationWaits = new IssueOrder();
 
     Shared(
         String cacheName, RedisConnections connections, boolean ownsConnections, ValueCodec<V> codec,
@@ -1124,27 +1126,49 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
 
   /**
    * Runs {@code action} with this view's generation segment: the cache's generation, and for a tenant
-   * view {@code .} and the tenant's generation.
+   * view {@code .} and the tenant's generation. When a generation is not known yet (the first read, a
+   * tenant's re-read), the call waits for it in {@link Shared#generationWaits}, behind the calls that
+   * waited before it: calls of one thread send their commands in the order they were made. The queue is
+   * the cache's (every view's), so while one generation is read all of the cache's calls wait behind it:
+   * one round trip, at start and on a tenant view's {@link #resynchronize}.
    */
   private <T> CompletableFuture<T> withGeneration(Function<String, CompletableFuture<T>> action) {
-    String tenant = layout.tenant();
-    if (tenant == null) {
-      long known = shared.generations.known();
-      if (known >= 0) {
+    IssueOrder waits = shared.generationWaits;
+    if (waits.idle()) {
+      String segment = knownSegment();
+      if (segment != null) {
         try {
-          return action.apply(generationSegment(known)); // the steady state: no future to wait for
+          return action.apply(segment); // the steady state: no future to wait for
         } catch (RuntimeException e) {
           return CompletableFuture.failedFuture(e); // as thenCompose would have completed it
         }
       }
     }
-    CompletableFuture<Long> cache = shared.generations.current();
-    if (tenant == null) {
-      return cache.thenCompose(g -> action.apply(generationSegment(g)));
+    return waits.after(segment(), action);
+  }
+
+  /** This view's generation segment if every generation in it is known, else null. */
+  private String knownSegment() {
+    long known = shared.generations.known();
+    if (known < 0) {
+      return null;
     }
-    return cache
-        .thenCombine(shared.generations.tenants().current(layout.tenantSegment()), (g, t) -> g + "." + t)
-        .thenCompose(action);
+    String tenant = layout.tenant();
+    if (tenant == null) {
+      return generationSegment(known);
+    }
+    long t = shared.generations.tenants().known(layout.tenantSegment());
+    return t < 0 ? null : known + "." + t;
+  }
+
+  /** This view's generation segment, reading the generations that are not known yet. */
+  private CompletableFuture<String> segment() {
+    CompletableFuture<Long> cache = shared.generations.current();
+    if (layout.tenant() == null) {
+      return cache.thenApply(this::generationSegment);
+    }
+    return cache.thenCombine(
+        shared.generations.tenants().current(layout.tenantSegment()), (g, t) -> g + "." + t);
   }
 
   private volatile GenerationSegment lastSegment = new GenerationSegment(-1, "-1");

@@ -143,6 +143,11 @@ public final class RedisConnections implements AutoCloseable {
   /** Which connection carries a key's commands; null with one connection. */
   private final KeyAffinity affinity;
   private CompletableFuture<Void> connecting;
+  /**
+   * Calls that wait for the first connection attempt, sent in the order they were made once it ends
+   * (and calls made meanwhile go behind them): per-key order holds across the connect.
+   */
+  private final IssueOrder connectWaits = new IssueOrder();
   private ScheduledFuture<?> retry;
   private boolean retryPending;
   private volatile Throwable lastConnectFailure;
@@ -451,11 +456,13 @@ public final class RedisConnections implements AutoCloseable {
 
   /**
    * The async commands of the shared connection (cluster-aware when on a cluster), or a failed future
-   * when not connected yet (which also triggers a connection attempt).
+   * when not connected yet (which also triggers a connection attempt). While the very first attempt is
+   * running, the call waits for its outcome instead; such calls are released in the order they were
+   * made ({@link IssueOrder}), and calls made until they all were go behind them.
    */
   CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commands() {
     RedisClusterAsyncCommands<byte[], byte[]> c = commands;
-    if (c != null) {
+    if (c != null && connectWaits.idle()) {
       return CompletableFuture.completedFuture(c);
     }
     if (closed.get()) {
@@ -471,8 +478,11 @@ public final class RedisConnections implements AutoCloseable {
         attempt = connecting;
       }
       if (attempt != null) {
-        return attempt.handle((ignored, error) -> null).thenCompose(ignored -> commandsOrFailure());
+        return connectWaits.after(attempt.handle((ignored, error) -> null), ignored -> commandsOrFailure());
       }
+    }
+    if (!connectWaits.idle()) { // calls that waited for the attempt are still being sent: go behind them
+      return connectWaits.after(CompletableFuture.completedFuture(null), ignored -> commandsOrFailure());
     }
     return commandsOrFailure();
   }
@@ -552,7 +562,7 @@ public final class RedisConnections implements AutoCloseable {
   /** The commands of connection {@code index} (0 on a cluster), as {@link #commands()} when not connected. */
   private CompletableFuture<RedisClusterAsyncCommands<byte[], byte[]>> commandsAt(int index) {
     RedisClusterAsyncCommands<byte[], byte[]>[] r = routed;
-    if (r != null) {
+    if (r != null && connectWaits.idle()) {
       return CompletableFuture.completedFuture(r[index]);
     }
     return commands()

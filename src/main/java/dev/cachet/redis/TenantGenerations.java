@@ -74,7 +74,13 @@ final class TenantGenerations {
     }
   }
 
-  /** The current generation of {@code tenant}; reads (and if needed creates) it when not known yet. */
+  /** The known generation of {@code tenant}, or -1 (not read yet, or being re-read). */
+  long known(String tenant) {
+    State s = states.get(tenant);
+    return s == null ? -1 : s.current;
+  }
+
+  /** The current generation of {@code tenant}; reads (and if needed creates) it when not known. */
   CompletableFuture<Long> current(String tenant) {
     State s = state(tenant);
     long c = s.current;

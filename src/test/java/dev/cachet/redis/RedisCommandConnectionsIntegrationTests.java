@@ -54,16 +54,23 @@ class RedisCommandConnectionsIntegrationTests {
   }
 
   private Cache<String, String> cache(RedisServer redis, RedisConnections connections, String name) {
-    Cache<String, String> cache =
-        RedisCacheBuilder.<String, String>newBuilder()
-            .name(name)
-            .connections(connections)
-            .keyRing(RedisTestSupport.RING)
-            .serializer(ValueSerializers.json(String.class))
+    return closedAfter(
+        builder(connections, name)
             .keyPrefix("cc" + RedisTestSupport.prefixFrom(redis.keyPrefix())) // owned servers have none
-            .keyCodec(KeyCodec.strings())
-            .defaultTtl(Duration.ofMinutes(5))
-            .build();
+            .build());
+  }
+
+  private static RedisCacheBuilder<String, String> builder(RedisConnections connections, String name) {
+    return RedisCacheBuilder.<String, String>newBuilder()
+        .name(name)
+        .connections(connections)
+        .keyRing(RedisTestSupport.RING)
+        .serializer(ValueSerializers.json(String.class))
+        .keyCodec(KeyCodec.strings())
+        .defaultTtl(Duration.ofMinutes(5));
+  }
+
+  private Cache<String, String> closedAfter(Cache<String, String> cache) {
     resources.add(cache);
     return cache;
   }
@@ -321,6 +328,176 @@ class RedisCommandConnectionsIntegrationTests {
       assertThat(cache.getAllPresent(batch.keySet()).get(10, TimeUnit.SECONDS)).isEmpty();
       gone.get(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * Calls made while a new cache's first generation read is held by Redis (writes and scripts paused)
+   * wait for it, and are then sent in the order they were made: a read made after an unawaited write
+   * of its key sees that write. A read made while the waiting calls are being sent (from the clock the
+   * first queued write consults, on the thread sending it) goes behind all of them, though the
+   * generation is known by then.
+   */
+  @Test
+  void unawaitedCallsMadeBeforeTheGenerationIsKnown_areSentInTheOrderMade(
+      @RedisStandaloneServer(owned = true) RedisServer redis) throws Exception {
+    RedisConnections connections = connections(redis, 2);
+    assertCallsKeepTheirOrderWhileHeld(redis, clock -> orderCache(connections, "first-generation", null, clock));
+  }
+
+  /** The same for a tenant's cache, whose tenant generation is read besides the cache's. */
+  @Test
+  void unawaitedCallsMadeBeforeATenantsGenerationIsKnown_areSentInTheOrderMade(
+      @RedisStandaloneServer(owned = true) RedisServer redis) throws Exception {
+    RedisConnections connections = connections(redis, 2);
+    assertCallsKeepTheirOrderWhileHeld(redis, clock -> orderCache(connections, "tenant-generation", "acme", clock));
+  }
+
+  private AsyncCache<String, String> orderCache(
+      RedisConnections connections, String name, String tenant, java.time.Clock clock) {
+    RedisCacheBuilder<String, String> builder = builder(connections, name).clock(clock);
+    if (tenant != null) {
+      builder.tenant(tenant);
+    }
+    return closedAfter(builder.build()).async();
+  }
+
+  private void assertCallsKeepTheirOrderWhileHeld(
+      RedisServer redis, java.util.function.Function<java.time.Clock, AsyncCache<String, String>> newCache)
+      throws Exception {
+    List<CompletableFuture<String>> firstReads = new ArrayList<>();
+    List<CompletableFuture<String>> secondReads = new ArrayList<>();
+    List<CompletableFuture<Void>> writes = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<AsyncCache<String, String>> cacheRef =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    CompletableFuture<CompletableFuture<String>> madeWhileSending = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+    java.time.Clock clock =
+        new java.time.Clock() {
+          @Override
+          public long millis() {
+            if (armed.get() && sendingAWrite() && armed.compareAndSet(true, false)) {
+              madeWhileSending.complete(cacheRef.get().getIfPresent("k0"));
+            }
+            return System.currentTimeMillis();
+          }
+
+          @Override
+          public java.time.Instant instant() {
+            return java.time.Instant.ofEpochMilli(millis());
+          }
+
+          @Override
+          public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+          }
+
+          @Override
+          public java.time.Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException();
+          }
+        };
+    redis.command("CLIENT", "PAUSE", "1500", "WRITE"); // holds the generation script, not reads
+    try {
+      cacheRef.set(newCache.apply(clock));
+      AsyncCache<String, String> cache = cacheRef.get();
+      for (int i = 0; i < 20; i++) {
+        String k = "k" + i;
+        writes.add(cache.put(k, "v1"));
+        firstReads.add(cache.getIfPresent(k));
+        writes.add(cache.put(k, "v2"));
+        secondReads.add(cache.getIfPresent(k));
+      }
+      assertThat(firstReads.get(19)).as("nothing is sent before the generation is known").isNotDone();
+      armed.set(true);
+    } finally {
+      redis.command("CLIENT", "UNPAUSE");
+    }
+    for (int i = 0; i < 20; i++) {
+      assertThat(firstReads.get(i).get(10, TimeUnit.SECONDS)).as("first read of k%d", i).isEqualTo("v1");
+      assertThat(secondReads.get(i).get(10, TimeUnit.SECONDS)).as("second read of k%d", i).isEqualTo("v2");
+    }
+    assertThat(madeWhileSending.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS))
+        .as("a read of k0 made while the first write was being sent, after every call was made")
+        .isEqualTo("v2");
+    for (CompletableFuture<Void> w : writes) {
+      w.get(10, TimeUnit.SECONDS);
+    }
+    for (int i = 0; i < 20; i++) {
+      assertThat(cacheRef.get().getIfPresent("k" + i).get(10, TimeUnit.SECONDS)).as("k%d at the end", i).isEqualTo("v2");
+    }
+  }
+
+  /** Whether the calling thread is sealing a value to send it (the clock gives the expiry). */
+  private static boolean sendingAWrite() {
+    return StackWalker.getInstance()
+        .walk(
+            frames ->
+                frames.anyMatch(
+                    f -> f.getClassName().equals(LettuceRedisTier.class.getName()) && f.getMethodName().equals("write")));
+  }
+
+  /**
+   * Commands on a key made while the first connect is still running (here: held by the test, after the
+   * constructor stopped waiting for it) are sent in the order they were made once it succeeds.
+   */
+  @Test
+  void commandsMadeWhileTheFirstConnectIsRunning_areSentInTheOrderMade(
+      @RedisStandaloneServer(owned = true) RedisServer redis) throws Exception {
+    CompletableFuture<Void> hold = new CompletableFuture<>();
+    Thread builder = Thread.currentThread();
+    RedisConnections connections;
+    try {
+      connections =
+          RedisConnections.newBuilder()
+              .uri(redis.uri())
+              .commandConnections(2)
+              .connectTimeout(Duration.ofSeconds(10))
+              .connectHook(
+                  attempt -> {
+                    if (Thread.currentThread() == builder) {
+                      // the constructor's bounded wait for this connect then returns at once
+                      builder.interrupt();
+                    }
+                    return attempt.thenCombine(hold, (opened, ignored) -> opened);
+                  })
+              .build();
+    } finally {
+      Thread.interrupted();
+    }
+    resources.add(connections);
+    assertThat(connections.isConnected()).as("the connect is held").isFalse();
+    byte[] key = bytes(redis.key("connect-order"));
+    List<CompletableFuture<byte[]>> reads = new ArrayList<>();
+    List<CompletableFuture<String>> writes = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<CompletableFuture<byte[]>> madeWhileReleasing =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    for (int i = 0; i < 10; i++) {
+      byte[] value = bytes("v" + i);
+      boolean first = i == 0;
+      writes.add(
+          connections.onKey(
+              key,
+              c -> {
+                if (first) {
+                  // a read made while the waiting calls are being sent, after all of them were made:
+                  // it must not overtake the writes still waiting (the connection is open by now)
+                  madeWhileReleasing.set(connections.onKey(key, c2 -> c2.get(key).toCompletableFuture()));
+                }
+                return c.set(key, value).toCompletableFuture();
+              }));
+      reads.add(connections.onKey(key, c -> c.get(key).toCompletableFuture()));
+    }
+    assertThat(reads.get(0)).isNotDone();
+    hold.complete(null);
+    for (int i = 0; i < 10; i++) {
+      assertThat(text(reads.get(i).get(10, TimeUnit.SECONDS))).as("read %d, made after write %d", i, i).isEqualTo("v" + i);
+      writes.get(i).get(10, TimeUnit.SECONDS);
+    }
+    assertThat(text(madeWhileReleasing.get().get(10, TimeUnit.SECONDS))).as("the read made last").isEqualTo("v9");
+  }
+
+  private static String text(byte[] value) {
+    return value == null ? null : new String(value, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test
