@@ -4,13 +4,14 @@ import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Calls that must wait for something before they send a command (the first connection, a generation not
- * known yet), released in the order they were made.
+ * known yet or being replaced by an {@code invalidateAll}), released in the order they were made.
  *
  * <p>{@code future.thenCompose(send)} would not keep that order: {@link CompletableFuture} runs the
- * dependents of a future in no promised order (in practice the last registered first), so a {@code GET}
+ * dependents of a future in no promised order (often the last registered first), so a {@code GET}
  * made after an unawaited {@code SET} of the same key could be sent before it. Here every waiting call
  * joins one queue; the head runs once its own awaited future is done, and later ones only after it. While
  * anything is queued, {@link #idle()} is false, and callers that could go straight on must join the queue
@@ -33,12 +34,15 @@ final class IssueOrder {
   }
 
   /**
-   * Runs {@code then} with the value of {@code awaited} once it completed and every call queued before
-   * this one ran; the returned future completes as {@code awaited.thenCompose(then)} would (failing
-   * without running {@code then} when {@code awaited} failed).
+   * Runs {@code then} with the value of the future {@code awaited} supplies, once every call queued
+   * before this one ran and that future completed; the returned future completes as {@code
+   * awaited.get().thenCompose(then)} would (failing without running {@code then} when the awaited future
+   * failed, or {@code awaited} threw). {@code awaited} is asked only when the call reaches the head of
+   * the queue, so it sees what the calls before it did (a generation they waited for is known by then).
    */
   <A, R> CompletableFuture<R> after(
-      CompletableFuture<A> awaited, Function<? super A, ? extends CompletionStage<R>> then) {
+      Supplier<? extends CompletableFuture<A>> awaited,
+      Function<? super A, ? extends CompletionStage<R>> then) {
     Waiting<A, R> waiting = new Waiting<>(awaited, then);
     boolean drain;
     synchronized (queue) {
@@ -53,11 +57,14 @@ final class IssueOrder {
     return waiting.result;
   }
 
-  /** Runs queued calls in order while their futures are done; else resumes when the head's is. */
+  /**
+   * Runs queued calls in order while their futures are done; else resumes when the head's is. One
+   * thread at a time drains ({@link #draining}), and only it removes calls, so the head it looked at
+   * stays the head.
+   */
   private void drain() {
     while (true) {
       Waiting<?, ?> head;
-      boolean ready;
       synchronized (queue) {
         head = queue.peek();
         if (head == null) {
@@ -65,31 +72,46 @@ final class IssueOrder {
           idle = true;
           return;
         }
-        ready = head.awaited.isDone();
-        if (ready) {
-          queue.poll();
-        }
       }
-      if (!ready) {
+      CompletableFuture<?> awaited = head.awaited();
+      if (!awaited.isDone()) {
         // still draining: nothing else runs until the head's future completes and drain resumes
-        head.awaited.whenComplete((value, error) -> drain());
+        awaited.whenComplete((value, error) -> drain());
         return;
+      }
+      synchronized (queue) {
+        queue.poll();
       }
       head.run();
     }
   }
 
   private static final class Waiting<A, R> {
-    final CompletableFuture<A> awaited;
+    final Supplier<? extends CompletableFuture<A>> supplier;
     final Function<? super A, ? extends CompletionStage<R>> then;
     final CompletableFuture<R> result = new CompletableFuture<>();
+    /** Asked once, by the draining thread, when this call reached the head. */
+    private CompletableFuture<A> awaited;
 
-    Waiting(CompletableFuture<A> awaited, Function<? super A, ? extends CompletionStage<R>> then) {
-      this.awaited = awaited;
+    Waiting(
+        Supplier<? extends CompletableFuture<A>> supplier,
+        Function<? super A, ? extends CompletionStage<R>> then) {
+      this.supplier = supplier;
       this.then = then;
     }
 
-    /** Runs {@code then} now ({@code awaited} is done): whatever it sends is sent before this returns. */
+    CompletableFuture<A> awaited() {
+      if (awaited == null) {
+        try {
+          awaited = supplier.get();
+        } catch (RuntimeException | Error e) {
+          awaited = CompletableFuture.failedFuture(e);
+        }
+      }
+      return awaited;
+    }
+
+    /** Runs {@code then} now ({@link #awaited} is done): whatever it sends is sent before this returns. */
     void run() {
       CompletableFuture<R> sent;
       try {

@@ -708,17 +708,25 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
   /**
    * Bumps the generation: the cache's for the untenanted view (every tenant's entries become
    * unreachable too), the tenant's own for a tenant view (other tenants keep theirs). Older entries are
-   * removed in the background.
+   * removed in the background. The bump is sent after the calls made before it, and the calls made after
+   * it wait for its answer, so they use the new generation even when it was not awaited.
    */
   @Override
   public CompletableFuture<Void> invalidateAll() {
     checkOpen();
     long start = System.nanoTime();
     String tenant = layout.tenant();
+    // sent in order with the cache's waiting calls, and the calls made after it wait for its answer: a
+    // put made after an unawaited invalidateAll is written under the new generation, not cleared by it
+    IssueOrder waits = shared.generationWaits;
     CompletableFuture<Void> bumped =
-        tenant == null
-            ? shared.generations.bump().thenAccept(this::scheduleCleanup)
-            : shared.generations.tenants().bump(layout.tenantSegment()).thenAccept(this::scheduleTenantCleanup);
+        waits.after(
+            () -> CompletableFuture.completedFuture(null),
+            ignored ->
+                tenant == null
+                    ? shared.generations.bump().thenAccept(this::scheduleCleanup)
+                    : shared.generations.tenants().bump(layout.tenantSegment()).thenAccept(this::scheduleTenantCleanup));
+    waits.after(() -> bumped.handle((ok, error) -> null), ignored -> CompletableFuture.completedFuture(null));
     CompletableFuture<Void> result =
         bumped.exceptionallyCompose(
             error -> RedisErrors.classify(error) == RemoteErrorReason.OOM
@@ -1127,10 +1135,11 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
   /**
    * Runs {@code action} with this view's generation segment: the cache's generation, and for a tenant
    * view {@code .} and the tenant's generation. When a generation is not known yet (the first read, a
-   * tenant's re-read), the call waits for it in {@link Shared#generationWaits}, behind the calls that
-   * waited before it: calls of one thread send their commands in the order they were made. The queue is
-   * the cache's (every view's), so while one generation is read all of the cache's calls wait behind it:
-   * one round trip, at start and on a tenant view's {@link #resynchronize}.
+   * tenant's re-read, one being replaced by {@link #invalidateAll}), the call waits for it in {@link
+   * Shared#generationWaits}, behind the calls that waited before it: calls of one thread send their
+   * commands in the order they were made. The queue is the cache's (every view's), so while one
+   * generation is read or bumped all of the cache's calls wait behind it: one round trip, at start, on
+   * an {@code invalidateAll} and on a tenant view's {@link #resynchronize}.
    */
   private <T> CompletableFuture<T> withGeneration(Function<String, CompletableFuture<T>> action) {
     IssueOrder waits = shared.generationWaits;
@@ -1144,7 +1153,7 @@ final class LettuceRedisTier<V> implements RemoteTier<V>, dev.cachet.internal.Re
         }
       }
     }
-    return waits.after(segment(), action);
+    return waits.after(this::segment, action);
   }
 
   /** This view's generation segment if every generation in it is known, else null. */

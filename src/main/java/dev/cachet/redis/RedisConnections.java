@@ -478,11 +478,11 @@ public final class RedisConnections implements AutoCloseable {
         attempt = connecting;
       }
       if (attempt != null) {
-        return connectWaits.after(attempt.handle((ignored, error) -> null), ignored -> commandsOrFailure());
+        return connectWaits.after(() -> attempt.handle((ignored, error) -> null), ignored -> commandsOrFailure());
       }
     }
     if (!connectWaits.idle()) { // calls that waited for the attempt are still being sent: go behind them
-      return connectWaits.after(CompletableFuture.completedFuture(null), ignored -> commandsOrFailure());
+      return connectWaits.after(() -> CompletableFuture.completedFuture(null), ignored -> commandsOrFailure());
     }
     return commandsOrFailure();
   }

@@ -28,7 +28,7 @@ class IssueOrderTests {
     CompletableFuture<String> generation = new CompletableFuture<>();
     List<CompletableFuture<String>> results = new ArrayList<>();
     for (String call : List.of("SET k v1", "GET k", "SET k v2", "GET k again")) {
-      results.add(order.after(generation, g -> send(call + "@" + g)));
+      results.add(order.after(() -> generation, g -> send(call + "@" + g)));
     }
     assertThat(sent).isEmpty();
     assertThat(order.idle()).isFalse();
@@ -44,8 +44,8 @@ class IssueOrderTests {
   @Test
   void aCallWhoseFutureIsDone_stillWaitsForTheCallsQueuedBeforeIt() {
     CompletableFuture<String> slow = new CompletableFuture<>();
-    order.after(slow, v -> send("first"));
-    CompletableFuture<String> second = order.after(CompletableFuture.completedFuture("x"), v -> send("second"));
+    order.after(() -> slow, v -> send("first"));
+    CompletableFuture<String> second = order.after(() -> CompletableFuture.completedFuture("x"), v -> send("second"));
     assertThat(sent).isEmpty();
     assertThat(second).isNotDone();
 
@@ -61,7 +61,7 @@ class IssueOrderTests {
     List<Thread> ranOn = new ArrayList<>();
     CompletableFuture<String> r =
         order.after(
-            CompletableFuture.completedFuture("g"),
+            () -> CompletableFuture.completedFuture("g"),
             g -> {
               ranOn.add(Thread.currentThread());
               return send("now");
@@ -75,13 +75,13 @@ class IssueOrderTests {
   void aCallMadeWhileTheQueueIsReleased_goesBehindTheCallsAlreadyQueued() {
     CompletableFuture<String> generation = new CompletableFuture<>();
     order.after(
-        generation,
+        () -> generation,
         g -> {
           // made from inside the first released call: must not run before "second"
-          order.after(CompletableFuture.completedFuture(g), x -> send("made while releasing"));
+          order.after(() -> CompletableFuture.completedFuture(g), x -> send("made while releasing"));
           return send("first");
         });
-    order.after(generation, g -> send("second"));
+    order.after(() -> generation, g -> send("second"));
 
     generation.complete("g");
 
@@ -90,14 +90,41 @@ class IssueOrderTests {
   }
 
   @Test
+  void aCallsFuture_isAskedForOnlyWhenTheCallsBeforeItRan() {
+    CompletableFuture<String> bump = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicReference<String> generation = new java.util.concurrent.atomic.AtomicReference<>("g1");
+    order.after(() -> bump, g -> { // an invalidateAll: the calls after it wait for its new generation
+      generation.set(g);
+      return send("bumped to " + g);
+    });
+    order.after(() -> CompletableFuture.completedFuture(generation.get()), g -> send("put under " + g));
+
+    bump.complete("g2");
+
+    assertThat(sent).containsExactly("bumped to g2", "put under g2");
+  }
+
+  @Test
+  void aSupplierThatThrows_failsItsCallOnly() {
+    CompletableFuture<String> failed =
+        order.after(() -> {
+          throw new IllegalStateException("no future");
+        }, g -> send("never"));
+    CompletableFuture<String> later = order.after(() -> CompletableFuture.completedFuture("x"), g -> send("later"));
+    Assertions.assertThatThrownBy(() -> failed.get(1, TimeUnit.SECONDS)).hasRootCauseMessage("no future");
+    assertThat(later).isCompletedWithValue("later");
+    assertThat(order.idle()).isTrue();
+  }
+
+  @Test
   void aFailedFuture_failsItsCallsWithoutRunningThem_andLaterCallsStillRun() {
     CompletableFuture<String> generation = new CompletableFuture<>();
-    CompletableFuture<String> failed = order.after(generation, g -> send("never"));
+    CompletableFuture<String> failed = order.after(() -> generation, g -> send("never"));
     CompletableFuture<String> thrower =
-        order.after(CompletableFuture.completedFuture("x"), g -> {
+        order.after(() -> CompletableFuture.completedFuture("x"), g -> {
           throw new IllegalStateException("boom");
         });
-    CompletableFuture<String> later = order.after(CompletableFuture.completedFuture("x"), g -> send("later"));
+    CompletableFuture<String> later = order.after(() -> CompletableFuture.completedFuture("x"), g -> send("later"));
 
     generation.completeExceptionally(new IllegalStateException("generation read failed"));
 
@@ -115,12 +142,12 @@ class IssueOrderTests {
   @Test
   void afterTheQueueEmptied_itIsIdleAgain_andANewWaitQueuesAgain() {
     CompletableFuture<String> first = new CompletableFuture<>();
-    order.after(first, g -> send("a"));
+    order.after(() -> first, g -> send("a"));
     first.complete("1");
     assertThat(order.idle()).isTrue();
 
     CompletableFuture<String> second = new CompletableFuture<>();
-    order.after(second, g -> send("b"));
+    order.after(() -> second, g -> send("b"));
     assertThat(order.idle()).isFalse();
     second.complete("2");
     assertThat(sent).containsExactly("a", "b");
@@ -157,8 +184,9 @@ class IssueOrderTests {
                   } else {
                     awaited = CompletableFuture.completedFuture("x");
                   }
+                  CompletableFuture<String> waitFor = awaited;
                   order.after(
-                      awaited,
+                      () -> waitFor,
                       v -> {
                         runs.get(caller).add(call);
                         return CompletableFuture.completedFuture(v);

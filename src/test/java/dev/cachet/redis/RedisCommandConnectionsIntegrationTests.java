@@ -427,6 +427,37 @@ class RedisCommandConnectionsIntegrationTests {
     }
   }
 
+  /**
+   * An unawaited {@code invalidateAll()} whose new generation Redis holds (writes paused): a put and a
+   * read made after it wait for that answer, so the put is written under the new generation and stays;
+   * a put made before it is cleared. Without the wait the later put was written under the old
+   * generation and vanished with it.
+   */
+  @Test
+  void callsMadeAfterAnUnawaitedInvalidateAll_useItsNewGeneration(
+      @RedisStandaloneServer(owned = true) RedisServer redis) throws Exception {
+    RedisConnections connections = connections(redis, 2);
+    AsyncCache<String, String> cache = cache(redis, connections, "clear-order").async();
+    cache.put("before", "old").get(10, TimeUnit.SECONDS);
+    CompletableFuture<Void> cleared;
+    CompletableFuture<Void> put;
+    CompletableFuture<String> read;
+    redis.command("CLIENT", "PAUSE", "1500", "WRITE");
+    try {
+      cleared = cache.invalidateAll();
+      put = cache.put("after", "new");
+      read = cache.getIfPresent("after");
+      assertThat(read).as("the read waits for the new generation").isNotDone();
+    } finally {
+      redis.command("CLIENT", "UNPAUSE");
+    }
+    cleared.get(10, TimeUnit.SECONDS);
+    put.get(10, TimeUnit.SECONDS);
+    assertThat(read.get(10, TimeUnit.SECONDS)).isEqualTo("new");
+    assertThat(cache.getIfPresent("after").get(10, TimeUnit.SECONDS)).as("the put made after the clear").isEqualTo("new");
+    assertThat(cache.getIfPresent("before").get(10, TimeUnit.SECONDS)).as("the put made before it").isNull();
+  }
+
   /** Whether the calling thread is sealing a value to send it (the clock gives the expiry). */
   private static boolean sendingAWrite() {
     return StackWalker.getInstance()
