@@ -15,21 +15,30 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * A remote tier behind Retry(CircuitBreaker(call)). Idempotent operations (reads, {@code SET PX},
  * deletes, publishes) are retried on transient failures; non-idempotent ones ({@code SET NX}, lease
  * acquisition) go through the breaker only, never blindly retried (a timed-out {@code SET NX} may have
- * succeeded: the caller re-reads instead). An open breaker fails calls at once with a {@link
- * RemoteTierException} of reason {@code CIRCUIT_OPEN}. Tenant views share the breaker and retry.
+ * succeeded: the caller re-reads instead). A retry of a keyed write is a new command sent after its
+ * back-off, so it never overwrites a later write: the keys written again or cleared since are dropped
+ * from it first ({@link PendingWrites}). An open breaker fails calls at once with a {@link
+ * RemoteTierException} of reason {@code CIRCUIT_OPEN}. Tenant views share the breaker, the retry and the
+ * record of writes in progress.
  *
  * <p>A caller error ({@link InvalidValueException}, thrown by the delegate's writes before anything is
  * sent) passes through untouched and synchronously: the breaker ignores it, the retry does not retry
@@ -45,18 +54,22 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   private final Runnable onClose;
   private final boolean root;
   private final CallTracker tracker;
+  /** Shared by every view of the cache: a retry never overwrites a later write of its key. */
+  private final PendingWrites writes;
+  /** This view's scope in {@link #writes}: "" for the root, the tenant id for a tenant view. */
+  private final String scope;
   private volatile Duration worstCase;
   private volatile GuardedCounters counters;
 
   ResilientRemoteTier(
       RemoteTier<V> delegate, CircuitBreaker breaker, Retry retry, ScheduledExecutorService scheduler,
       Runnable onClose, boolean root) {
-    this(delegate, breaker, retry, scheduler, onClose, root, new CallTracker());
+    this(delegate, breaker, retry, scheduler, onClose, root, new CallTracker(), new PendingWrites(), "");
   }
 
   private ResilientRemoteTier(
       RemoteTier<V> delegate, CircuitBreaker breaker, Retry retry, ScheduledExecutorService scheduler,
-      Runnable onClose, boolean root, CallTracker tracker) {
+      Runnable onClose, boolean root, CallTracker tracker, PendingWrites writes, String scope) {
     this.delegate = delegate;
     this.breaker = breaker;
     this.retry = retry;
@@ -64,6 +77,8 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
     this.onClose = onClose;
     this.root = root;
     this.tracker = tracker;
+    this.writes = writes;
+    this.scope = scope;
   }
 
   /**
@@ -125,17 +140,108 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
     return breaker;
   }
 
+  /** Keyed writes in progress, retries included (every view's); for tests. */
+  int writesInProgress() {
+    return writes.inProgress();
+  }
+
   Retry retryInstance() {
     return retry;
   }
 
   private <T> CompletableFuture<T> retried(RemoteOperation operation, Supplier<CompletableFuture<T>> call) {
+    return retried(operation, call, () -> null);
+  }
+
+  /**
+   * Retry(CircuitBreaker(call)); before an attempt, {@code instead} may answer in its place (non-null):
+   * such an attempt calls nothing, so neither the breaker nor the tracker sees it.
+   */
+  private <T> CompletableFuture<T> retried(
+      RemoteOperation operation, Supplier<CompletableFuture<T>> call, Supplier<CompletableFuture<T>> instead) {
     CallerErrors<T> refused = new CallerErrors<>(call);
     Supplier<CompletableFuture<T>> tracked = tracker.track(refused);
     Supplier<CompletionStage<T>> guarded = CircuitBreaker.decorateCompletionStage(breaker, tracked::get);
+    Supplier<CompletionStage<T>> attempt =
+        () -> {
+          CompletableFuture<T> answer = instead.get();
+          return answer != null ? answer : guarded.get();
+        };
     CompletableFuture<T> result =
-        translate(operation, Retry.decorateCompletionStage(retry, scheduler, guarded).get());
+        translate(operation, Retry.decorateCompletionStage(retry, scheduler, attempt).get());
     refused.rethrow();
+    return result;
+  }
+
+  /**
+   * A retried write of {@code keys} ({@code SET PX}, {@code DEL}): before each retry the keys written
+   * again or cleared since it was made are dropped ({@link PendingWrites}): the retry is sent after the
+   * calls made meanwhile and must not overwrite them; with none left it completes without another
+   * attempt. {@code write} receives the keys to write.
+   */
+  private CompletableFuture<Void> retriedWrite(
+      RemoteOperation operation, Collection<String> keys,
+      Function<Collection<String>, CompletableFuture<Void>> write) {
+    if (!allNonNull(keys)) {
+      return retried(operation, () -> write.apply(keys)); // the delegate rejects it, as before
+    }
+    long number = writes.begin(scope, keys);
+    // the keys of the coming attempt: attempts run one after the other, each set by the one before
+    AtomicReference<Collection<String>> live = new AtomicReference<>(keys);
+    AtomicBoolean retrying = new AtomicBoolean();
+    CompletableFuture<Void> result;
+    try {
+      result =
+          retried(
+              operation,
+              () -> write.apply(live.get()),
+              () -> {
+                if (!retrying.getAndSet(true)) {
+                  return null; // the first attempt
+                }
+                List<String> still = new ArrayList<>(keys.size());
+                for (String key : keys) {
+                  if (!writes.superseded(scope, key, number)) {
+                    still.add(key);
+                  }
+                }
+                live.set(still);
+                return still.isEmpty() ? CompletableFuture.completedFuture(null) : null;
+              });
+    } catch (RuntimeException | Error e) {
+      writes.end(scope, keys, number);
+      throw e;
+    }
+    result.whenComplete((ignored, error) -> writes.end(scope, keys, number));
+    return result;
+  }
+
+  private static boolean allNonNull(Collection<String> keys) {
+    if (keys == null) {
+      return false;
+    }
+    for (String key : keys) {
+      if (key == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A keyed write that is never retried, registered so that it supersedes earlier writes' retries. */
+  private <T> CompletableFuture<T> registered(Collection<String> keys, Supplier<CompletableFuture<T>> call) {
+    if (!allNonNull(keys)) {
+      return call.get();
+    }
+    long number = writes.begin(scope, keys);
+    CompletableFuture<T> result;
+    try {
+      result = call.get();
+    } catch (RuntimeException | Error e) {
+      writes.end(scope, keys, number);
+      throw e;
+    }
+    result.whenComplete((ignored, error) -> writes.end(scope, keys, number));
     return result;
   }
 
@@ -246,17 +352,18 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
 
   @Override
   public CompletableFuture<Void> put(String key, V value, Duration ttl) {
-    return retried(RemoteOperation.PUT, () -> delegate.put(key, value, ttl));
+    return retriedWrite(RemoteOperation.PUT, java.util.Collections.singletonList(key), live -> delegate.put(key, value, ttl));
   }
 
   @Override
   public CompletableFuture<Boolean> putIfAbsent(String key, V value, Duration ttl) {
-    return guardedOnly(RemoteOperation.PUT, () -> delegate.putIfAbsent(key, value, ttl));
+    return registered(java.util.Collections.singletonList(key), () -> guardedOnly(RemoteOperation.PUT, () -> delegate.putIfAbsent(key, value, ttl)));
   }
 
   @Override
   public CompletableFuture<Boolean> replace(String key, RemoteEntry<V> expected, V value, Duration ttl) {
-    return guardedOnly(RemoteOperation.PUT, () -> delegate.replace(key, expected, value, ttl));
+    return registered(
+        java.util.Collections.singletonList(key), () -> guardedOnly(RemoteOperation.PUT, () -> delegate.replace(key, expected, value, ttl)));
   }
 
   @Override
@@ -266,21 +373,33 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
 
   @Override
   public CompletableFuture<Boolean> removeIfSame(String key, RemoteEntry<V> expected) {
-    return guardedOnly(RemoteOperation.INVALIDATE, () -> delegate.removeIfSame(key, expected));
+    return registered(
+        java.util.Collections.singletonList(key), () -> guardedOnly(RemoteOperation.INVALIDATE, () -> delegate.removeIfSame(key, expected)));
   }
 
   @Override
   public CompletableFuture<Void> putAll(Map<String, V> entries, Duration ttl) {
-    return retried(RemoteOperation.PUT_ALL, () -> delegate.putAll(entries, ttl));
+    return retriedWrite(
+        RemoteOperation.PUT_ALL,
+        entries == null ? null : entries.keySet(),
+        live -> {
+          if (live == null || live.size() == entries.size()) {
+            return delegate.putAll(entries, ttl);
+          }
+          Map<String, V> still = new LinkedHashMap<>();
+          live.forEach(k -> still.put(k, entries.get(k)));
+          return delegate.putAll(still, ttl);
+        });
   }
 
   @Override
   public CompletableFuture<Void> invalidate(Collection<String> keys) {
-    return retried(RemoteOperation.INVALIDATE, () -> delegate.invalidate(keys));
+    return retriedWrite(RemoteOperation.INVALIDATE, keys, delegate::invalidate);
   }
 
   @Override
   public CompletableFuture<Void> invalidateAll() {
+    writes.clear(scope); // supersedes the retries of every write of the view made before it
     return retried(RemoteOperation.INVALIDATE_ALL, delegate::invalidateAll);
   }
 
@@ -313,7 +432,7 @@ final class ResilientRemoteTier<V> implements RemoteTier<V> {
   public RemoteTier<V> forTenant(String tenantId) {
     ResilientRemoteTier<V> view =
         new ResilientRemoteTier<>(
-            delegate.forTenant(tenantId), breaker, retry, scheduler, () -> {}, false, tracker);
+            delegate.forTenant(tenantId), breaker, retry, scheduler, () -> {}, false, tracker, writes, tenantId);
     view.worstCase = worstCase;
     return view;
   }

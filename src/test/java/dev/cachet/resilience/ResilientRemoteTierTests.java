@@ -482,12 +482,147 @@ class ResilientRemoteTierTests {
     tier.close();
   }
 
+  // ------------------------------------------------------------ a retry never overwrites a later write
+
+  /** A first attempt that fails with a timeout when the test says so (its outcome is unknown). */
+  private static CompletableFuture<Object> heldAttempt(FakeTier fake) {
+    CompletableFuture<Object> held = new CompletableFuture<>();
+    fake.script.add(() -> held);
+    return held;
+  }
+
+  private static int inProgress(RemoteTier<String> tier) {
+    return ((ResilientRemoteTier<String>) tier).writesInProgress();
+  }
+
+  @Test
+  void put_timedOut_isRetried_whenNothingLaterTouchedTheKey() throws Exception {
+    FakeTier fake = new FakeTier();
+    RemoteTier<String> tier = Resilience.decorate(fake, lenient().build());
+    CompletableFuture<Object> first = heldAttempt(fake);
+    CompletableFuture<Void> put = tier.put("k", "v1", Duration.ofMinutes(1));
+    tier.put("other", "x", Duration.ofMinutes(1)).get(5, TimeUnit.SECONDS); // another key
+    tier.invalidate(List.of("other")).get(5, TimeUnit.SECONDS);
+    first.completeExceptionally(failure(RemoteErrorReason.TIMEOUT));
+    put.get(5, TimeUnit.SECONDS);
+    assertThat(fake.sent).containsExactly("put k=v1", "put other=x", "invalidate [other]", "put k=v1");
+    assertThat(inProgress(tier)).isZero();
+  }
+
+  @Test
+  void put_timedOut_isNotRetriedOverALaterPutOfTheKey() throws Exception {
+    FakeTier fake = new FakeTier();
+    RemoteTier<String> tier = Resilience.decorate(fake, lenient().build());
+    CompletableFuture<Object> first = heldAttempt(fake);
+    CompletableFuture<Void> put = tier.put("k", "v1", Duration.ofMinutes(1)); // unawaited
+    tier.put("k", "v2", Duration.ofMinutes(1)).get(5, TimeUnit.SECONDS); // made after it, sent before a retry
+    first.completeExceptionally(failure(RemoteErrorReason.TIMEOUT));
+    put.get(5, TimeUnit.SECONDS); // the later write stands for it: done, not failed
+    assertThat(fake.sent).as("no retry of v1 after v2").containsExactly("put k=v1", "put k=v2");
+    CircuitBreaker breaker = Resilience.circuitBreakerOf(tier).orElseThrow();
+    assertThat(breaker.getMetrics().getNumberOfBufferedCalls()).as("the dropped retry called nothing").isEqualTo(2);
+    assertThat(inProgress(tier)).isZero();
+  }
+
+  @Test
+  void putAll_timedOut_retriesOnlyTheKeysNotWrittenSince() throws Exception {
+    FakeTier fake = new FakeTier();
+    RemoteTier<String> tier = Resilience.decorate(fake, lenient().build());
+    CompletableFuture<Object> first = heldAttempt(fake);
+    Map<String, String> entries = new java.util.LinkedHashMap<>();
+    entries.put("a", "1");
+    entries.put("b", "1");
+    entries.put("c", "1");
+    CompletableFuture<Void> putAll = tier.putAll(entries, Duration.ofMinutes(1));
+    tier.put("a", "2", Duration.ofMinutes(1)).get(5, TimeUnit.SECONDS);
+    tier.invalidate(List.of("c")).get(5, TimeUnit.SECONDS);
+    first.completeExceptionally(failure(RemoteErrorReason.TIMEOUT));
+    putAll.get(5, TimeUnit.SECONDS);
+    assertThat(fake.sent).containsExactly("putAll [a, b, c]", "put a=2", "invalidate [c]", "putAll [b]");
+    assertThat(inProgress(tier)).isZero();
+  }
+
+  @Test
+  void invalidate_timedOut_isNotRetriedOverALaterPut() throws Exception {
+    FakeTier fake = new FakeTier();
+    RemoteTier<String> tier = Resilience.decorate(fake, lenient().build());
+    CompletableFuture<Object> first = heldAttempt(fake);
+    CompletableFuture<Void> delete = tier.invalidate(List.of("k", "j"));
+    tier.put("k", "v", Duration.ofMinutes(1)).get(5, TimeUnit.SECONDS);
+    first.completeExceptionally(failure(RemoteErrorReason.CONNECTION));
+    delete.get(5, TimeUnit.SECONDS);
+    assertThat(fake.sent).as("k's put stays; j is still deleted").containsExactly("invalidate [k, j]", "put k=v", "invalidate [j]");
+  }
+
+  @Test
+  void putIfAbsent_supersedesTheRetryOfAnEarlierPut() throws Exception {
+    FakeTier fake = new FakeTier();
+    RemoteTier<String> tier = Resilience.decorate(fake, lenient().build());
+    CompletableFuture<Object> first = heldAttempt(fake);
+    CompletableFuture<Void> put = tier.put("k", "v1", Duration.ofMinutes(1));
+    tier.putIfAbsent("k", "v2", Duration.ofMinutes(1)).get(5, TimeUnit.SECONDS);
+    first.completeExceptionally(failure(RemoteErrorReason.TIMEOUT));
+    put.get(5, TimeUnit.SECONDS);
+    assertThat(fake.sent).containsExactly("put k=v1");
+    assertThat(fake.putIfAbsentCalls.get()).isEqualTo(1);
+    assertThat(inProgress(tier)).isZero();
+  }
+
+  @Test
+  void invalidateAll_supersedesTheRetriesOfWritesMadeBeforeIt_ofItsScope() throws Exception {
+    FakeTier acme = new FakeTier();
+    FakeTier fake =
+        new FakeTier() {
+          @Override
+          public RemoteTier<String> forTenant(String tenantId) {
+            return acme;
+          }
+        };
+    RemoteTier<String> root = Resilience.decorate(fake, lenient().build());
+    RemoteTier<String> tenant = root.forTenant("acme");
+
+    // a tenant's clear does not touch the root's key "k", nor does a tenant's write of its own "k"
+    CompletableFuture<Object> first = heldAttempt(fake);
+    CompletableFuture<Void> put = root.put("k", "v1", Duration.ofMinutes(1));
+    tenant.put("k", "t", Duration.ofMinutes(1)).get(5, TimeUnit.SECONDS);
+    tenant.invalidateAll().get(5, TimeUnit.SECONDS);
+    first.completeExceptionally(failure(RemoteErrorReason.TIMEOUT));
+    put.get(5, TimeUnit.SECONDS);
+    assertThat(fake.sent).containsExactly("put k=v1", "put k=v1");
+
+    // the root's clear supersedes the tenant's write made before it
+    CompletableFuture<Object> tenantFirst = heldAttempt(acme);
+    CompletableFuture<Void> tenantPut = tenant.put("k", "t2", Duration.ofMinutes(1));
+    root.invalidateAll().get(5, TimeUnit.SECONDS);
+    tenantFirst.completeExceptionally(failure(RemoteErrorReason.TIMEOUT));
+    tenantPut.get(5, TimeUnit.SECONDS);
+    assertThat(acme.sent).containsExactly("put k=t", "put k=t2");
+    assertThat(inProgress(root)).isZero();
+  }
+
+  @Test
+  void writesWithANullKey_areRejectedByTheTierAsBefore_andLeaveNothingBehind() {
+    FakeTier fake =
+        new FakeTier() {
+          @Override
+          public CompletableFuture<Void> put(String key, String value, Duration ttl) {
+            java.util.Objects.requireNonNull(key, "key");
+            return super.put(key, value, ttl);
+          }
+        };
+    RemoteTier<String> tier = Resilience.decorate(fake, lenient().build());
+    assertThat(failureOf(tier.put(null, "v", Duration.ofMinutes(1)))).isInstanceOf(NullPointerException.class);
+    assertThat(inProgress(tier)).isZero();
+  }
+
   static class FakeTier implements RemoteTier<String> {
     final AtomicInteger calls = new AtomicInteger();
     final AtomicInteger putIfAbsentCalls = new AtomicInteger();
     final AtomicInteger tryAcquireCalls = new AtomicInteger();
     final AtomicInteger isHeldCalls = new AtomicInteger();
     final ConcurrentLinkedQueue<Supplier<CompletableFuture<?>>> script = new ConcurrentLinkedQueue<>();
+    /** The writes the decorator sent, in order ("put k=v", "putAll [a, b]", "invalidate [k]"). */
+    final ConcurrentLinkedQueue<String> sent = new ConcurrentLinkedQueue<>();
     volatile Throwable defaultFailure;
     volatile boolean closed;
     final String tenant;
@@ -537,6 +672,7 @@ class ResilientRemoteTierTests {
 
     @Override
     public CompletableFuture<Void> put(String key, String value, Duration ttl) {
+      sent.add("put " + key + "=" + value);
       return answer(null);
     }
 
@@ -548,11 +684,13 @@ class ResilientRemoteTierTests {
 
     @Override
     public CompletableFuture<Void> putAll(Map<String, String> entries, Duration ttl) {
+      sent.add("putAll " + entries.keySet());
       return answer(null);
     }
 
     @Override
     public CompletableFuture<Void> invalidate(Collection<String> keys) {
+      sent.add("invalidate " + keys);
       return answer(null);
     }
 
