@@ -396,7 +396,7 @@ class RedisCommandConnectionsIntegrationTests {
             throw new UnsupportedOperationException();
           }
         };
-    redis.command("CLIENT", "PAUSE", "1500", "WRITE"); // holds the generation script, not reads
+    redis.command("CLIENT", "PAUSE", "10000", "WRITE"); // holds the generation script, not reads; lifted below
     try {
       cacheRef.set(newCache.apply(clock));
       AsyncCache<String, String> cache = cacheRef.get();
@@ -442,7 +442,7 @@ class RedisCommandConnectionsIntegrationTests {
     CompletableFuture<Void> cleared;
     CompletableFuture<Void> put;
     CompletableFuture<String> read;
-    redis.command("CLIENT", "PAUSE", "1500", "WRITE");
+    redis.command("CLIENT", "PAUSE", "10000", "WRITE");
     try {
       cleared = cache.invalidateAll();
       put = cache.put("after", "new");
